@@ -1,0 +1,67 @@
+/*
+ * The transport interface: how commands reach a host. One connection per
+ * host per run, reused for every exec (git's transport.c vtable idea).
+ * Implementations: ssh (libssh), local (fork/exec /bin/sh -c).
+ */
+#ifndef KR_DRIVERS_TRANSPORT_H
+#define KR_DRIVERS_TRANSPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/buf.h"
+#include "common/vec.h"
+
+/* How to reach one host. Strings are borrowed for the connection's life. */
+struct kr_transport_opts {
+	const char *host;
+	const char *user;		/* default "root" */
+	int port;			/* default 22 */
+	const struct kr_strvec *keys;	/* identity files; may be NULL */
+	const struct kr_strvec *key_data;	/* private keys as PEM text (secrets); may be NULL */
+	bool keys_only;
+	const char *known_hosts;	/* NULL = ~/.ssh/known_hosts */
+	bool accept_new_host_keys;
+	const char *proxy;		/* bastion "user@host[:port]" or NULL */
+	const char *proxy_command;	/* or NULL */
+	const char *log_level;
+	const char *ssh_config;		/* ~/.ssh/config unless set; "" = none */
+	int connect_timeout;		/* seconds, default 10 */
+	size_t output_max;		/* cap for stdout and stderr each, default 64 MiB */
+};
+
+struct kr_exec_result {
+	struct kr_buf out;
+	struct kr_buf err;
+	int status;		/* exit status; -1 when killed by a signal */
+};
+
+struct kr_transport;
+
+struct kr_transport_vtable {
+	const char *name;
+	int (*connect)(struct kr_transport **out, const struct kr_transport_opts *opts);
+	/* Run cmd through the remote /bin/sh; stdin_data may be NULL. */
+	int (*exec)(struct kr_transport *t, const char *cmd, const void *stdin_data,
+		size_t stdin_len, struct kr_exec_result *res);
+	/* Write data to path (relative to home) atomically with mode. */
+	int (*upload)(struct kr_transport *t, const char *path, const void *data,
+		size_t len, int mode);
+	void (*close)(struct kr_transport *t);
+};
+
+struct kr_transport {
+	const struct kr_transport_vtable *vt;
+	unsigned exec_count;	/* execs sent on this connection */
+};
+
+extern const struct kr_transport_vtable kr_transport_ssh;
+extern const struct kr_transport_vtable kr_transport_local;
+
+/* Pick the vtable for a host: local for localhost/127.0.0.1, else ssh. */
+const struct kr_transport_vtable *kr_transport_for(const char *host);
+
+void kr_exec_result_init(struct kr_exec_result *r, size_t max);
+void kr_exec_result_release(struct kr_exec_result *r);
+
+#endif

@@ -1,0 +1,124 @@
+/*
+ * The desired state: what each host must run, resolved from deploy.yml (with
+ * its destination file) and the secrets. Produced by kr_desired_resolve
+ * (state/resolve.c), consumed by the reconciler and the drivers. Pure data:
+ * nothing here knows SSH or Docker commands.
+ *
+ * Secret values live only in `struct kr_env_file.secrets` (and the registry
+ * password); every serialisation of this model writes "(sensitive)" there.
+ */
+#ifndef KR_STATE_DESIRED_H
+#define KR_STATE_DESIRED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/hash.h"
+#include "common/vec.h"
+
+#define KR_SENSITIVE "(sensitive)"
+
+/* An env file on a host: only secret keys, mode 0600 (shared/KAMAL.md). */
+struct kr_env_file {
+	char *path;			/* relative to the SSH user's home */
+	struct kr_kvlist secrets;	/* KEY -> value, in config order; SECRET */
+	char *content;			/* exact bytes Kamal writes; SECRET */
+	char sha256[KR_SHA256_HEX];	/* of content: safe to show and store */
+};
+
+struct kr_logging {
+	char *driver;			/* NULL = docker default */
+	struct kr_kvlist options;	/* e.g. max-size=10m (Kamal's default) */
+};
+
+/* One app container a host must run for one role. */
+struct kr_app {
+	char *role;
+	char *name;		/* <service>-<role>[-<dest>]-<version> */
+	char *image;		/* <image>:<version> */
+	char *version;
+	struct kr_kvlist labels;	/* service, role, destination, then user labels */
+	struct kr_kvlist env;		/* clear env after root -> role -> tags, incl. KAMAL_* */
+	struct kr_env_file env_file;
+	struct kr_strvec volumes;	/* "src:dst[:mode]" as docker --volume takes them */
+	struct kr_strvec args;		/* extra docker run args from `options`, one word each */
+	char *cmd;			/* NULL = image default; run through sh by docker as Kamal does */
+	struct kr_logging logging;
+	char *network;			/* "kamal" */
+	char *restart;			/* "unless-stopped" */
+	bool proxy;			/* this role is behind kamal-proxy */
+	int stop_timeout;		/* seconds, 0 = docker default */
+};
+
+/* A file an accessory mounts: uploaded under <service>-<accessory>/. */
+struct kr_acc_file {
+	char *local;		/* path as given (relative to the config's repo) */
+	char *remote;		/* mount point inside the container */
+	char *host_path;	/* relative to home: <service>-<acc>/<remote> */
+	char *content;		/* bytes to upload (ERB-free); may be SECRET-free */
+	char sha256[KR_SHA256_HEX];
+	char *mode;		/* e.g. "0644"; NULL = default */
+};
+
+struct kr_accessory {
+	char *name;		/* key under accessories: */
+	char *container;	/* `service:` or <service>-<name> */
+	char *image;
+	struct kr_strvec ports;		/* normalised "[ip:]host:container" */
+	char *cmd;
+	struct kr_kvlist labels;	/* service=<container>, then user labels */
+	struct kr_kvlist env;		/* clear */
+	struct kr_env_file env_file;
+	struct kr_strvec directories;	/* "host_path:container_path", host_path relative to home */
+	struct kr_acc_file *files;
+	size_t nfiles;
+	struct kr_strvec volumes;
+	struct kr_strvec args;		/* from `options` */
+	char *network;			/* default "kamal" */
+	char *restart;			/* "unless-stopped" */
+};
+
+/* Everything one host must run. */
+struct kr_host {
+	char *name;		/* address or hostname as written (user@ stripped) */
+	char *user;		/* SSH user for this host */
+	int port;		/* SSH port */
+	struct kr_strvec roles;
+	struct kr_strvec tags;
+	struct kr_app *apps;
+	size_t napps;
+	struct kr_accessory *accessories;
+	size_t naccessories;
+};
+
+struct kr_registry {
+	char *server;		/* NULL = Docker Hub */
+	char *username;
+	char *password;		/* SECRET; NULL when not configured or --skip-secrets */
+};
+
+struct kr_desired {
+	char *service;
+	char *destination;	/* NULL when none */
+	char *image;		/* without tag */
+	char *version;
+	char *version_source;	/* "--app-version", "$VERSION", "git HEAD" */
+	struct kr_registry registry;
+	struct kr_host *hosts;
+	size_t nhosts;
+	char *primary_role;
+	char *lock_host;	/* first host of the primary role */
+	int retain_containers;
+	int readiness_delay;
+	int deploy_timeout;
+	int drain_timeout;
+	bool prune;		/* x-kreconcile.prune */
+	char *known_hosts;	/* x-kreconcile.known_hosts, NULL = ~/.ssh/known_hosts */
+	char config_sha256[KR_SHA256_HEX];	/* of the rendered config files */
+};
+
+/* Find a host by name; NULL when absent. */
+struct kr_host *kr_desired_host(const struct kr_desired *d, const char *name);
+void kr_desired_free(struct kr_desired *d);
+
+#endif
