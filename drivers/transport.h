@@ -53,6 +53,7 @@ struct kr_transport_vtable {
 struct kr_transport {
 	const struct kr_transport_vtable *vt;
 	unsigned exec_count;	/* execs sent on this connection */
+	const char *host;	/* for messages; owned by the driver */
 };
 
 extern const struct kr_transport_vtable kr_transport_ssh;
@@ -63,5 +64,26 @@ const struct kr_transport_vtable *kr_transport_for(const char *host);
 
 void kr_exec_result_init(struct kr_exec_result *r, size_t max);
 void kr_exec_result_release(struct kr_exec_result *r);
+
+/*
+ * Connect with the vtable kr_transport_for(opts->host) picks. Hostnames
+ * that start with '-' or hold characters no host name has are refused.
+ */
+int kr_transport_connect(struct kr_transport **out,
+	const struct kr_transport_opts *opts);
+/* Close and free; accepts NULL. */
+void kr_transport_close(struct kr_transport *t);
+/* KR_EINVAL with a message unless host is a usable host name or address. */
+int kr_transport_check_host(const char *host);
+/*
+ * The upload both drivers share: one exec whose stdin is the data,
+ * `mkdir -p DIR && umask 077 && cat > TMP && chmod MODE TMP && mv -f TMP PATH`
+ * (every path quoted), so the file appears whole with its mode or not at all.
+ */
+int kr_transport_upload_via_exec(struct kr_transport *t, const char *path,
+	const void *data, size_t len, int mode);
+/* The first line of a command's stderr (or stdout), for messages; static. */
+const char *kr_exec_result_reason(const struct kr_exec_result *r, char *buf,
+	size_t size);
 
 #endif
