@@ -279,7 +279,7 @@ verify_host_key(struct ssh_transport *st, const struct kr_transport_opts *o)
 	case SSH_KNOWN_HOSTS_CHANGED:
 	case SSH_KNOWN_HOSTS_OTHER:
 		kr_error_set(KR_EHOSTKEY,
-			"HOST KEY OF '%s' HAS CHANGED: it now offers %s key %s, which does not "
+			"host key of '%s' HAS CHANGED: it now offers %s key %s, which does not "
 			"match %s; someone may be intercepting the connection, or the host was "
 			"reinstalled; refusing to connect (--accept-new-host-keys never accepts "
 			"a changed key). If the change is expected, remove the old key with "
