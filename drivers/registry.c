@@ -25,7 +25,8 @@
 #include "common/vec.h"
 #include "drivers/registry.h"
 
-#define REG_MANIFEST_MAX (4u << 20)	/* OCI distribution spec's manifest limit */
+#define REG_MANIFEST_MAX (4u << 20) /* OCI distribution spec's manifest limit \
+				     */
 #define REG_TOKEN_MAX (1u << 20)
 #define REG_HEADER_MAX 8192
 
@@ -58,7 +59,7 @@ valid_name(const char *s)
 			size_t n = (size_t)(p - comp);
 
 			if (n == 0 || !is_lower_alnum(comp[0]) ||
-			    !is_lower_alnum(comp[n - 1]))
+				!is_lower_alnum(comp[n - 1]))
 				return false;
 			if (*p == '\0')
 				return true;
@@ -78,8 +79,8 @@ valid_tag(const char *s)
 	if (!*s || strlen(s) > 128 || *s == '.' || *s == '-')
 		return false;
 	for (i = 0; s[i]; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '.' &&
-		    s[i] != '-')
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_' &&
+			s[i] != '.' && s[i] != '-')
 			return false;
 	return true;
 }
@@ -140,8 +141,8 @@ looks_like_registry(const char *comp, size_t n)
 }
 
 int
-kr_registry_ref_parse(struct kr_registry_ref *out, const char *server,
-	const char *image)
+kr_registry_ref_parse(
+	struct kr_registry_ref *out, const char *server, const char *image)
 {
 	char *full = NULL, *registry = NULL, *name = NULL, *tag = NULL;
 	char *rest, *at, *slash, *colon;
@@ -151,15 +152,16 @@ kr_registry_ref_parse(struct kr_registry_ref *out, const char *server,
 		kr_error_set(KR_EINVAL, "empty image reference");
 		return KR_EINVAL;
 	}
-	full = server && *server ? kr_xasprintf("%s/%s", server, image)
-				 : kr_xstrdup(image);
+	full = server && *server ? kr_xasprintf("%s/%s", server, image) :
+				   kr_xstrdup(image);
 	rest = full;
 	at = strchr(rest, '@');
 	if (at) {
 		*at = '\0';
 		if (!valid_digest(at + 1)) {
-			kr_error_set(KR_EINVAL, "image '%s': invalid digest '%s'",
-				image, at + 1);
+			kr_error_set(KR_EINVAL,
+				"image '%s': invalid digest '%s'", image,
+				at + 1);
 			goto out;
 		}
 		tag = kr_xstrdup(at + 1);
@@ -169,8 +171,9 @@ kr_registry_ref_parse(struct kr_registry_ref *out, const char *server,
 		registry = kr_xstrndup(rest, (size_t)(slash - rest));
 		rest = slash + 1;
 		if (!valid_registry(registry)) {
-			kr_error_set(KR_EINVAL, "image '%s': invalid registry '%s'",
-				image, registry);
+			kr_error_set(KR_EINVAL,
+				"image '%s': invalid registry '%s'", image,
+				registry);
 			goto out;
 		}
 	}
@@ -188,12 +191,13 @@ kr_registry_ref_parse(struct kr_registry_ref *out, const char *server,
 	}
 	if (!valid_name(rest)) {
 		kr_error_set(KR_EINVAL,
-			"image '%s': invalid repository name '%s' (lowercase letters, digits and . _ - / only)",
+			"image '%s': invalid repository name '%s' (lowercase "
+			"letters, digits and . _ - / only)",
 			image, rest);
 		goto out;
 	}
 	if (!registry || strcmp(registry, "docker.io") == 0 ||
-	    strcmp(registry, "index.docker.io") == 0) {
+		strcmp(registry, "index.docker.io") == 0) {
 		free(registry);
 		registry = kr_xstrdup(KR_REGISTRY_DOCKER_HUB);
 	}
@@ -257,8 +261,8 @@ kr_registry_host_is_insecure(const char *registry)
 	if (inet_pton(AF_INET, host, &a4) == 1) {
 		unsigned long ip = ntohl(a4.s_addr);
 
-		return (ip >> 24) == 127 ||			/* 127.0.0.0/8 */
-		       (ip & 0xfffe0000ul) == 0xc6120000ul;	/* 198.18.0.0/15 */
+		return (ip >> 24) == 127 || /* 127.0.0.0/8 */
+		       (ip & 0xfffe0000ul) == 0xc6120000ul; /* 198.18.0.0/15 */
 	}
 	if (inet_pton(AF_INET6, host, &a6) == 1)
 		return IN6_IS_ADDR_LOOPBACK(&a6);
@@ -280,8 +284,8 @@ use_http(const char *registry, const struct kr_registry_opts *opts)
 }
 
 char *
-kr_registry_manifest_url(const struct kr_registry_ref *ref,
-	const struct kr_registry_opts *opts)
+kr_registry_manifest_url(
+	const struct kr_registry_ref *ref, const struct kr_registry_opts *opts)
 {
 	return kr_xasprintf("%s://%s/v2/%s/manifests/%s",
 		use_http(ref->registry, opts) ? "http" : "https", ref->registry,
@@ -297,18 +301,18 @@ struct reg_ctx {
 	const struct kr_registry_ref *ref;
 	const struct kr_registry_auth *auth;
 	const struct kr_registry_opts *opts;
-	char display[1024];	/* REGISTRY/NAME:TAG for messages */
+	char display[1024]; /* REGISTRY/NAME:TAG for messages */
 	long timeout_ms;
 	long connect_timeout_ms;
-	bool http;		/* plain http allowed for this registry */
-	char *token;		/* bearer token; SECRET-ish, zeroed on release */
+	bool http; /* plain http allowed for this registry */
+	char *token; /* bearer token; SECRET-ish, zeroed on release */
 };
 
 struct reg_response {
 	long status;
 	struct kr_buf body;
-	char *digest;		/* Docker-Content-Digest */
-	char *challenge;	/* preferred WWW-Authenticate value */
+	char *digest; /* Docker-Content-Digest */
+	char *challenge; /* preferred WWW-Authenticate value */
 	bool truncated;
 };
 
@@ -345,7 +349,7 @@ reg_write_cb(char *data, size_t size, size_t nmemb, void *userdata)
 
 	if (kr_buf_put(&r->body, data, n) < 0) {
 		r->truncated = true;
-		return 0;	/* makes curl fail with CURLE_WRITE_ERROR */
+		return 0; /* makes curl fail with CURLE_WRITE_ERROR */
 	}
 	return n;
 }
@@ -357,14 +361,14 @@ header_value(const char *line, size_t len, const char *name)
 	const char *v, *end;
 
 	if (len <= nlen || strncasecmp(line, name, nlen) != 0 ||
-	    line[nlen] != ':')
+		line[nlen] != ':')
 		return NULL;
 	v = line + nlen + 1;
 	end = line + len;
 	while (v < end && (*v == ' ' || *v == '\t'))
 		v++;
 	while (end > v && (end[-1] == '\r' || end[-1] == '\n' ||
-			   end[-1] == ' ' || end[-1] == '\t'))
+				  end[-1] == ' ' || end[-1] == '\t'))
 		end--;
 	return kr_xstrndup(v, (size_t)(end - v));
 }
@@ -377,9 +381,10 @@ reg_header_cb(char *line, size_t size, size_t nitems, void *userdata)
 	char *v;
 
 	if (len > REG_HEADER_MAX)
-		return len;	/* ignore absurd headers rather than keep them */
+		return len; /* ignore absurd headers rather than keep them */
 	if (len >= 5 && strncmp(line, "HTTP/", 5) == 0) {
-		/* A new response (after a redirect or 100): forget the last one. */
+		/* A new response (after a redirect or 100): forget the last
+		 * one. */
 		free(r->digest);
 		free(r->challenge);
 		r->digest = r->challenge = NULL;
@@ -389,7 +394,8 @@ reg_header_cb(char *line, size_t size, size_t nitems, void *userdata)
 		free(r->digest);
 		r->digest = v;
 	} else if ((v = header_value(line, len, "WWW-Authenticate"))) {
-		/* Prefer a Bearer challenge over Basic when both are offered. */
+		/* Prefer a Bearer challenge over Basic when both are offered.
+		 */
 		if (!r->challenge || strncasecmp(v, "Bearer", 6) == 0) {
 			free(r->challenge);
 			r->challenge = v;
@@ -410,7 +416,8 @@ reg_curl_error(const struct reg_ctx *c, CURLcode rc, const char *errbuf,
 	switch (rc) {
 	case CURLE_OPERATION_TIMEDOUT:
 		kr_error_set(KR_ETIMEOUT,
-			"registry '%s' did not answer %s in time (connect timeout %ld ms, request timeout %ld ms): %s",
+			"registry '%s' did not answer %s in time (connect "
+			"timeout %ld ms, request timeout %ld ms): %s",
 			c->ref->registry, what, c->connect_timeout_ms,
 			c->timeout_ms, why);
 		return KR_ETIMEOUT;
@@ -428,7 +435,9 @@ reg_curl_error(const struct reg_ctx *c, CURLcode rc, const char *errbuf,
 	case CURLE_SSL_ENGINE_INITFAILED:
 	case CURLE_USE_SSL_FAILED:
 		kr_error_set(KR_EREGISTRY,
-			"tls failure talking to registry '%s' (%s): %s; a registry served over plain http must be configured as insecure",
+			"tls failure talking to registry '%s' (%s): %s; a "
+			"registry served over plain http must be configured as "
+			"insecure",
 			c->ref->registry, what, why);
 		return KR_EREGISTRY;
 	case CURLE_COULDNT_RESOLVE_HOST:
@@ -438,8 +447,9 @@ reg_curl_error(const struct reg_ctx *c, CURLcode rc, const char *errbuf,
 			c->ref->registry, why);
 		return KR_EREGISTRY;
 	case CURLE_COULDNT_CONNECT:
-		kr_error_set(KR_EREGISTRY, "cannot connect to registry '%s': %s",
-			c->ref->registry, why);
+		kr_error_set(KR_EREGISTRY,
+			"cannot connect to registry '%s': %s", c->ref->registry,
+			why);
 		return KR_EREGISTRY;
 	case CURLE_WRITE_ERROR:
 		kr_error_set(KR_EREGISTRY,
@@ -462,28 +472,34 @@ reg_http_error(const struct reg_ctx *c, long status, const char *what)
 	if (status == 401 || status == 403) {
 		if (have_creds)
 			kr_error_set(KR_EREGISTRY,
-				"registry '%s' refused the credentials of user '%s' for '%s' (HTTP %ld): check the registry username and password secret, and that the repository exists",
-				c->ref->registry, c->auth->username, c->display,
-				status);
+				"registry '%s' refused the credentials for "
+				"'%s' (HTTP %ld): check the registry username "
+				"and password, and that the repository exists",
+				c->ref->registry, c->display, status);
 		else
 			kr_error_set(KR_EREGISTRY,
-				"registry '%s' requires credentials for '%s' (HTTP %ld) and none are configured: set registry username and password",
+				"registry '%s' requires credentials for '%s' "
+				"(HTTP %ld) and none are configured: set "
+				"registry username and password",
 				c->ref->registry, c->display, status);
 		return KR_EREGISTRY;
 	}
 	if (status == 404) {
 		kr_error_set(KR_ENOTFOUND,
-			"image '%s' not found in registry '%s' (HTTP 404): the tag is not pushed yet",
+			"image '%s' not found in registry '%s' (HTTP 404): the "
+			"tag is not pushed yet",
 			c->display, c->ref->registry);
 		return KR_ENOTFOUND;
 	}
 	if (status == 429) {
 		kr_error_set(KR_EREGISTRY,
-			"registry '%s' is rate limiting requests (HTTP 429) for %s",
+			"registry '%s' is rate limiting requests (HTTP 429) "
+			"for %s",
 			c->ref->registry, what);
 		return KR_EREGISTRY;
 	}
-	kr_error_set(KR_EREGISTRY, "registry '%s' answered HTTP %ld to %s of '%s'",
+	kr_error_set(KR_EREGISTRY,
+		"registry '%s' answered HTTP %ld to %s of '%s'",
 		c->ref->registry, status, what, c->display);
 	return KR_EREGISTRY;
 }
@@ -508,8 +524,8 @@ reg_request(struct reg_ctx *c, struct reg_response *resp, const char *url,
 	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, c->timeout_ms);
-	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS,
-		c->connect_timeout_ms);
+	curl_easy_setopt(
+		c->curl, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
 	curl_easy_setopt(c->curl, CURLOPT_USERAGENT, "kreconcile/" KR_VERSION);
 	curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR,
 		c->http ? "http,https" : "https");
@@ -517,7 +533,8 @@ reg_request(struct reg_ctx *c, struct reg_response *resp, const char *url,
 		c->http ? "http,https" : "https");
 	curl_easy_setopt(c->curl, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(c->curl, CURLOPT_MAXREDIRS, 5L);
-	/* Credentials go only to the host we asked (curl's default), never on a redirect. */
+	/* Credentials go only to the host we asked (curl's default), never on a
+	 * redirect. */
 	curl_easy_setopt(c->curl, CURLOPT_UNRESTRICTED_AUTH, 0L);
 	if (c->opts && c->opts->ca_file)
 		curl_easy_setopt(c->curl, CURLOPT_CAINFO, c->opts->ca_file);
@@ -535,12 +552,14 @@ reg_request(struct reg_ctx *c, struct reg_response *resp, const char *url,
 	if (hdrs)
 		curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hdrs);
 	if (mode == REG_AUTH_BASIC) {
-		curl_easy_setopt(c->curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(
+			c->curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		curl_easy_setopt(c->curl, CURLOPT_USERNAME, c->auth->username);
 		curl_easy_setopt(c->curl, CURLOPT_PASSWORD,
 			c->auth->password ? c->auth->password : "");
 	} else if (mode == REG_AUTH_BEARER) {
-		curl_easy_setopt(c->curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
+		curl_easy_setopt(
+			c->curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
 		curl_easy_setopt(c->curl, CURLOPT_XOAUTH2_BEARER, c->token);
 	}
 
@@ -551,7 +570,8 @@ reg_request(struct reg_ctx *c, struct reg_response *resp, const char *url,
 	}
 	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &resp->status);
 out:
-	/* Drop the credentials from the handle as soon as the request is done. */
+	/* Drop the credentials from the handle as soon as the request is done.
+	 */
 	curl_easy_setopt(c->curl, CURLOPT_PASSWORD, NULL);
 	curl_easy_setopt(c->curl, CURLOPT_XOAUTH2_BEARER, NULL);
 	curl_slist_free_all(hdrs);
@@ -561,7 +581,7 @@ out:
 /* ---- the auth challenge ---- */
 
 struct reg_challenge {
-	char *scheme;	/* "Bearer" or "Basic" */
+	char *scheme; /* "Bearer" or "Basic" */
 	char *realm;
 	char *service;
 	char *scope;
@@ -639,7 +659,8 @@ out:
 	return rc;
 }
 
-/* May the token realm receive credentials? https, or http where we speak http. */
+/* May the token realm receive credentials? https, or http where we speak http.
+ */
 static int
 reg_realm_check(const struct reg_ctx *c, const char *realm)
 {
@@ -656,13 +677,15 @@ reg_realm_check(const struct reg_ctx *c, const char *realm)
 		hostport = kr_xstrndup(host, n);
 		ok = !strchr(hostport, '@') &&
 		     ((c->opts && c->opts->scheme == KR_REGISTRY_SCHEME_HTTP) ||
-		      (c->http && kr_registry_host_is_insecure(hostport)));
+			     (c->http &&
+				     kr_registry_host_is_insecure(hostport)));
 		free(hostport);
 		if (ok)
 			return 0;
 	}
 	kr_error_set(KR_EREGISTRY,
-		"registry '%s' sent its token service as '%s': refusing to send credentials there (https required)",
+		"registry '%s' sent its token service as '%s': refusing to "
+		"send credentials there (https required)",
 		c->ref->registry, realm);
 	return KR_EREGISTRY;
 }
@@ -673,8 +696,9 @@ url_add_param(struct kr_buf *url, CURL *curl, bool *first, const char *k,
 {
 	char *esc = curl_easy_escape(curl, v, 0);
 
-	kr_buf_printf(url, "%c%s=%s", *first ? (strchr(url->ptr, '?') ? '&' : '?') : '&',
-		k, esc ? esc : "");
+	kr_buf_printf(url, "%c%s=%s",
+		*first ? (strchr(url->ptr, '?') ? '&' : '?') : '&', k,
+		esc ? esc : "");
 	*first = false;
 	curl_free(esc);
 }
@@ -702,8 +726,8 @@ reg_fetch_token(struct reg_ctx *c, const struct reg_challenge *ch)
 	}
 	if ((rc = reg_realm_check(c, ch->realm)) < 0)
 		goto out;
-	scope = ch->scope ? kr_xstrdup(ch->scope)
-			  : kr_xasprintf("repository:%s:pull", c->ref->name);
+	scope = ch->scope ? kr_xstrdup(ch->scope) :
+			    kr_xasprintf("repository:%s:pull", c->ref->name);
 	kr_buf_puts(&url, ch->realm);
 	if (ch->service)
 		url_add_param(&url, c->curl, &first, "service", ch->service);
@@ -718,7 +742,8 @@ reg_fetch_token(struct reg_ctx *c, const struct reg_challenge *ch)
 		rc = reg_http_error(c, resp.status, "the token request");
 		if (rc == KR_ENOTFOUND) {
 			kr_error_set(KR_EREGISTRY,
-				"registry '%s': token service '%s' answered HTTP 404",
+				"registry '%s': token service '%s' answered "
+				"HTTP 404",
 				c->ref->registry, ch->realm);
 			rc = KR_EREGISTRY;
 		}
@@ -730,7 +755,8 @@ reg_fetch_token(struct reg_ctx *c, const struct reg_challenge *ch)
 		tok = json_string_value(json_object_get(root, "access_token"));
 	if (!tok || !*tok) {
 		kr_error_set(KR_EREGISTRY,
-			"registry '%s': token service '%s' answered without a token",
+			"registry '%s': token service '%s' answered without a "
+			"token",
 			c->ref->registry, ch->realm);
 		rc = KR_EREGISTRY;
 		goto out;
@@ -762,7 +788,8 @@ reg_fetch(struct reg_ctx *c, struct reg_response *resp, const char *url,
 	bool head, enum reg_auth_mode *mode)
 {
 	struct reg_challenge ch = { 0 };
-	const char *what = head ? "the manifest HEAD request" : "the manifest GET request";
+	const char *what =
+		head ? "the manifest HEAD request" : "the manifest GET request";
 	int rc;
 
 	rc = reg_request(c, resp, url, head, true, *mode, what);
@@ -771,7 +798,8 @@ reg_fetch(struct reg_ctx *c, struct reg_response *resp, const char *url,
 
 	if (resp->challenge && reg_challenge_parse(&ch, resp->challenge) < 0) {
 		kr_error_set(KR_EREGISTRY,
-			"registry '%s' sent an unreadable WWW-Authenticate challenge",
+			"registry '%s' sent an unreadable WWW-Authenticate "
+			"challenge",
 			c->ref->registry);
 		rc = KR_EREGISTRY;
 		goto out;
@@ -783,7 +811,8 @@ reg_fetch(struct reg_ctx *c, struct reg_response *resp, const char *url,
 	} else if (c->auth && c->auth->username) {
 		*mode = REG_AUTH_BASIC;
 	} else {
-		goto out;	/* the 401 stands: reg_http_error says "no credentials" */
+		goto out; /* the 401 stands: reg_http_error says "no
+			     credentials" */
 	}
 	reg_response_release(resp);
 	reg_response_init(resp, resp->body.max);
@@ -801,7 +830,8 @@ is_2xx(long status)
 
 int
 kr_registry_resolve(char **digest_out, const struct kr_registry_ref *ref,
-	const struct kr_registry_auth *auth, const struct kr_registry_opts *opts)
+	const struct kr_registry_auth *auth,
+	const struct kr_registry_opts *opts)
 {
 	struct reg_ctx c;
 	struct reg_response resp;
@@ -815,9 +845,10 @@ kr_registry_resolve(char **digest_out, const struct kr_registry_ref *ref,
 	memset(&c, 0, sizeof(c));
 	reg_response_init(&resp, REG_MANIFEST_MAX);
 	if (!ref || !ref->registry || !ref->name || !ref->tag ||
-	    !valid_registry(ref->registry) || !valid_name(ref->name) ||
-	    !(valid_tag(ref->tag) || valid_digest(ref->tag))) {
-		kr_error_set(KR_EINVAL, "invalid image reference for the registry client");
+		!valid_registry(ref->registry) || !valid_name(ref->name) ||
+		!(valid_tag(ref->tag) || valid_digest(ref->tag))) {
+		kr_error_set(KR_EINVAL,
+			"invalid image reference for the registry client");
 		rc = KR_EINVAL;
 		goto out;
 	}
@@ -832,8 +863,9 @@ kr_registry_resolve(char **digest_out, const struct kr_registry_ref *ref,
 	c.auth = auth && auth->username && *auth->username ? auth : NULL;
 	c.opts = opts;
 	c.timeout_ms = opts && opts->timeout_ms > 0 ? opts->timeout_ms : 30000;
-	c.connect_timeout_ms = opts && opts->connect_timeout_ms > 0
-				       ? opts->connect_timeout_ms : 10000;
+	c.connect_timeout_ms = opts && opts->connect_timeout_ms > 0 ?
+				       opts->connect_timeout_ms :
+				       10000;
 	c.http = use_http(ref->registry, opts);
 	is_digest_ref = valid_digest(ref->tag);
 	snprintf(c.display, sizeof(c.display), "%s/%s%s%s", ref->registry,
@@ -854,8 +886,9 @@ kr_registry_resolve(char **digest_out, const struct kr_registry_ref *ref,
 		goto done;
 	}
 	if (resp.status == 401 || resp.status == 403 || resp.status == 404 ||
-	    resp.status == 429) {
-		rc = reg_http_error(&c, resp.status, "the manifest HEAD request");
+		resp.status == 429) {
+		rc = reg_http_error(
+			&c, resp.status, "the manifest HEAD request");
 		goto out;
 	}
 
@@ -866,7 +899,8 @@ kr_registry_resolve(char **digest_out, const struct kr_registry_ref *ref,
 	if (rc < 0)
 		goto out;
 	if (!is_2xx(resp.status)) {
-		rc = reg_http_error(&c, resp.status, "the manifest GET request");
+		rc = reg_http_error(
+			&c, resp.status, "the manifest GET request");
 		goto out;
 	}
 	if (resp.digest && valid_digest(resp.digest)) {
@@ -877,7 +911,8 @@ kr_registry_resolve(char **digest_out, const struct kr_registry_ref *ref,
 		digest = kr_xasprintf("sha256:%s", hex);
 	} else {
 		kr_error_set(KR_EREGISTRY,
-			"registry '%s' answered the manifest request for '%s' without a digest or a body",
+			"registry '%s' answered the manifest request for '%s' "
+			"without a digest or a body",
 			ref->registry, c.display);
 		rc = KR_EREGISTRY;
 		goto out;

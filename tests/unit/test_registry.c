@@ -39,8 +39,12 @@
 #define USER "deployer"
 #define PASS "s3cret-Pa55-\"q'uote"
 #define TOKEN "tok-6c1f0e"
-#define DIGEST "sha256:4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945"
-#define MANIFEST "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\"}"
+#define DIGEST    \
+	"sha256:" \
+	"4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945"
+#define MANIFEST                                            \
+	"{\"schemaVersion\":2,\"mediaType\":\"application/" \
+	"vnd.oci.image.manifest.v1+json\"}"
 
 /* ---- a scripted HTTP server, one thread, one request per connection ---- */
 
@@ -48,13 +52,13 @@ struct fake_req {
 	char method[16];
 	char target[1024];
 	char authorization[1024];
-	char accept[2048];	/* every Accept header value, joined by ", " */
-	bool tls;		/* the client spoke TLS to us */
+	char accept[2048]; /* every Accept header value, joined by ", " */
+	bool tls; /* the client spoke TLS to us */
 };
 
 struct fake;
-typedef void (*fake_handler)(struct fake *f, const struct fake_req *r,
-	struct kr_buf *resp);
+typedef void (*fake_handler)(
+	struct fake *f, const struct fake_req *r, struct kr_buf *resp);
 
 struct fake {
 	int lfd;
@@ -62,11 +66,11 @@ struct fake {
 	pthread_t th;
 	int port;
 	fake_handler handler;
-	int delay_ms;		/* handler sets: wait this long before answering */
+	int delay_ms; /* handler sets: wait this long before answering */
 	pthread_mutex_t mu;
 	struct fake_req reqs[16];
 	int nreq;
-	struct kr_buf raw;	/* every byte received, to look for the password */
+	struct kr_buf raw; /* every byte received, to look for the password */
 };
 
 static void
@@ -84,13 +88,13 @@ fake_parse(struct fake_req *r, char *text)
 	bool first = true;
 
 	for (line = strtok_r(text, "\r\n", &save); line;
-	     line = strtok_r(NULL, "\r\n", &save)) {
+		line = strtok_r(NULL, "\r\n", &save)) {
 		if (first) {
 			sscanf(line, "%15s %1023s", r->method, r->target);
 			first = false;
 		} else if (strncasecmp(line, "Authorization: ", 15) == 0) {
-			snprintf(r->authorization, sizeof(r->authorization), "%s",
-				line + 15);
+			snprintf(r->authorization, sizeof(r->authorization),
+				"%s", line + 15);
 		} else if (strncasecmp(line, "Accept: ", 8) == 0) {
 			header_append(r->accept, sizeof(r->accept), line + 8);
 		}
@@ -103,7 +107,8 @@ fake_main(void *arg)
 	struct fake *f = arg;
 
 	for (;;) {
-		struct pollfd pf[2] = { { f->lfd, POLLIN, 0 }, { f->wake[0], POLLIN, 0 } };
+		struct pollfd pf[2] = { { f->lfd, POLLIN, 0 },
+			{ f->wake[0], POLLIN, 0 } };
 		struct kr_buf in = KR_BUF_INIT, out = KR_BUF_INIT;
 		struct fake_req r;
 		char chunk[4096];
@@ -130,7 +135,7 @@ fake_main(void *arg)
 				break;
 			kr_buf_put(&in, chunk, (size_t)n);
 			if ((unsigned char)in.ptr[0] == 0x16) {
-				r.tls = true;	/* a TLS ClientHello */
+				r.tls = true; /* a TLS ClientHello */
 				break;
 			}
 			if (strstr(in.ptr, "\r\n\r\n"))
@@ -144,7 +149,9 @@ fake_main(void *arg)
 			f->reqs[f->nreq++] = r;
 		f->delay_ms = 0;
 		if (r.tls)
-			kr_buf_puts(&out, "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+			kr_buf_puts(
+				&out, "HTTP/1.1 400 Bad Request\r\nConnection: "
+				      "close\r\n\r\n");
 		else
 			f->handler(f, &r, &out);
 		pthread_mutex_unlock(&f->mu);
@@ -159,7 +166,8 @@ fake_main(void *arg)
 			}
 		}
 		if (write(cfd, out.ptr, out.len) < 0) {
-			/* the client gave up (the timeout test): nothing to do */
+			/* the client gave up (the timeout test): nothing to do
+			 */
 		}
 		shutdown(cfd, SHUT_WR);
 		close(cfd);
@@ -210,7 +218,8 @@ fake_stop(struct fake *f)
 	close(f->lfd);
 	close(f->wake[0]);
 	close(f->wake[1]);
-	/* The password may only ever cross the wire base64-encoded in a header. */
+	/* The password may only ever cross the wire base64-encoded in a header.
+	 */
 	assert_null(strstr(f->raw.ptr, PASS));
 	kr_buf_release(&f->raw);
 	pthread_mutex_destroy(&f->mu);
@@ -220,7 +229,9 @@ fake_stop(struct fake *f)
 static void
 respond(struct kr_buf *out, int status, const char *extra, const char *body)
 {
-	kr_buf_printf(out, "HTTP/1.1 %d X\r\nConnection: close\r\nContent-Length: %zu\r\n%s\r\n%s",
+	kr_buf_printf(out,
+		"HTTP/1.1 %d X\r\nConnection: close\r\nContent-Length: "
+		"%zu\r\n%s\r\n%s",
 		status, body ? strlen(body) : 0, extra ? extra : "",
 		body ? body : "");
 }
@@ -248,8 +259,11 @@ static void
 h_digest(struct fake *f, const struct fake_req *r, struct kr_buf *out)
 {
 	if (strcmp(r->method, "HEAD") == 0 && is_manifest_path(r))
-		respond(out, 200, "Docker-Content-Digest: " DIGEST "\r\n"
-			"Content-Type: application/vnd.oci.image.index.v1+json\r\n", NULL);
+		respond(out, 200,
+			"Docker-Content-Digest: " DIGEST "\r\n"
+			"Content-Type: "
+			"application/vnd.oci.image.index.v1+json\r\n",
+			NULL);
 	else
 		respond(out, 404, NULL, "{}");
 }
@@ -260,7 +274,9 @@ h_head405(struct fake *f, const struct fake_req *r, struct kr_buf *out)
 	if (strcmp(r->method, "HEAD") == 0)
 		respond(out, 405, NULL, NULL);
 	else if (strcmp(r->method, "GET") == 0 && is_manifest_path(r))
-		respond(out, 200, "Content-Type: application/vnd.oci.image.manifest.v1+json\r\n",
+		respond(out, 200,
+			"Content-Type: "
+			"application/vnd.oci.image.manifest.v1+json\r\n",
 			MANIFEST);
 	else
 		respond(out, 404, NULL, "{}");
@@ -275,7 +291,8 @@ h_basic(struct fake *f, const struct fake_req *r, struct kr_buf *out)
 		respond(out, 401, "WWW-Authenticate: Basic realm=\"fake\"\r\n",
 			"{\"errors\":[{\"code\":\"UNAUTHORIZED\"}]}");
 	else if (is_manifest_path(r))
-		respond(out, 200, "Docker-Content-Digest: " DIGEST "\r\n", NULL);
+		respond(out, 200, "Docker-Content-Digest: " DIGEST "\r\n",
+			NULL);
 	else
 		respond(out, 404, NULL, NULL);
 	free(want);
@@ -295,12 +312,15 @@ h_bearer(struct fake *f, const struct fake_req *r, struct kr_buf *out)
 			respond(out, 401, NULL, "{}");
 	} else if (strcmp(r->authorization, "Bearer " TOKEN) == 0 &&
 		   is_manifest_path(r)) {
-		respond(out, 200, "Docker-Content-Digest: " DIGEST "\r\n", NULL);
+		respond(out, 200, "Docker-Content-Digest: " DIGEST "\r\n",
+			NULL);
 	} else if (strcmp(r->authorization, "Bearer " TOKEN) == 0) {
 		respond(out, 404, NULL, NULL);
 	} else {
 		challenge = kr_xasprintf(
-			"WWW-Authenticate: Bearer realm=\"http://127.0.0.1:%d/token\",service=\"fake registry\",scope=\"repository:team/app:pull\"\r\n",
+			"WWW-Authenticate: Bearer "
+			"realm=\"http://127.0.0.1:%d/token\",service=\"fake "
+			"registry\",scope=\"repository:team/app:pull\"\r\n",
 			f->port);
 		respond(out, 401, challenge, "{}");
 		free(challenge);
@@ -359,16 +379,23 @@ expect_ref(const char *server, const char *image, const char *registry,
 static void
 test_ref_parse(void **state)
 {
-	expect_ref(NULL, "nginx", "registry-1.docker.io", "library/nginx", "latest");
-	expect_ref(NULL, "nginx:1.25", "registry-1.docker.io", "library/nginx", "1.25");
-	expect_ref(NULL, "docker.io/nginx", "registry-1.docker.io", "library/nginx", "latest");
-	expect_ref(NULL, "index.docker.io/user/app:v1", "registry-1.docker.io", "user/app", "v1");
-	expect_ref(NULL, "user/app:v1", "registry-1.docker.io", "user/app", "v1");
+	expect_ref(NULL, "nginx", "registry-1.docker.io", "library/nginx",
+		"latest");
+	expect_ref(NULL, "nginx:1.25", "registry-1.docker.io", "library/nginx",
+		"1.25");
+	expect_ref(NULL, "docker.io/nginx", "registry-1.docker.io",
+		"library/nginx", "latest");
+	expect_ref(NULL, "index.docker.io/user/app:v1", "registry-1.docker.io",
+		"user/app", "v1");
+	expect_ref(
+		NULL, "user/app:v1", "registry-1.docker.io", "user/app", "v1");
 	expect_ref(NULL, "ghcr.io/basecamp/kamal-proxy:v0.8.4", "ghcr.io",
 		"basecamp/kamal-proxy", "v0.8.4");
-	expect_ref(NULL, "localhost:5000/app", "localhost:5000", "app", "latest");
+	expect_ref(
+		NULL, "localhost:5000/app", "localhost:5000", "app", "latest");
 	expect_ref(NULL, "localhost/app:x", "localhost", "app", "x");
-	expect_ref("198.18.0.1:5000", "demo/app:v2", "198.18.0.1:5000", "demo/app", "v2");
+	expect_ref("198.18.0.1:5000", "demo/app:v2", "198.18.0.1:5000",
+		"demo/app", "v2");
 	expect_ref("ghcr.io", "org/app:abc123", "ghcr.io", "org/app", "abc123");
 	expect_ref(NULL, "[::1]:5000/a/b/c:t", "[::1]:5000", "a/b/c", "t");
 	expect_ref(NULL, "app@" DIGEST, "registry-1.docker.io", "library/app",
@@ -380,9 +407,20 @@ static void
 test_ref_parse_invalid(void **state)
 {
 	static const char *const bad[] = {
-		"", "App", "app:", "app:bad tag", "-app", "app/", "/app",
-		"app:-x", "r.io/", "app@sha256:xyz", "a//b", "user:pw@r.io/app",
-		"r.io/app?x=1", "app:v1\n",
+		"",
+		"App",
+		"app:",
+		"app:bad tag",
+		"-app",
+		"app/",
+		"/app",
+		"app:-x",
+		"r.io/",
+		"app@sha256:xyz",
+		"a//b",
+		"user:pw@r.io/app",
+		"r.io/app?x=1",
+		"app:v1\n",
 	};
 	struct kr_registry_ref ref = { 0 };
 	size_t i;
@@ -415,7 +453,8 @@ test_scheme(void **state)
 	assert_false(kr_registry_host_is_insecure("127.0.0.1.example.com"));
 	assert_false(kr_registry_host_is_insecure("[::2]:5000"));
 
-	assert_int_equal(kr_registry_ref_parse(&ref, NULL, "ghcr.io/o/a:v1"), 0);
+	assert_int_equal(
+		kr_registry_ref_parse(&ref, NULL, "ghcr.io/o/a:v1"), 0);
 	url = kr_registry_manifest_url(&ref, NULL);
 	assert_string_equal(url, "https://ghcr.io/v2/o/a/manifests/v1");
 	free(url);
@@ -425,13 +464,16 @@ test_scheme(void **state)
 	free(url);
 	kr_registry_ref_release(&ref);
 
-	assert_int_equal(kr_registry_ref_parse(&ref, "198.18.0.1:5000", "d/app:v2"), 0);
+	assert_int_equal(
+		kr_registry_ref_parse(&ref, "198.18.0.1:5000", "d/app:v2"), 0);
 	url = kr_registry_manifest_url(&ref, NULL);
-	assert_string_equal(url, "http://198.18.0.1:5000/v2/d/app/manifests/v2");
+	assert_string_equal(
+		url, "http://198.18.0.1:5000/v2/d/app/manifests/v2");
 	free(url);
 	o.scheme = KR_REGISTRY_SCHEME_HTTPS;
 	url = kr_registry_manifest_url(&ref, &o);
-	assert_string_equal(url, "https://198.18.0.1:5000/v2/d/app/manifests/v2");
+	assert_string_equal(
+		url, "https://198.18.0.1:5000/v2/d/app/manifests/v2");
 	free(url);
 	kr_registry_ref_release(&ref);
 }
@@ -452,8 +494,10 @@ test_resolve_head_digest(void **state)
 	assert_int_equal(f->nreq, 1);
 	assert_string_equal(f->reqs[0].method, "HEAD");
 	assert_string_equal(f->reqs[0].authorization, "");
-	assert_non_null(strstr(f->reqs[0].accept, "application/vnd.oci.image.index.v1+json"));
-	assert_non_null(strstr(f->reqs[0].accept, "application/vnd.oci.image.manifest.v1+json"));
+	assert_non_null(strstr(
+		f->reqs[0].accept, "application/vnd.oci.image.index.v1+json"));
+	assert_non_null(strstr(f->reqs[0].accept,
+		"application/vnd.oci.image.manifest.v1+json"));
 	assert_non_null(strstr(f->reqs[0].accept,
 		"application/vnd.docker.distribution.manifest.list.v2+json"));
 	assert_non_null(strstr(f->reqs[0].accept,
@@ -480,7 +524,8 @@ test_resolve_get_fallback(void **state)
 	assert_int_equal(f->nreq, 2);
 	assert_string_equal(f->reqs[0].method, "HEAD");
 	assert_string_equal(f->reqs[1].method, "GET");
-	assert_non_null(strstr(f->reqs[1].accept, "application/vnd.oci.image.index.v1+json"));
+	assert_non_null(strstr(
+		f->reqs[1].accept, "application/vnd.oci.image.index.v1+json"));
 	free(want);
 	free(digest);
 	kr_registry_ref_release(&ref);
@@ -513,6 +558,8 @@ test_resolve_basic(void **state)
 	assert_non_null(strstr(kr_error_last(), "refused the credentials"));
 	assert_non_null(strstr(kr_error_last(), "HTTP 401"));
 	assert_null(strstr(kr_error_last(), "wrong"));
+	/* The username may itself come from a secret: not shown either. */
+	assert_null(strstr(kr_error_last(), USER));
 
 	rc = kr_registry_resolve(&digest, &ref, NULL, &fast);
 	assert_int_equal(rc, KR_EREGISTRY);
@@ -538,8 +585,9 @@ test_resolve_bearer(void **state)
 	digest = NULL;
 	assert_int_equal(f->nreq, 3);
 	assert_string_equal(f->reqs[0].authorization, "");
-	assert_string_equal(f->reqs[1].target,
-		"/token?service=fake%20registry&scope=repository%3Ateam%2Fapp%3Apull");
+	assert_string_equal(
+		f->reqs[1].target, "/token?service=fake%20registry&scope="
+				   "repository%3Ateam%2Fapp%3Apull");
 	assert_true(strncmp(f->reqs[1].authorization, "Basic ", 6) == 0);
 	assert_string_equal(f->reqs[2].authorization, "Bearer " TOKEN);
 	assert_string_equal(f->reqs[2].method, "HEAD");
@@ -568,7 +616,8 @@ test_resolve_404(void **state)
 	char *digest = NULL;
 
 	assert_int_equal(ref_for(&ref, f, "team/app:v7"), 0);
-	assert_int_equal(kr_registry_resolve(&digest, &ref, NULL, &fast), KR_ENOTFOUND);
+	assert_int_equal(
+		kr_registry_resolve(&digest, &ref, NULL, &fast), KR_ENOTFOUND);
 	assert_null(digest);
 	assert_non_null(strstr(kr_error_last(), "not pushed yet"));
 	assert_non_null(strstr(kr_error_last(), "team/app:v7"));
@@ -584,7 +633,8 @@ test_resolve_500(void **state)
 	char *digest = NULL;
 
 	assert_int_equal(ref_for(&ref, f, "team/app:v1"), 0);
-	assert_int_equal(kr_registry_resolve(&digest, &ref, NULL, &fast), KR_EREGISTRY);
+	assert_int_equal(
+		kr_registry_resolve(&digest, &ref, NULL, &fast), KR_EREGISTRY);
 	assert_non_null(strstr(kr_error_last(), "HTTP 500"));
 	kr_registry_ref_release(&ref);
 	fake_stop(f);
@@ -604,13 +654,15 @@ test_resolve_timeout(void **state)
 {
 	struct fake *f = fake_start(h_slow);
 	struct kr_registry_ref ref = { 0 };
-	struct kr_registry_opts o = { .timeout_ms = 300, .connect_timeout_ms = 300 };
+	struct kr_registry_opts o = { .timeout_ms = 300,
+		.connect_timeout_ms = 300 };
 	char *digest = NULL;
 	double t0, dt;
 
 	assert_int_equal(ref_for(&ref, f, "team/app:v1"), 0);
 	t0 = now_s();
-	assert_int_equal(kr_registry_resolve(&digest, &ref, NULL, &o), KR_ETIMEOUT);
+	assert_int_equal(
+		kr_registry_resolve(&digest, &ref, NULL, &o), KR_ETIMEOUT);
 	dt = now_s() - t0;
 	assert_true(dt >= 0.25 && dt < 3.0);
 	assert_non_null(strstr(kr_error_last(), "did not answer"));
@@ -628,7 +680,8 @@ test_resolve_tls_failure(void **state)
 
 	o.scheme = KR_REGISTRY_SCHEME_HTTPS;
 	assert_int_equal(ref_for(&ref, f, "team/app:v1"), 0);
-	assert_int_equal(kr_registry_resolve(&digest, &ref, NULL, &o), KR_EREGISTRY);
+	assert_int_equal(
+		kr_registry_resolve(&digest, &ref, NULL, &o), KR_EREGISTRY);
 	assert_non_null(strstr(kr_error_last(), "tls failure"));
 	assert_true(f->nreq >= 1 && f->reqs[0].tls);
 	kr_registry_ref_release(&ref);
@@ -642,20 +695,23 @@ test_resolve_refused(void **state)
 	char server[64], *digest = NULL;
 	int port, fd = listen_loopback(&port);
 
-	close(fd);	/* nothing listens there now */
+	close(fd); /* nothing listens there now */
 	snprintf(server, sizeof(server), "127.0.0.1:%d", port);
 	assert_int_equal(kr_registry_ref_parse(&ref, server, "team/app:v1"), 0);
-	assert_int_equal(kr_registry_resolve(&digest, &ref, NULL, &fast), KR_EREGISTRY);
+	assert_int_equal(
+		kr_registry_resolve(&digest, &ref, NULL, &fast), KR_EREGISTRY);
 	assert_non_null(strstr(kr_error_last(), "cannot connect"));
 	kr_registry_ref_release(&ref);
 }
 
-/* A bearer realm on another, non-local host over plain http gets no credentials. */
+/* A bearer realm on another, non-local host over plain http gets no
+ * credentials. */
 static void
 h_bad_realm(struct fake *f, const struct fake_req *r, struct kr_buf *out)
 {
 	respond(out, 401,
-		"WWW-Authenticate: Bearer realm=\"http://auth.example.com/token\",service=\"x\"\r\n",
+		"WWW-Authenticate: Bearer "
+		"realm=\"http://auth.example.com/token\",service=\"x\"\r\n",
 		"{}");
 }
 
@@ -668,8 +724,10 @@ test_resolve_insecure_realm(void **state)
 	char *digest = NULL;
 
 	assert_int_equal(ref_for(&ref, f, "team/app:v1"), 0);
-	assert_int_equal(kr_registry_resolve(&digest, &ref, &good, &fast), KR_EREGISTRY);
-	assert_non_null(strstr(kr_error_last(), "refusing to send credentials"));
+	assert_int_equal(
+		kr_registry_resolve(&digest, &ref, &good, &fast), KR_EREGISTRY);
+	assert_non_null(
+		strstr(kr_error_last(), "refusing to send credentials"));
 	assert_int_equal(f->nreq, 1);
 	kr_registry_ref_release(&ref);
 	fake_stop(f);
@@ -727,7 +785,8 @@ make_htpasswd(const char *file)
 		dup2(devnull, 1);
 		dup2(devnull, 2);
 		close(in[1]);
-		execl(which("htpasswd"), "htpasswd", "-iBc", file, USER, (char *)NULL);
+		execl(which("htpasswd"), "htpasswd", "-iBc", file, USER,
+			(char *)NULL);
 		_exit(127);
 	}
 	close(in[0]);
@@ -765,11 +824,14 @@ real_start(struct real_registry *rr)
 	snprintf(path, sizeof(path), "%s/htpasswd", rr->dir);
 	make_htpasswd(path);
 	fd = listen_loopback(&rr->port);
-	close(fd);	/* a free port; the registry binds it next */
-	cfg = kr_xasprintf("version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n"
+	close(fd); /* a free port; the registry binds it next */
+	cfg = kr_xasprintf(
+		"version: 0.1\nlog:\n  level: error\n  accesslog:\n    "
+		"disabled: true\n"
 		"storage:\n  filesystem:\n    rootdirectory: %s/data\n"
 		"http:\n  addr: 127.0.0.1:%d\n"
-		"auth:\n  htpasswd:\n    realm: kr-test\n    path: %s/htpasswd\n",
+		"auth:\n  htpasswd:\n    realm: kr-test\n    path: "
+		"%s/htpasswd\n",
 		rr->dir, rr->port, rr->dir);
 	snprintf(path, sizeof(path), "%s/config.yml", rr->dir);
 	write_file(path, cfg);
@@ -781,8 +843,8 @@ real_start(struct real_registry *rr)
 
 		dup2(devnull, 1);
 		dup2(devnull, 2);
-		execl(which("docker-registry"), "docker-registry", "serve", path,
-			(char *)NULL);
+		execl(which("docker-registry"), "docker-registry", "serve",
+			path, (char *)NULL);
 		_exit(127);
 	}
 	for (i = 0; i < 100; i++) {
@@ -881,23 +943,26 @@ http_do(const char *method, const char *url, const char *ctype,
 	return status;
 }
 
-/* Monolithic blob upload: POST uploads/, then PUT ...&digest=. Returns the digest. */
+/* Monolithic blob upload: POST uploads/, then PUT ...&digest=. Returns the
+ * digest. */
 static char *
 push_blob(int port, const char *repo, const char *data)
 {
 	char hex[KR_SHA256_HEX], *url, *loc = NULL, *put;
 
 	kr_sha256_hex(hex, data, strlen(data));
-	url = kr_xasprintf("http://127.0.0.1:%d/v2/%s/blobs/uploads/", port, repo);
+	url = kr_xasprintf(
+		"http://127.0.0.1:%d/v2/%s/blobs/uploads/", port, repo);
 	assert_int_equal(http_do("POST", url, NULL, "", 0, &loc), 202);
 	assert_non_null(loc);
-	put = kr_xasprintf("%s%s%sdigest=sha256:%s",
-		loc[0] == '/' ? "" : "", loc, strchr(loc, '?') ? "&" : "?", hex);
+	put = kr_xasprintf("%s%s%sdigest=sha256:%s", loc[0] == '/' ? "" : "",
+		loc, strchr(loc, '?') ? "&" : "?", hex);
 	free(url);
-	url = put[0] == '/' ? kr_xasprintf("http://127.0.0.1:%d%s", port, put)
-			    : kr_xstrdup(put);
+	url = put[0] == '/' ? kr_xasprintf("http://127.0.0.1:%d%s", port, put) :
+			      kr_xstrdup(put);
 	assert_int_equal(http_do("PUT", url, "application/octet-stream", data,
-		strlen(data), NULL), 201);
+				 strlen(data), NULL),
+		201);
 	free(url);
 	free(put);
 	free(loc);
@@ -909,8 +974,8 @@ push_manifest(int port, const char *repo, const char *tag, const char *ctype,
 	const char *body)
 {
 	char hex[KR_SHA256_HEX];
-	char *url = kr_xasprintf("http://127.0.0.1:%d/v2/%s/manifests/%s", port,
-		repo, tag);
+	char *url = kr_xasprintf(
+		"http://127.0.0.1:%d/v2/%s/manifests/%s", port, repo, tag);
 	long st = http_do("PUT", url, ctype, body, strlen(body), NULL);
 
 	if (st != 201)
@@ -927,9 +992,10 @@ real_setup(void **state)
 
 	*state = rr;
 	if (!which("docker-registry") || !which("htpasswd"))
-		return 0;	/* the test says why it skips */
+		return 0; /* the test says why it skips */
 	if (real_start(rr) != 0)
-		print_message("docker-registry serve did not start on 127.0.0.1:%d\n",
+		print_message(
+			"docker-registry serve did not start on 127.0.0.1:%d\n",
 			rr->port);
 	return 0;
 }
@@ -952,14 +1018,20 @@ test_real_registry(void **state)
 	struct real_registry *rrp = *state;
 	struct real_registry rr;
 	struct kr_registry_ref ref = { 0 };
-	struct kr_registry_auth good = { USER, PASS }, bad = { USER, "wrong-password" };
-	char server[64], *digest = NULL, *cfg, *layer, *man, *want, *oci, *oci_d;
+	struct kr_registry_auth good = { USER, PASS },
+				bad = { USER, "wrong-password" };
+	char server[64], *digest = NULL, *cfg, *layer, *man, *want, *oci,
+			 *oci_d;
 	char *idx, *idx_d;
-	const char *cfg_json = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]},\"config\":{}}";
-	const char *layer_data = "not really a tarball, the registry does not look";
+	const char *cfg_json =
+		"{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{"
+		"\"type\":\"layers\",\"diff_ids\":[]},\"config\":{}}";
+	const char *layer_data =
+		"not really a tarball, the registry does not look";
 
 	if (!which("docker-registry") || !which("htpasswd")) {
-		print_message("skipped: docker-registry or htpasswd (apache2-utils) is not installed\n");
+		print_message("skipped: docker-registry or htpasswd "
+			      "(apache2-utils) is not installed\n");
 		skip();
 	}
 	if (rrp->pid <= 0)
@@ -970,9 +1042,14 @@ test_real_registry(void **state)
 	/* Push a Docker v2 image: config blob, one layer blob, the manifest. */
 	cfg = push_blob(rr.port, "kr/app", cfg_json);
 	layer = push_blob(rr.port, "kr/app", layer_data);
-	man = kr_xasprintf("{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\","
-		"\"config\":{\"mediaType\":\"application/vnd.docker.container.image.v1+json\",\"size\":%zu,\"digest\":\"%s\"},"
-		"\"layers\":[{\"mediaType\":\"application/vnd.docker.image.rootfs.diff.tar.gzip\",\"size\":%zu,\"digest\":\"%s\"}]}",
+	man = kr_xasprintf("{\"schemaVersion\":2,\"mediaType\":\"application/"
+			   "vnd.docker.distribution.manifest.v2+json\","
+			   "\"config\":{\"mediaType\":\"application/"
+			   "vnd.docker.container.image.v1+json\",\"size\":%zu,"
+			   "\"digest\":\"%s\"},"
+			   "\"layers\":[{\"mediaType\":\"application/"
+			   "vnd.docker.image.rootfs.diff.tar.gzip\",\"size\":%"
+			   "zu,\"digest\":\"%s\"}]}",
 		strlen(cfg_json), cfg, strlen(layer_data), layer);
 	want = push_manifest(rr.port, "kr/app", "v1",
 		"application/vnd.docker.distribution.manifest.v2+json", man);
@@ -985,16 +1062,19 @@ test_real_registry(void **state)
 	digest = NULL;
 
 	/* Wrong password: 401 as a credentials error. */
-	assert_int_equal(kr_registry_resolve(&digest, &ref, &bad, &fast), KR_EREGISTRY);
+	assert_int_equal(
+		kr_registry_resolve(&digest, &ref, &bad, &fast), KR_EREGISTRY);
 	assert_non_null(strstr(kr_error_last(), "refused the credentials"));
 	assert_null(strstr(kr_error_last(), "wrong-password"));
-	assert_int_equal(kr_registry_resolve(&digest, &ref, NULL, &fast), KR_EREGISTRY);
+	assert_int_equal(
+		kr_registry_resolve(&digest, &ref, NULL, &fast), KR_EREGISTRY);
 	assert_non_null(strstr(kr_error_last(), "requires credentials"));
 	kr_registry_ref_release(&ref);
 
 	/* A tag never pushed. */
 	assert_int_equal(kr_registry_ref_parse(&ref, server, "kr/app:v2"), 0);
-	assert_int_equal(kr_registry_resolve(&digest, &ref, &good, &fast), KR_ENOTFOUND);
+	assert_int_equal(
+		kr_registry_resolve(&digest, &ref, &good, &fast), KR_ENOTFOUND);
 	assert_non_null(strstr(kr_error_last(), "not pushed yet"));
 	kr_registry_ref_release(&ref);
 
@@ -1003,26 +1083,37 @@ test_real_registry(void **state)
 	 * only to a client that accepts the OCI index type, and the digest is
 	 * the index's, not the platform manifest's.
 	 */
-	oci = kr_xasprintf("{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-		"\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"size\":%zu,\"digest\":\"%s\"},"
-		"\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"size\":%zu,\"digest\":\"%s\"}]}",
+	oci = kr_xasprintf("{\"schemaVersion\":2,\"mediaType\":\"application/"
+			   "vnd.oci.image.manifest.v1+json\","
+			   "\"config\":{\"mediaType\":\"application/"
+			   "vnd.oci.image.config.v1+json\",\"size\":%zu,"
+			   "\"digest\":\"%s\"},"
+			   "\"layers\":[{\"mediaType\":\"application/"
+			   "vnd.oci.image.layer.v1.tar+gzip\",\"size\":%zu,"
+			   "\"digest\":\"%s\"}]}",
 		strlen(cfg_json), cfg, strlen(layer_data), layer);
 	oci_d = push_manifest(rr.port, "kr/app", "oci-single",
 		"application/vnd.oci.image.manifest.v1+json", oci);
-	idx = kr_xasprintf("{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
-		"\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"size\":%zu,\"digest\":\"%s\","
+	idx = kr_xasprintf(
+		"{\"schemaVersion\":2,\"mediaType\":\"application/"
+		"vnd.oci.image.index.v1+json\","
+		"\"manifests\":[{\"mediaType\":\"application/"
+		"vnd.oci.image.manifest.v1+json\",\"size\":%zu,\"digest\":\"%"
+		"s\","
 		"\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\"}}]}",
 		strlen(oci), oci_d);
 	idx_d = push_manifest(rr.port, "kr/app", "multi",
 		"application/vnd.oci.image.index.v1+json", idx);
-	assert_int_equal(kr_registry_ref_parse(&ref, server, "kr/app:multi"), 0);
+	assert_int_equal(
+		kr_registry_ref_parse(&ref, server, "kr/app:multi"), 0);
 	if (kr_registry_resolve(&digest, &ref, &good, &fast) != 0)
 		fail_msg("%s", kr_error_last());
 	assert_string_equal(digest, idx_d);
 	free(digest);
 	digest = NULL;
 	kr_registry_ref_release(&ref);
-	assert_int_equal(kr_registry_ref_parse(&ref, server, "kr/app:oci-single"), 0);
+	assert_int_equal(
+		kr_registry_ref_parse(&ref, server, "kr/app:oci-single"), 0);
 	if (kr_registry_resolve(&digest, &ref, &good, &fast) != 0)
 		fail_msg("%s", kr_error_last());
 	assert_string_equal(digest, oci_d);
@@ -1056,11 +1147,12 @@ main(void)
 		cmocka_unit_test(test_resolve_tls_failure),
 		cmocka_unit_test(test_resolve_refused),
 		cmocka_unit_test(test_resolve_insecure_realm),
-		cmocka_unit_test_setup_teardown(test_real_registry, real_setup,
-			real_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_real_registry, real_setup, real_teardown),
 	};
 
-	/* Talk to our own servers directly, whatever proxy the environment names. */
+	/* Talk to our own servers directly, whatever proxy the environment
+	 * names. */
 	unsetenv("http_proxy");
 	unsetenv("HTTP_PROXY");
 	unsetenv("https_proxy");
