@@ -714,9 +714,8 @@ volumes_attr(struct kr_change *c, const char *name,
 
 static void
 tail_attrs(struct kr_change *c, const struct kr_obs_container *oc,
-	const char *name, const char *defhash)
+	const char *defhash)
 {
-	kr_change_attr(c, "name", oc ? cname(oc) : NULL, name);
 	kr_change_attr(c, "state", oc ? (oc->state ? oc->state : "") : NULL,
 		"running");
 	kr_change_attr(c, "defhash", oc ? label(oc, KR_DEFHASH_LABEL) : NULL,
@@ -739,7 +738,7 @@ app_attrs(struct kr_change *c, const struct kr_app *a,
 	bool *used = NULL;
 	struct kr_attr *at;
 
-	tail_attrs(c, oc, a->name, defhash);
+	kr_change_attr(c, "name", oc ? cname(oc) : NULL, a->name);
 	common_attrs(c, &f, oc, phrases, false, "");
 	if (oc)
 		used = kr_xcalloc(oc->nmounts + 1, sizeof(*used));
@@ -757,8 +756,8 @@ app_attrs(struct kr_change *c, const struct kr_app *a,
 		NULL, &changed, KR_ATTR_FORCES);
 	push_changed_keys(phrases, "logging", &changed);
 	kr_strvec_release(&changed);
+	tail_attrs(c, oc, defhash);
 }
-
 
 /* Accessory fields, including its files' content on the host. */
 static void
@@ -777,7 +776,7 @@ acc_attrs(struct kr_change *c, const struct kr_accessory *acc,
 	struct kr_attr *a;
 	size_t i;
 
-	tail_attrs(c, oc, acc->container, defhash);
+	kr_change_attr(c, "name", oc ? cname(oc) : NULL, acc->container);
 	common_attrs(c, &f, oc, phrases, true, " forces replacement");
 	ports_set(&want, &acc->ports);
 	if (oc)
@@ -824,6 +823,7 @@ acc_attrs(struct kr_change *c, const struct kr_accessory *acc,
 	kr_strvec_release(&want);
 	kr_strvec_release(&have);
 	kr_strvec_release(&fmounts);
+	tail_attrs(c, oc, defhash);
 }
 
 /* ------------------------------------------------------------------ hosts */
@@ -1362,11 +1362,10 @@ plan_host(struct kr_plan *p, const struct dctx *dc, const char *name,
 {
 	struct kr_plan_host *ph = kr_plan_add_host(p, name);
 	struct hctx hc = { .dc = dc, .name = name, .h = h, .oh = oh };
-	struct kr_strvec nets = { 0 };
+	struct kr_strvec nets = { 0 }, logins = { 0 };
 	struct env_cmp *app_ec = NULL, *acc_ec = NULL;
 	struct kr_change **app_env = NULL, **app_chg = NULL, **acc_env = NULL;
 	const char *reg = registry_name(dc->d);
-	bool login = false;
 	size_t i;
 
 	ph->configured = h != NULL;
@@ -1455,16 +1454,19 @@ plan_host(struct kr_plan *p, const struct dctx *dc, const char *name,
 			kr_change_set_reason(c, "network '%s' does not exist",
 				nets.v[i]);
 	}
-	/* a login when a planned change pulls from the configured registry */
-	for (i = 0; i < hc.pulls.n; i++)
-		if (image_in_registry(hc.pulls.v[i], reg))
-			login = true;
-	for (i = 0; h && i < h->napps; i++)
-		if (app_chg[i]->status == KR_STATUS_PLANNED &&
-		    (app_chg[i]->action == KR_ACTION_CREATE ||
-		     app_chg[i]->action == KR_ACTION_REPLACE))
-			login = true;
-	if (login && dc->d->registry.username) {
+	/* a login when a planned change pulls from the configured registry
+	 * (app images always do, whatever their reference looks like) */
+	for (i = 0; i < hc.pulls.n; i++) {
+		bool app_image = false;
+		size_t j;
+
+		for (j = 0; h && j < h->napps; j++)
+			if (str_eq(h->apps[j].image, hc.pulls.v[i]))
+				app_image = true;
+		if (app_image || image_in_registry(hc.pulls.v[i], reg))
+			kr_strvec_push(&logins, hc.pulls.v[i]);
+	}
+	if (logins.n && dc->d->registry.username) {
 		struct kr_buf why = KR_BUF_INIT;
 		struct kr_change *c = kr_plan_add_change(p, KR_CHANGE_LOGIN,
 			reg, KR_ACTION_RUN);
@@ -1473,9 +1475,7 @@ plan_host(struct kr_plan *p, const struct dctx *dc, const char *name,
 		kr_change_attr(c, "username", NULL, dc->d->registry.username);
 		kr_change_attr_sensitive(c, "password", false, true, true);
 		kr_buf_puts(&why, "to pull ");
-		for (i = 0; i < hc.pulls.n; i++)
-			kr_buf_printf(&why, "%s%s", i ? ", " : "",
-				hc.pulls.v[i]);
+		put_key_list(&why, &logins);
 		set_reason_buf(c, &why);
 	}
 	move_changes(p, hc.env);
@@ -1491,6 +1491,7 @@ plan_host(struct kr_plan *p, const struct dctx *dc, const char *name,
 	free(app_chg);
 	free(acc_env);
 	kr_strvec_release(&nets);
+	kr_strvec_release(&logins);
 	kr_strvec_release(&hc.pulls);
 }
 
