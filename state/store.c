@@ -4,6 +4,7 @@
  * revisions, hosts, snapshots and the journal. sqlite3_errmsg is translated
  * in exactly one place, store_err(); jansson's errors in store_json_check().
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -436,31 +437,52 @@ store_guard(const struct kr_store *s, const char *text, const char *column)
 	return 0;
 }
 
-/* Free text with every form of every secret value replaced; caller frees. */
+/*
+ * Free text with every occurrence of every form of every secret value
+ * replaced by KR_SENSITIVE (overlapping occurrences become one); caller
+ * frees. With `tail`, only the end of a long text is looked at: enough
+ * that the last `tail` bytes of the result are masked as if all were.
+ */
 static char *
-store_mask(const struct kr_store *s, const char *text)
+store_mask(const struct kr_store *s, const char *text, size_t tail)
 {
 	struct kr_buf b = KR_BUF_INIT;
-	const char *p = text;
-	size_t i, j, best;
+	size_t n = strlen(text), maxlen = 0, w0 = 0, w1 = 0, i, j, k;
+	unsigned char *cov;
+	const char *q;
 
-	while (*p) {
-		best = 0;
-		for (i = 0; i < s->nsec; i++)
-			for (j = 0; j < s->sec[i].nforms; j++) {
-				size_t n = strlen(s->sec[i].forms[j]);
+	for (i = 0; i < s->nsec; i++)
+		for (j = 0; j < s->sec[i].nforms; j++)
+			if (strlen(s->sec[i].forms[j]) > maxlen)
+				maxlen = strlen(s->sec[i].forms[j]);
+	/*
+	 * Occurrences are found from w0; output starts at w1 = w0 + maxlen,
+	 * so no occurrence that began before w0 can leave a fragment behind.
+	 */
+	if (tail && n > tail + 2 * maxlen) {
+		w1 = n - tail - maxlen;
+		w0 = w1 - maxlen;
+	}
+	cov = kr_xcalloc(n - w0 + 1, 1);
+	for (i = 0; i < s->nsec; i++)
+		for (j = 0; j < s->sec[i].nforms; j++) {
+			size_t len = strlen(s->sec[i].forms[j]);
 
-				if (n > best &&
-					strncmp(p, s->sec[i].forms[j], n) == 0)
-					best = n;
-			}
-		if (best) {
+			for (q = text + w0; (q = strstr(q, s->sec[i].forms[j]));
+				q++)
+				for (k = 0; k < len; k++)
+					cov[(size_t)(q - text) - w0 + k] = 1;
+		}
+	for (i = w1; i < n;) {
+		if (cov[i - w0]) {
 			kr_buf_puts(&b, KR_SENSITIVE);
-			p += best;
+			while (i < n && cov[i - w0])
+				i++;
 		} else {
-			kr_buf_putc(&b, *p++);
+			kr_buf_putc(&b, text[i++]);
 		}
 	}
+	free(cov);
 	return kr_buf_detach(&b, NULL);
 }
 
@@ -496,7 +518,7 @@ store_bind_masked(const struct kr_store *s, sqlite3_stmt *st, int idx,
 		return sqlite3_bind_null(st, idx) == SQLITE_OK ?
 			       0 :
 			       store_err(s, SQLITE_ERROR, "bind");
-	masked = store_mask(s, text);
+	masked = store_mask(s, text, tail);
 	start = masked;
 	n = strlen(masked);
 	if (tail && n > tail) {
@@ -765,8 +787,12 @@ kr_store_close(struct kr_store *s)
 	if (!s)
 		return;
 	/* Every statement is finalized where it was made, so this closes. */
-	if (s->db)
-		sqlite3_close(s->db);
+	if (s->db) {
+		int rc = sqlite3_close(s->db);
+
+		assert(rc == SQLITE_OK);
+		(void)rc;
+	}
 	store_secrets_clear(s);
 	pthread_mutex_destroy(&s->mu);
 	free(s->path);

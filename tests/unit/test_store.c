@@ -251,9 +251,9 @@ check_fixture_rows(struct kr_store *s)
 	size_t n = 0;
 
 	assert_int_equal(kr_store_snapshot_latest(&snap, s, "198.18.1.10"), 0);
-	assert_string_equal(
-		snap.json, "{\"name\":\"198.18.1.10\",\"docker_version\":\"20."
-			   "10.24\",\"containers\":[]}");
+	assert_string_equal(snap.json,
+		"{\"name\":\"198.18.1.10\",\"docker_version\":\"20."
+		"10.24\",\"containers\":[]}");
 	assert_int_equal(snap.status, KR_OBS_OK);
 	assert_int_equal(snap.run_id, 1);
 	assert_int_equal(snap.observed_at, 1764100011);
@@ -862,6 +862,71 @@ test_journal(void **state)
 	kr_buf_release(&err);
 }
 
+/* No piece of a secret survives at the edge of the kept stderr tail. */
+static void
+test_mask_edges(void **state)
+{
+	struct tmp *t = *state;
+	struct kr_kvlist secrets = { 0 };
+	struct kr_store *s = NULL;
+	struct kr_store_journal_entry *j = NULL;
+	struct kr_buf err = KR_BUF_INIT;
+	const char *sec = SECRET_LONG;
+	size_t n, slen = strlen(SECRET_LONG), k;
+	int64_t run, e;
+	int d;
+	char frag[8];
+
+	kr_kvlist_set(&secrets, "DB_PASSWORD", SECRET_LONG);
+	kr_kvlist_set(&secrets, "A", "abcdXYZW");
+	kr_kvlist_set(&secrets, "B", "XYZWefgh");
+	assert_int_equal(kr_store_open(&s, t->path), 0);
+	kr_store_set_secrets(s, &secrets);
+	kr_kvlist_release(&secrets);
+	assert_int_equal(kr_store_run_begin(&run, s, KR_RUN_APPLY, 0), 0);
+
+	/* The secret ends anywhere around the cut (tail from the end). */
+	for (d = -40; d <= 40; d++) {
+		kr_buf_reset(&err);
+		for (k = 0; k < 9000; k++)
+			kr_buf_putc(&err, 'x');
+		kr_buf_puts(&err, sec);
+		/* More occurrences after it: masking shortens the text. */
+		for (k = 0; k < 40; k++)
+			kr_buf_printf(&err, "%s%s", sec, k % 2 ? "yy" : "y");
+		for (k = 0; (int)k < KR_STORE_STDERR_TAIL + d - 40 * 26 - 20;
+			k++)
+			kr_buf_putc(&err, 'y');
+		assert_int_equal(
+			kr_store_journal_begin(&e, s, run, "h", "a", "x"), 0);
+		assert_int_equal(
+			kr_store_journal_end(s, e, "failed", err.ptr), 0);
+	}
+	/* Two secrets that overlap: one masked run, no leftover piece. */
+	assert_int_equal(kr_store_journal_begin(&e, s, run, "h", "a", "x"), 0);
+	assert_int_equal(
+		kr_store_journal_end(s, e, "failed", "[abcdXYZWefgh]"), 0);
+
+	assert_int_equal(kr_store_journal_list(&j, &n, s, run), 0);
+	assert_int_equal(n, 82);
+	for (k = 0; k < n - 1; k++) {
+		size_t off;
+
+		assert_true(strlen(j[k].stderr_tail) <= KR_STORE_STDERR_TAIL);
+		for (off = 0; off + 6 <= slen; off++) {
+			memcpy(frag, sec + off, 6);
+			frag[6] = '\0';
+			if (strstr(j[k].stderr_tail, frag))
+				fail_msg("entry %zu keeps '%s' of the secret",
+					k, frag);
+		}
+	}
+	assert_string_equal(j[n - 1].stderr_tail, "[(sensitive)]");
+	kr_store_journal_free(j, n);
+	kr_store_close(s);
+	kr_buf_release(&err);
+}
+
 struct writer_arg {
 	struct kr_store *s;
 	const char *path;
@@ -963,6 +1028,7 @@ main(void)
 		T(test_write_needs_secrets),
 		T(test_no_secret_in_database),
 		T(test_journal),
+		T(test_mask_edges),
 		T(test_concurrent_writers),
 		cmocka_unit_test(test_default_path),
 	};
