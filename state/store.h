@@ -70,7 +70,10 @@ const char *kr_store_path(const struct kr_store *s);
  * The secret values of this run (the values of `secrets`; keys are only
  * used to name a refused secret in the error). Copied; replaces an earlier
  * list; NULL or empty means "this run holds no secrets". Required before
- * the first write.
+ * the first write. Pass the values the model treats as secret (env
+ * `secret:` values, the registry password, ssh key_data), not every line
+ * of .kamal/secrets: a clear value that also sits in the secrets file
+ * (e.g. a registry username) would make every revision be refused.
  */
 void kr_store_set_secrets(struct kr_store *s, const struct kr_kvlist *secrets);
 
