@@ -31,6 +31,24 @@ struct kr_logging {
 	struct kr_kvlist options;	/* e.g. max-size=10m (Kamal's default) */
 };
 
+/*
+ * How kamal-proxy routes to a role (the root proxy: with the role's proxy
+ * map deep-merged over it). Zero/NULL/-1 mean kamal-proxy's default.
+ */
+struct kr_app_proxy {
+	struct kr_strvec hosts;		/* --host, empty = every host */
+	int app_port;			/* 80 by default */
+	bool ssl;			/* --tls */
+	char *healthcheck_path;		/* NULL = kamal-proxy's /up */
+	int healthcheck_interval;	/* seconds, 0 = default */
+	int healthcheck_timeout;	/* seconds, 0 = default */
+	struct kr_strvec path_prefixes;
+	int strip_path_prefix;		/* -1 unset, 0, 1 */
+	int forward_headers;		/* -1 unset, 0, 1 */
+	int ssl_redirect;		/* -1 unset, 0, 1 */
+	int response_timeout;		/* seconds, 0 = default */
+};
+
 /* One app container a host must run for one role. */
 struct kr_app {
 	char *role;
@@ -48,6 +66,9 @@ struct kr_app {
 	char *restart;			/* "unless-stopped" */
 	bool proxy;			/* this role is behind kamal-proxy */
 	int stop_timeout;		/* seconds, 0 = docker default */
+	/* Added by the config resolver (additive): */
+	struct kr_app_proxy proxy_config;	/* meaningful when proxy */
+	char *hostname_prefix;		/* Kamal's --hostname <host[0,51]>-<random> prefix */
 };
 
 /* A file an accessory mounts: uploaded under <service>-<accessory>/. */
@@ -58,6 +79,8 @@ struct kr_acc_file {
 	char *content;		/* bytes to upload (ERB-free); may be SECRET-free */
 	char sha256[KR_SHA256_HEX];
 	char *mode;		/* e.g. "0644"; NULL = default */
+	char *options;		/* mount options ("ro", "z"); NULL = none */
+	char *owner;		/* e.g. "mysql:mysql"; NULL = unchanged */
 };
 
 struct kr_accessory {
@@ -76,6 +99,9 @@ struct kr_accessory {
 	struct kr_strvec args;		/* from `options` */
 	char *network;			/* default "kamal" */
 	char *restart;			/* "unless-stopped" */
+	/* Added by the config resolver (additive): */
+	struct kr_logging logging;	/* the root logging, as Kamal passes it */
+	struct kr_strvec directory_modes;	/* per directory: mode or "" */
 };
 
 /* Everything one host must run. */
@@ -116,6 +142,43 @@ struct kr_desired {
 	char *known_hosts;	/* x-kreconcile.known_hosts, NULL = ~/.ssh/known_hosts */
 	char config_sha256[KR_SHA256_HEX];	/* of the rendered config files */
 };
+
+struct kr_config;
+struct kr_diags;
+struct json_t;
+
+struct kr_resolve_opts {
+	const char *version;		/* required: see kr_desired_version */
+	const char *version_source;	/* "--app-version", "$VERSION", "git HEAD" */
+	bool skip_secrets;		/* secret values unknown: contents left NULL */
+	const char *base_dir;		/* accessory `files` are relative to it; NULL = "." */
+};
+
+/*
+ * The version to deploy, as Kamal chooses it: app_version (--app-version),
+ * else $VERSION, else `git rev-parse HEAD` in the directory holding
+ * config_file. *out and *source are allocated. Returns KR_ENOTFOUND with a
+ * clear message when none is available.
+ */
+int kr_desired_version(char **out, char **source, const char *app_version,
+	const char *config_file);
+
+/*
+ * Resolve a validated configuration and its secrets into the per-host
+ * model. `secrets` may be NULL with skip_secrets. Problems (an accessory
+ * file that cannot be read, a secret missing) go to diags with positions;
+ * then KR_ECONFIG.
+ */
+int kr_desired_resolve(struct kr_desired **out, struct kr_diags *diags,
+	const struct kr_config *c, const struct kr_kvlist *secrets,
+	const struct kr_resolve_opts *opts);
+
+/*
+ * The model as JSON for `kreconcile config --json`: every secret value
+ * (env file contents, registry password) is written as "(sensitive)".
+ * Returns a new reference.
+ */
+struct json_t *kr_desired_to_json(const struct kr_desired *d);
 
 /* Find a host by name; NULL when absent. */
 struct kr_host *kr_desired_host(const struct kr_desired *d, const char *name);

@@ -1,0 +1,665 @@
+/*
+ * From a validated struct kr_config and the secrets to the per-host desired
+ * model (state/desired.h), following what Kamal 2 does on each host: the
+ * container names, labels, env merge (root → role → each tag of the host),
+ * env file paths and bytes, the docker run options, the accessories and
+ * where their directories and files live. Also the choice of version.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/diag.h"
+#include "common/error.h"
+#include "common/hash.h"
+#include "state/config.h"
+#include "state/desired.h"
+#include "state/envfile.h"
+#include "state/erb.h"
+
+/* ---- version ------------------------------------------------------------ */
+
+/* Run git rev-parse HEAD in dir; the SHA or NULL. */
+static char *
+git_head(const char *dir)
+{
+	int fds[2];
+	pid_t pid;
+	char buf[128];
+	size_t len = 0;
+	ssize_t n;
+	int status;
+
+	if (pipe(fds) < 0)
+		return NULL;
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return NULL;
+	}
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(fds[1], 1);
+		if (null >= 0) {
+			dup2(null, 2);
+			dup2(null, 0);
+		}
+		close(fds[0]);
+		close(fds[1]);
+		execlp("git", "git", "-C", dir, "rev-parse", "--verify", "-q",
+			"HEAD", (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	while (len < sizeof(buf) - 1 &&
+	       (n = read(fds[0], buf + len, sizeof(buf) - 1 - len)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		len += (size_t)n;
+	}
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return NULL;
+	buf[len] = '\0';
+	while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		buf[--len] = '\0';
+	if (len < 40)
+		return NULL;
+	return kr_xstrdup(buf);
+}
+
+int
+kr_desired_version(char **out, char **source, const char *app_version,
+	const char *config_file)
+{
+	const char *env = getenv("VERSION");
+	char *dir, *slash, *head;
+
+	if (app_version && *app_version) {
+		*out = kr_xstrdup(app_version);
+		*source = kr_xstrdup("--app-version");
+		return 0;
+	}
+	if (env && *env) {
+		*out = kr_xstrdup(env);
+		*source = kr_xstrdup("$VERSION");
+		return 0;
+	}
+	dir = kr_xstrdup(config_file ? config_file : "");
+	slash = strrchr(dir, '/');
+	if (slash)
+		slash[slash == dir ? 1 : 0] = '\0';
+	else {
+		free(dir);
+		dir = kr_xstrdup(".");
+	}
+	head = git_head(dir);
+	if (!head) {
+		kr_error_set(KR_ENOTFOUND, "no version to deploy: give --app-version "
+			"or set VERSION, or keep the configuration in a git repository "
+			"with a commit ('%s' is not in one)", dir);
+		free(dir);
+		return KR_ENOTFOUND;
+	}
+	free(dir);
+	*out = head;
+	*source = kr_xstrdup("git HEAD");
+	return 0;
+}
+
+/* ---- helpers -------------------------------------------------------------- */
+
+struct rctx {
+	const struct kr_config *c;
+	const struct kr_kvlist *secrets;
+	const struct kr_resolve_opts *o;
+	struct kr_diags *diags;
+	struct kr_desired *d;
+	bool failed;
+};
+
+/* service[-destination] */
+static char *
+service_and_dest(const struct kr_config *c)
+{
+	return c->destination ? kr_xasprintf("%s-%s", c->service,
+		c->destination) : kr_xstrdup(c->service);
+}
+
+static struct kr_host *
+host_get(struct rctx *x, const struct kr_config_host *ch)
+{
+	struct kr_desired *d = x->d;
+	struct kr_host *h;
+	size_t i;
+	int port;
+
+	for (i = 0; i < d->nhosts; i++)
+		if (strcmp(d->hosts[i].name, ch->host) == 0)
+			return &d->hosts[i];
+	d->hosts = kr_xrealloc(d->hosts, (d->nhosts + 1) * sizeof(*d->hosts));
+	h = &d->hosts[d->nhosts++];
+	memset(h, 0, sizeof(*h));
+	h->name = kr_xstrdup(ch->host);
+	/* net-ssh takes the user of "user@host" over ssh/user (SSHKit) */
+	h->user = kr_xstrdup(ch->user ? ch->user : kr_config_ssh_user(x->c));
+	port = kr_config_ssh_port(x->c);
+	h->port = ch->port ? ch->port : port;
+	return h;
+}
+
+static void
+env_file_fill(struct rctx *x, struct kr_env_file *ef, const char *path,
+	const struct kr_strvec *secret_keys)
+{
+	struct kr_buf b = KR_BUF_INIT;
+	size_t i;
+	bool complete = true;
+
+	ef->path = kr_xstrdup(path);
+	for (i = 0; i < secret_keys->n; i++) {
+		/* "NAME" or "NAME:SECRET_NAME" (Kamal's aliased secrets) */
+		const char *k = secret_keys->v[i], *colon = strchr(k, ':');
+		char *name = colon ? kr_xstrndup(k, (size_t)(colon - k)) :
+			kr_xstrdup(k);
+		const char *value = x->secrets ?
+			kr_kvlist_get(x->secrets, colon ? colon + 1 : k) : NULL;
+
+		if (!value)
+			complete = false;
+		kr_kvlist_set(&ef->secrets, name, value);
+		free(name);
+	}
+	if (!complete) {
+		if (!x->o->skip_secrets)
+			x->failed = true;	/* reported by kr_config_check_secrets */
+		return;
+	}
+	if (kr_envfile_render(&b, &ef->secrets) != 0) {
+		kr_diags_add(x->diags, x->c->file, 0, 0, "cannot render '%s': %s",
+			path, kr_error_last());
+		x->failed = true;
+		kr_buf_release(&b);
+		return;
+	}
+	kr_sha256_hex(ef->sha256, b.ptr, b.len);
+	ef->content = kr_buf_detach(&b, NULL);
+}
+
+/* Ruby's Array#|: append what is not there yet. */
+static void
+union_into(struct kr_strvec *dst, const struct kr_strvec *src)
+{
+	size_t i;
+
+	for (i = 0; i < src->n; i++)
+		if (!kr_strvec_contains(dst, src->v[i]))
+			kr_strvec_push(dst, src->v[i]);
+}
+
+static const struct kr_config_env *
+env_tag(const struct kr_config *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->env.ntags; i++)
+		if (strcmp(c->env.tags[i].name, name) == 0)
+			return &c->env.tags[i].env;
+	return NULL;
+}
+
+/* Logging args as Kamal's Logging#args: root deep-merged with the role's. */
+static void
+logging_fill(struct kr_logging *out, const struct kr_config_logging *root,
+	const struct kr_config_logging *role)
+{
+	const char *driver = role && role->driver ? role->driver : root->driver;
+
+	kr_kvlist_copy(&out->options, &root->options);
+	if (role)
+		kr_kvlist_copy(&out->options, &role->options);
+	if (driver && *driver)
+		out->driver = kr_xstrdup(driver);
+	if (!out->driver && !out->options.n)
+		kr_kvlist_append(&out->options, "max-size", "10m");
+}
+
+static void
+proxy_fill(struct kr_app_proxy *p, const struct kr_config_proxy *root,
+	const struct kr_config_proxy *role)
+{
+	const struct kr_config_proxy *v[2] = { root, role };
+	size_t i;
+
+	p->app_port = 80;
+	p->strip_path_prefix = p->forward_headers = p->ssl_redirect = -1;
+	for (i = 0; i < 2; i++) {
+		const struct kr_config_proxy *q = v[i];
+
+		if (!q)
+			continue;
+		if (q->hosts.n) {
+			kr_strvec_release(&p->hosts);
+			kr_strvec_copy(&p->hosts, &q->hosts);
+		}
+		if (q->app_port > 0)
+			p->app_port = kr_config_app_port(q);
+		if (q->ssl != KR_TRI_UNSET)
+			p->ssl = q->ssl == KR_TRI_TRUE;
+		if (q->healthcheck_path) {
+			free(p->healthcheck_path);
+			p->healthcheck_path = kr_xstrdup(q->healthcheck_path);
+		}
+		if (q->healthcheck_interval >= 0)
+			p->healthcheck_interval = (int)q->healthcheck_interval;
+		if (q->healthcheck_timeout >= 0)
+			p->healthcheck_timeout = (int)q->healthcheck_timeout;
+		if (q->path_prefixes.n) {
+			kr_strvec_release(&p->path_prefixes);
+			kr_strvec_copy(&p->path_prefixes, &q->path_prefixes);
+		}
+		if (q->strip_path_prefix != KR_TRI_UNSET)
+			p->strip_path_prefix = q->strip_path_prefix;
+		if (q->forward_headers != KR_TRI_UNSET)
+			p->forward_headers = q->forward_headers;
+		if (q->ssl_redirect != KR_TRI_UNSET)
+			p->ssl_redirect = q->ssl_redirect;
+		if (q->response_timeout >= 0)
+			p->response_timeout = (int)q->response_timeout;
+	}
+}
+
+/* ---- apps ---------------------------------------------------------------- */
+
+static void
+app_add(struct rctx *x, struct kr_host *h, const struct kr_config_role *r,
+	const struct kr_config_host *entry)
+{
+	const struct kr_config *c = x->c;
+	struct kr_desired *d = x->d;
+	struct kr_config_env merged_secret = { 0 };
+	struct kr_app *a;
+	char *sd = service_and_dest(c), *path;
+	size_t i;
+
+	h->apps = kr_xrealloc(h->apps, (h->napps + 1) * sizeof(*h->apps));
+	a = &h->apps[h->napps++];
+	memset(a, 0, sizeof(*a));
+	if (!kr_strvec_contains(&h->roles, r->name))
+		kr_strvec_push(&h->roles, r->name);
+	union_into(&h->tags, &entry->tags);
+
+	a->role = kr_xstrdup(r->name);
+	a->version = kr_xstrdup(d->version);
+	a->name = c->destination ?
+		kr_xasprintf("%s-%s-%s-%s", c->service, r->name, c->destination,
+			d->version) :
+		kr_xasprintf("%s-%s-%s", c->service, r->name, d->version);
+	a->image = kr_xasprintf("%s:%s", d->image, d->version);
+
+	kr_kvlist_append(&a->labels, "service", c->service);
+	kr_kvlist_append(&a->labels, "role", r->name);
+	kr_kvlist_append(&a->labels, "destination",
+		c->destination ? c->destination : "");
+	kr_kvlist_copy(&a->labels, &c->labels);
+	kr_kvlist_copy(&a->labels, &r->labels);
+
+	/* docker run order: the KAMAL_* variables, then the merged clear env */
+	kr_kvlist_append(&a->env, "KAMAL_CONTAINER_NAME", a->name);
+	kr_kvlist_append(&a->env, "KAMAL_VERSION", d->version);
+	kr_kvlist_append(&a->env, "KAMAL_HOST", h->name);
+	if (c->destination)
+		kr_kvlist_append(&a->env, "KAMAL_DESTINATION", c->destination);
+	kr_kvlist_copy(&a->env, &c->env.clear);
+	union_into(&merged_secret.secret, &c->env.secret);
+	if (r->has_env) {
+		kr_kvlist_copy(&a->env, &r->env.clear);
+		union_into(&merged_secret.secret, &r->env.secret);
+	}
+	for (i = 0; i < entry->tags.n; i++) {
+		const struct kr_config_env *t = env_tag(c, entry->tags.v[i]);
+
+		if (!t)
+			continue;	/* Kamal ignores tags without env */
+		kr_kvlist_copy(&a->env, &t->clear);
+		union_into(&merged_secret.secret, &t->secret);
+	}
+	path = kr_xasprintf(".kamal/apps/%s/env/roles/%s.env", sd, r->name);
+	env_file_fill(x, &a->env_file, path, &merged_secret.secret);
+	free(path);
+	kr_strvec_release(&merged_secret.secret);
+
+	kr_strvec_copy(&a->volumes, &c->volumes);
+	a->proxy = kr_config_role_proxied(c, r);
+	{
+		const char *asset = r->asset_path ? r->asset_path : c->asset_path;
+
+		if (asset && *asset && a->proxy) {
+			/* Kamal's asset volume: <asset_path>[:options] */
+			const char *colon = strchr(asset, ':');
+			char *cpath = colon ? kr_xstrndup(asset, (size_t)(colon - asset)) :
+				kr_xstrdup(asset);
+
+			kr_strvec_push_owned(&a->volumes, kr_xasprintf(
+				"$PWD/.kamal/apps/%s/assets/volumes/%s-%s:%s%s%s", sd,
+				r->name, d->version, cpath, colon ? ":" : "",
+				colon ? colon + 1 : ""));
+			free(cpath);
+		}
+	}
+	kr_strvec_copy(&a->args, &r->args);
+	a->cmd = r->cmd ? kr_xstrdup(r->cmd) : NULL;
+	logging_fill(&a->logging, &c->logging, r->has_logging ? &r->logging : NULL);
+	a->network = kr_xstrdup("kamal");
+	a->restart = kr_xstrdup(r->restart ? r->restart : "unless-stopped");
+	if (r->stop_timeout >= 0)
+		a->stop_timeout = (int)r->stop_timeout;
+	else if (c->stop_timeout >= 0)
+		a->stop_timeout = (int)c->stop_timeout;
+	else if (!a->proxy)
+		a->stop_timeout = kr_config_drain_timeout(c);
+	if (a->proxy)
+		proxy_fill(&a->proxy_config, &c->proxy,
+			r->proxy_mode == KR_ROLE_PROXY_MAP ? &r->proxy : NULL);
+	{
+		size_t n = strlen(h->name) > 51 ? 51 : strlen(h->name);
+
+		if (n && h->name[n - 1] == '.')
+			n--;
+		a->hostname_prefix = kr_xstrndup(h->name, n);
+	}
+	free(sd);
+}
+
+/* ---- accessories ---------------------------------------------------------- */
+
+static char *
+read_local(const char *base, const char *path, size_t *len)
+{
+	char *full = path[0] == '/' ? kr_xstrdup(path) :
+		kr_xasprintf("%s/%s", base, path);
+	FILE *f = fopen(full, "rb");
+	struct kr_buf b = KR_BUF_INIT;
+	char chunk[8192];
+	size_t n;
+
+	free(full);
+	if (!f)
+		return NULL;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		kr_buf_put(&b, chunk, n);
+	if (ferror(f)) {
+		fclose(f);
+		kr_buf_release(&b);
+		return NULL;
+	}
+	fclose(f);
+	return kr_buf_detach(&b, len);
+}
+
+/* ENV lookups in an accessory's .erb file see its env first (Kamal). */
+struct acc_env {
+	const struct kr_accessory *acc;
+};
+
+static const char *
+acc_getenv(void *ctx, const char *name)
+{
+	const struct acc_env *e = ctx;
+	const char *v = kr_kvlist_get(&e->acc->env, name);
+
+	if (!v)
+		v = kr_kvlist_get(&e->acc->env_file.secrets, name);
+	return v ? v : getenv(name);
+}
+
+static size_t
+suffix_len(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && strcmp(s + a - b, suffix) == 0 ? b : 0;
+}
+
+static void
+acc_files(struct rctx *x, struct kr_accessory *acc,
+	const struct kr_config_accessory *ca)
+{
+	const char *base = x->o->base_dir ? x->o->base_dir : ".";
+	size_t i;
+
+	acc->files = kr_xcalloc(ca->nfiles ? ca->nfiles : 1, sizeof(*acc->files));
+	for (i = 0; i < ca->nfiles; i++) {
+		const struct kr_config_path *p = &ca->files[i];
+		struct kr_acc_file *f = &acc->files[acc->nfiles];
+		size_t len = 0;
+		char *text = read_local(base, p->local, &len);
+
+		if (!text) {
+			kr_diags_add(x->diags, p->pos.file, p->pos.line, p->pos.col,
+				"cannot read accessory file '%s': %s", p->local,
+				strerror(errno));
+			x->failed = true;
+			continue;
+		}
+		if (suffix_len(p->local, "erb")) {
+			struct kr_buf out = KR_BUF_INIT;
+			struct acc_env e = { acc };
+
+			if (kr_erb_render(&out, NULL, x->diags, p->local, text, len,
+				acc_getenv, &e) != 0)
+				x->failed = true;
+			kr_free_secret(text);
+			text = kr_buf_detach(&out, &len);
+		}
+		f->local = kr_xstrdup(p->local);
+		f->remote = kr_xstrdup(p->remote);
+		/* Kamal: service_name + remote, under the SSH user's home */
+		f->host_path = kr_xasprintf("%s%s%s", acc->container,
+			p->remote[0] == '/' ? "" : "/", p->remote);
+		kr_sha256_hex(f->sha256, text, len);
+		f->content = text;
+		f->mode = kr_xstrdup(p->mode ? p->mode : "755");
+		f->options = p->options ? kr_xstrdup(p->options) : NULL;
+		f->owner = p->owner ? kr_xstrdup(p->owner) : NULL;
+		acc->nfiles++;
+	}
+}
+
+/* "5432" → "5432:5432"; anything with a colon stays as written. */
+static char *
+normalise_port(const char *port)
+{
+	if (strchr(port, ':'))
+		return kr_xstrdup(port);
+	return kr_xasprintf("%s:%s", port, port);
+}
+
+static void
+acc_add(struct rctx *x, struct kr_host *h, const struct kr_config_accessory *ca)
+{
+	const struct kr_config *c = x->c;
+	struct kr_accessory *acc;
+	char *sd, *path;
+	size_t i;
+
+	for (i = 0; i < h->naccessories; i++)
+		if (strcmp(h->accessories[i].name, ca->name) == 0)
+			return;
+	h->accessories = kr_xrealloc(h->accessories,
+		(h->naccessories + 1) * sizeof(*h->accessories));
+	acc = &h->accessories[h->naccessories++];
+	memset(acc, 0, sizeof(*acc));
+	acc->name = kr_xstrdup(ca->name);
+	acc->container = ca->service ? kr_xstrdup(ca->service) :
+		kr_xasprintf("%s-%s", c->service, ca->name);
+	acc->image = ca->registry.present && ca->registry.server ?
+		kr_xasprintf("%s/%s", ca->registry.server, ca->image) :
+		kr_xstrdup(ca->image);
+	if (ca->port)
+		kr_strvec_push_owned(&acc->ports, normalise_port(ca->port));
+	acc->cmd = ca->cmd ? kr_xstrdup(ca->cmd) : NULL;
+	kr_kvlist_append(&acc->labels, "service", acc->container);
+	kr_kvlist_copy(&acc->labels, &ca->labels);
+	kr_kvlist_append(&acc->env, "KAMAL_HOST", h->name);
+	kr_kvlist_copy(&acc->env, &ca->env.clear);
+	sd = service_and_dest(c);
+	path = kr_xasprintf(".kamal/apps/%s/env/accessories/%s.env", sd, ca->name);
+	env_file_fill(x, &acc->env_file, path, &ca->env.secret);
+	free(path);
+	free(sd);
+	for (i = 0; i < ca->ndirectories; i++) {
+		const struct kr_config_path *p = &ca->directories[i];
+		const char *opt = p->options;
+
+		/* relative: <service_name>/<local> under the home directory */
+		if (p->local[0] == '/')
+			kr_strvec_push_owned(&acc->directories, kr_xasprintf("%s:%s%s%s",
+				p->local, p->remote, opt ? ":" : "", opt ? opt : ""));
+		else
+			kr_strvec_push_owned(&acc->directories, kr_xasprintf(
+				"%s/%s:%s%s%s", acc->container, p->local, p->remote,
+				opt ? ":" : "", opt ? opt : ""));
+		kr_strvec_push(&acc->directory_modes, p->mode ? p->mode : "");
+	}
+	acc_files(x, acc, ca);
+	kr_strvec_copy(&acc->volumes, &ca->volumes);
+	kr_strvec_copy(&acc->args, &ca->args);
+	acc->network = kr_xstrdup(ca->network ? ca->network : "kamal");
+	acc->restart = kr_xstrdup(ca->restart ? ca->restart : "unless-stopped");
+	logging_fill(&acc->logging, &c->logging, NULL);
+}
+
+/* The hosts an accessory runs on, in Kamal's order. */
+static void
+acc_hosts(struct rctx *x, const struct kr_config_accessory *ca,
+	const struct kr_config_host ***out, size_t *n)
+{
+	const struct kr_config *c = x->c;
+	size_t i, j, k;
+
+#define PUSH(hp) do { \
+		*out = kr_xrealloc(*out, (*n + 1) * sizeof(**out)); \
+		(*out)[(*n)++] = (hp); \
+	} while (0)
+
+	switch (ca->on) {
+	case KR_ACC_ON_HOST:
+	case KR_ACC_ON_HOSTS:
+		for (i = 0; i < ca->nhosts; i++)
+			PUSH(&ca->hosts[i]);
+		break;
+	case KR_ACC_ON_ROLE:
+	case KR_ACC_ON_ROLES:
+		for (i = 0; i < ca->on_names.n; i++) {
+			const struct kr_config_role *r = kr_config_role(c,
+				ca->on_names.v[i]);
+
+			for (j = 0; r && j < r->nhosts; j++)
+				PUSH(&r->hosts[j]);
+		}
+		break;
+	case KR_ACC_ON_TAG:
+	case KR_ACC_ON_TAGS:
+		/* Kamal looks for tags only when servers is a map of roles */
+		if (c->servers_is_list)
+			break;
+		for (i = 0; i < ca->on_names.n; i++)
+			for (j = 0; j < c->nroles; j++)
+				for (k = 0; k < c->roles[j].nhosts; k++)
+					if (kr_strvec_contains(&c->roles[j].hosts[k].tags,
+						ca->on_names.v[i]))
+						PUSH(&c->roles[j].hosts[k]);
+		break;
+	case KR_ACC_ON_NONE:
+		break;
+	}
+#undef PUSH
+}
+
+int
+kr_desired_resolve(struct kr_desired **out, struct kr_diags *diags,
+	const struct kr_config *c, const struct kr_kvlist *secrets,
+	const struct kr_resolve_opts *opts)
+{
+	struct kr_desired *d = kr_xcalloc(1, sizeof(*d));
+	struct rctx x = { c, secrets, opts, diags, d, false };
+	const struct kr_config_role *primary;
+	size_t i, j;
+
+	if (!opts || !opts->version || !*opts->version) {
+		kr_desired_free(d);
+		kr_error_set(KR_EINVAL, "no version to resolve the configuration at");
+		return KR_EINVAL;
+	}
+	d->service = kr_xstrdup(c->service);
+	d->destination = c->destination ? kr_xstrdup(c->destination) : NULL;
+	d->image = c->registry.server ?
+		kr_xasprintf("%s/%s", c->registry.server, c->image) :
+		kr_xstrdup(c->image);
+	d->version = kr_xstrdup(opts->version);
+	d->version_source = kr_xstrdup(opts->version_source ?
+		opts->version_source : "--app-version");
+	d->registry.server = c->registry.server ?
+		kr_xstrdup(c->registry.server) : NULL;
+	if (c->registry.username)
+		d->registry.username = kr_xstrdup(c->registry.username);
+	else if (c->registry.username_secret && secrets &&
+		 kr_kvlist_get(secrets, c->registry.username_secret))
+		d->registry.username = kr_xstrdup(kr_kvlist_get(secrets,
+			c->registry.username_secret));
+	if (c->registry.password)
+		d->registry.password = kr_xstrdup(c->registry.password);
+	else if (c->registry.password_secret && secrets &&
+		 kr_kvlist_get(secrets, c->registry.password_secret))
+		d->registry.password = kr_xstrdup(kr_kvlist_get(secrets,
+			c->registry.password_secret));
+	d->primary_role = kr_xstrdup(kr_config_primary_role(c));
+	d->retain_containers = kr_config_retain_containers(c);
+	d->readiness_delay = kr_config_readiness_delay(c);
+	d->deploy_timeout = kr_config_deploy_timeout(c);
+	d->drain_timeout = kr_config_drain_timeout(c);
+	d->prune = c->prune == KR_TRI_TRUE;
+	d->known_hosts = c->known_hosts ? kr_xstrdup(c->known_hosts) : NULL;
+	memcpy(d->config_sha256, c->sha256, sizeof(d->config_sha256));
+
+	/* roles in Kamal's order (sorted by name), hosts as listed */
+	for (i = 0; i < c->nroles; i++) {
+		const struct kr_config_role *r = &c->roles[i];
+
+		for (j = 0; j < r->nhosts; j++)
+			app_add(&x, host_get(&x, &r->hosts[j]), r, &r->hosts[j]);
+	}
+	for (i = 0; i < c->naccessories; i++) {
+		const struct kr_config_host **hs = NULL;
+		size_t n = 0;
+
+		acc_hosts(&x, &c->accessories[i], &hs, &n);
+		for (j = 0; j < n; j++)
+			acc_add(&x, host_get(&x, hs[j]), &c->accessories[i]);
+		free(hs);
+	}
+	primary = kr_config_role(c, d->primary_role);
+	if (primary && primary->nhosts)
+		d->lock_host = kr_xstrdup(primary->hosts[0].host);
+	if (x.failed) {
+		kr_desired_free(d);
+		kr_error_set(KR_ECONFIG, "cannot resolve the desired state");
+		return KR_ECONFIG;
+	}
+	*out = d;
+	return 0;
+}
