@@ -119,6 +119,7 @@ kr_defhash_accessory(char out[KR_SHA256_HEX], const struct kr_accessory *acc)
 	feed_vec(&h, "ports", &acc->ports);
 	feed_vec(&h, "volumes", &acc->volumes);
 	feed_vec(&h, "directories", &acc->directories);
+	feed_vec(&h, "directory_modes", &acc->directory_modes);
 	kr_sha256_field(&h, "files");
 	feed_count(&h, acc->nfiles);
 	for (i = 0; i < acc->nfiles; i++) {
@@ -126,11 +127,15 @@ kr_defhash_accessory(char out[KR_SHA256_HEX], const struct kr_accessory *acc)
 		kr_sha256_field(&h, acc->files[i].remote);
 		kr_sha256_field(&h, acc->files[i].sha256);
 		feed_str(&h, "mode", acc->files[i].mode);
+		feed_str(&h, "options", acc->files[i].options);
+		feed_str(&h, "owner", acc->files[i].owner);
 	}
 	feed_map(&h, "labels", &acc->labels, KR_DEFHASH_LABEL);
 	feed_map(&h, "env", &acc->env, NULL);
 	feed_env_file(&h, &acc->env_file);
 	feed_str(&h, "network", acc->network);
 	feed_str(&h, "restart", acc->restart);
+	feed_str(&h, "log_driver", acc->logging.driver);
+	feed_map(&h, "log_opts", &acc->logging.options, NULL);
 	kr_sha256_final(&h, out);
 }

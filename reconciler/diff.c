@@ -336,6 +336,14 @@ mount_matches(const struct kr_obs_mount *om, const struct mspec *m)
 		return false;
 	if (m->ro == om->rw)
 		return false;
+	if (!m->home && strncmp(m->src, "$PWD/", 5) == 0) {
+		/* Kamal's asset volume: the remote shell expands $PWD, the
+		 * SSH user's home */
+		tail = kr_xasprintf("%s", m->src + 4);
+		ok = ends_with(src, tail);
+		free(tail);
+		return ok;
+	}
 	if (m->home) {
 		tail = kr_xasprintf("/%s", m->src);
 		ok = ends_with(src, tail) || path_eq(src, m->src);
@@ -722,6 +730,27 @@ tail_attrs(struct kr_change *c, const struct kr_obs_container *oc,
 		defhash);
 }
 
+/* The log driver only when configured; options as a subset. */
+static void
+logging_attrs(struct kr_change *c, const struct kr_logging *lg,
+	const struct kr_obs_container *oc, struct kr_strvec *phrases)
+{
+	struct kr_strvec changed = { 0 };
+	struct kr_attr *at;
+
+	if (lg->driver) {
+		at = kr_change_attr(c, "log_driver", oc ? (oc->log_driver ?
+			oc->log_driver : "") : NULL, lg->driver);
+		at->flags |= KR_ATTR_FORCES;
+		if (oc && at->changed)
+			kr_strvec_push(&changed, "driver");
+	}
+	map_attrs(c, "log_opts", &lg->options, oc ? &oc->log_opts : NULL,
+		&changed, KR_ATTR_FORCES);
+	push_changed_keys(phrases, "logging", &changed);
+	kr_strvec_release(&changed);
+}
+
 /* App fields; pushes a phrase per differing defining field except image. */
 static void
 app_attrs(struct kr_change *c, const struct kr_app *a,
@@ -734,9 +763,7 @@ app_attrs(struct kr_change *c, const struct kr_app *a,
 		.env_file = &a->env_file, .network = a->network,
 		.restart = a->restart,
 	};
-	struct kr_strvec changed = { 0 };
 	bool *used = NULL;
-	struct kr_attr *at;
 
 	kr_change_attr(c, "name", oc ? cname(oc) : NULL, a->name);
 	common_attrs(c, &f, oc, phrases, false, "");
@@ -745,17 +772,7 @@ app_attrs(struct kr_change *c, const struct kr_app *a,
 	volumes_attr(c, "volumes", &a->volumes, false, oc, used, true, phrases,
 		"volumes changed");
 	free(used);
-	if (a->logging.driver) {
-		at = kr_change_attr(c, "log_driver", oc ? (oc->log_driver ?
-			oc->log_driver : "") : NULL, a->logging.driver);
-		at->flags |= KR_ATTR_FORCES;
-		if (oc && at->changed)
-			kr_strvec_push(&changed, "driver");
-	}
-	map_attrs(c, "log_opts", &a->logging.options, oc ? &oc->log_opts :
-		NULL, &changed, KR_ATTR_FORCES);
-	push_changed_keys(phrases, "logging", &changed);
-	kr_strvec_release(&changed);
+	logging_attrs(c, &a->logging, oc, phrases);
 	tail_attrs(c, oc, defhash);
 }
 
@@ -820,6 +837,7 @@ acc_attrs(struct kr_change *c, const struct kr_accessory *acc,
 					af->local));
 		free(name);
 	}
+	logging_attrs(c, &acc->logging, oc, phrases);
 	kr_strvec_release(&want);
 	kr_strvec_release(&have);
 	kr_strvec_release(&fmounts);

@@ -193,12 +193,17 @@ fx_desired_free(struct kr_desired *d)
 				free(acc->files[k].host_path);
 				free(acc->files[k].content);
 				free(acc->files[k].mode);
+				free(acc->files[k].options);
+				free(acc->files[k].owner);
 			}
 			free(acc->files);
 			kr_strvec_release(&acc->volumes);
 			kr_strvec_release(&acc->args);
 			free(acc->network);
 			free(acc->restart);
+			free(acc->logging.driver);
+			kr_kvlist_release(&acc->logging.options);
+			kr_strvec_release(&acc->directory_modes);
 		}
 		free(h->apps);
 		free(h->accessories);

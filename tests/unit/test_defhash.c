@@ -179,6 +179,8 @@ static void a_env(struct kr_accessory *a) { kr_kvlist_set(&a->env, "POSTGRES_DB"
 static void a_env_file(struct kr_accessory *a) { a->env_file.sha256[1] = a->env_file.sha256[1] == 'a' ? 'b' : 'a'; }
 static void a_cmd(struct kr_accessory *a) { a->cmd = kr_xstrdup("postgres -c fsync=off"); }
 static void a_name(struct kr_accessory *a) { free(a->container); a->container = kr_xstrdup("pg"); }
+static void a_log(struct kr_accessory *a) { kr_kvlist_set(&a->logging.options, "max-size", "1m"); }
+static void a_dir_mode(struct kr_accessory *a) { kr_strvec_push(&a->directory_modes, "0700"); }
 static void
 a_file(struct kr_accessory *a)
 {
@@ -198,6 +200,7 @@ test_accessory_fields_change_hash(void **state)
 		{ "directories", a_dirs }, { "volumes", a_volumes },
 		{ "env", a_env }, { "env file", a_env_file }, { "cmd", a_cmd },
 		{ "container name", a_name }, { "files", a_file },
+		{ "logging", a_log }, { "directory modes", a_dir_mode },
 	};
 	char base[KR_SHA256_HEX], h[KR_SHA256_HEX];
 	size_t i;

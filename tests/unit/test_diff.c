@@ -267,6 +267,32 @@ test_no_change_kamal_made(void **state)
 }
 
 static void
+test_kamal_asset_volume(void **state)
+{
+	struct world *w = *state;
+	struct kr_app *web;
+
+	world_desired(w, FX_V1);
+	web = &w->d->hosts[0].apps[0];
+	kr_strvec_push(&web->volumes,
+		"$PWD/.kamal/apps/app/assets/volumes/web-v1:/rails/public/assets");
+	world_observe(w, w->d, false);
+	/* the remote shell expanded $PWD to the SSH user's home */
+	fx_obs_mount(&w->oh[0].containers[1], "bind",
+		"/home/deploy/.kamal/apps/app/assets/volumes/web-v1",
+		"/rails/public/assets", true);
+	build(w);
+	assert_change(w, "10.0.0.1/app/web", KR_ACTION_NOOP,
+		KR_STATUS_UNCHANGED, NULL);
+	/* a bind mount the configuration does not name is a difference */
+	fx_obs_mount(&w->oh[0].containers[1], "bind", "/srv/extra", "/extra",
+		false);
+	build(w);
+	assert_change(w, "10.0.0.1/app/web", KR_ACTION_REPLACE,
+		KR_STATUS_PLANNED, "volumes changed");
+}
+
+static void
 test_kamal_made_field_changes(void **state)
 {
 	struct world *w = *state;
@@ -312,16 +338,12 @@ static void
 test_version_change(void **state)
 {
 	struct world *w = *state;
+	struct world tmp = { 0 };
 	struct kr_desired *old;
 
-	old = NULL;
 	world_desired(w, FX_V2);
-	{
-		struct world tmp = { 0 };
-
-		world_desired(&tmp, FX_V1);
-		old = tmp.d;
-	}
+	world_desired(&tmp, FX_V1);
+	old = tmp.d;
 	world_observe(w, old, true);
 	build(w);
 	assert_change(w, "10.0.0.1/app/web", KR_ACTION_REPLACE,
@@ -555,12 +577,6 @@ test_removed_role(void **state)
 	/* drop the worker role from the configuration */
 	h = &w->d->hosts[0];
 	h->napps = 1;
-	{
-		struct kr_host cut = { 0 };
-
-		cut.apps = &tmp.d->hosts[0].apps[1];
-		(void)cut;
-	}
 	build(w);
 	assert_change(w, "10.0.0.1/app/worker", KR_ACTION_NOOP, KR_STATUS_KEPT,
 		"role 'worker' is not in the configuration");
@@ -803,6 +819,7 @@ main(void)
 		T(test_fresh_host),
 		T(test_no_change_labelled),
 		T(test_no_change_kamal_made),
+		T(test_kamal_asset_volume),
 		T(test_kamal_made_field_changes),
 		T(test_kamal_made_volume_removed),
 		T(test_version_change),
