@@ -50,9 +50,11 @@ struct kr_obs_container {
 
 struct kr_obs_file {
 	char *path;		/* relative to home */
-	char sha256[KR_SHA256_HEX];
+	char sha256[KR_SHA256_HEX];	/* "" for directories and unreadable files */
 	char *mode;		/* "600" */
 	struct kr_strvec keys;	/* for env files: the key names, never values */
+	bool is_dir;		/* a directory (accessory data): no hash */
+	bool is_env;		/* an env file: keys are meaningful */
 };
 
 struct kr_obs_lock {
@@ -87,5 +89,47 @@ const struct kr_obs_container *kr_observed_container(
 	const struct kr_observed_host *h, const char *name);
 const struct kr_obs_file *kr_observed_file(const struct kr_observed_host *h,
 	const char *path);
+
+/* Release the contents of one container / file (used by the parsers). */
+void kr_obs_container_release(struct kr_obs_container *c);
+void kr_obs_file_release(struct kr_obs_file *f);
+/*
+ * Record a host that could not be observed: releases h, then sets name,
+ * status (not KR_OBS_OK), error and observed_at = now.
+ */
+void kr_observed_host_set_failure(struct kr_observed_host *h, const char *name,
+	enum kr_obs_status status, const char *error);
+/* Sort containers by name, files by path, networks: the canonical order. */
+void kr_observed_host_sort(struct kr_observed_host *h);
+/* "ok", "unreachable", "no_docker", "failed". */
+const char *kr_obs_status_name(enum kr_obs_status s);
+
+/*
+ * RFC 3339 times as Docker writes them ("2026-01-02T03:04:05.123456789Z",
+ * or with a +hh:mm offset) to time_t; Docker's zero time
+ * "0001-01-01T00:00:00Z" and "" give 0. KR_EPARSE when malformed.
+ */
+int kr_obs_time_parse(time_t *out, const char *s);
+/* "2026-01-02T03:04:05Z" (UTC); "" for 0. */
+void kr_obs_time_format(char out[32], time_t t);
+
+/* The JSON form (state/observed_json.c), for the store and golden tests. */
+#define KR_OBSERVED_FORMAT_VERSION 1
+struct json_t;
+/* A new reference the caller owns. */
+struct json_t *kr_observed_host_to_json(const struct kr_observed_host *h);
+/* Reads j (not stolen); `out` is written only on success. */
+int kr_observed_host_from_json(struct kr_observed_host *out,
+	const struct json_t *j);
+/* Serialised text (indented, keys in canonical order); caller frees. */
+char *kr_observed_host_dump(const struct kr_observed_host *h);
+int kr_observed_host_load(struct kr_observed_host *out, const char *text,
+	size_t len);
+/*
+ * sha256 of the canonical serialisation (sorted keys, compact), leaving out
+ * observed_at and the fingerprint itself: equal snapshots, equal hashes.
+ */
+void kr_observed_host_fingerprint(const struct kr_observed_host *h,
+	char out[KR_SHA256_HEX]);
 
 #endif
