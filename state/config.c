@@ -1911,10 +1911,10 @@ kr_config_load_text(struct kr_config **out, struct kr_diags *diags,
 	root = NULL;
 	root_node(&x, c->root);
 	check_roles(&x, c->root);
-	if (diags->n == before) {
+	if (diags->n == before || (opts && opts->partial)) {
+		rc = diags->n == before ? 0 : KR_ECONFIG;
 		*out = c;
 		c = NULL;
-		rc = 0;
 	}
 out:
 	kr_yaml_free(root);

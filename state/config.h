@@ -289,13 +289,20 @@ struct kr_config_load_opts {
 	const char *destination;	/* NULL: none */
 	kr_erb_getenv_fn getenv_fn;	/* NULL: the process environment */
 	void *getenv_ctx;
+	/*
+	 * Keep the model even when validation finds problems: *out is set
+	 * and KR_ECONFIG returned, so callers can go on checking (secrets)
+	 * and report everything at once. The model may then be incomplete.
+	 */
+	bool partial;
 };
 
 /*
  * Read `file` (and, with a destination, the file named like it with
  * ".<dest>.yml" in place of ".yml"), render, parse, merge, validate.
  * Returns 0 with *out set, or KR_ECONFIG with every problem in diags (and
- * *out untouched), or another KR_E* for I/O failures (also in diags).
+ * *out untouched unless opts->partial), or another KR_E* for I/O failures
+ * (also in diags).
  */
 int kr_config_load(struct kr_config **out, struct kr_diags *diags,
 	const char *file, const struct kr_config_load_opts *opts);
