@@ -48,6 +48,26 @@ struct kr_docker_scope {
 	const struct kr_strvec *sensitive_keys;
 };
 
+/*
+ * A scope built from the desired model, owning what it points at: the
+ * service and destination, every accessory of the configuration (on any
+ * host, so leftovers are seen too) with its data directories, the env files
+ * of host h, and the secret key names of every role and accessory.
+ */
+struct kr_docker_scope_buf {
+	struct kr_docker_scope scope;		/* what to pass to observe */
+	struct kr_docker_accessory *accessories;
+	struct kr_strvec *data_dirs;		/* one per accessory */
+	struct kr_strvec env_files;
+	struct kr_strvec sensitive_keys;
+};
+struct kr_desired;
+struct kr_host;
+/* h may be NULL (no env files beyond the env directory). */
+void kr_docker_scope_from_desired(struct kr_docker_scope_buf *out,
+	const struct kr_desired *d, const struct kr_host *h);
+void kr_docker_scope_buf_release(struct kr_docker_scope_buf *b);
+
 /* ".kamal/apps/<service>[-<dest>]/env" and ".kamal/lock-<service>[-<dest>]"; caller frees. */
 char *kr_docker_env_dir(const char *service, const char *destination);
 char *kr_docker_lock_dir(const char *service, const char *destination);

@@ -605,6 +605,67 @@ test_observe_all_reports_each_host(void **state)
 	scope_release(&fs);
 }
 
+static void
+test_scope_from_desired(void **state)
+{
+	struct kr_app app;
+	struct kr_accessory acc;
+	struct kr_host hosts[2];
+	struct kr_desired d;
+	struct kr_docker_scope_buf sb;
+	struct kr_observed_host h;
+
+	memset(&app, 0, sizeof(app));
+	memset(&acc, 0, sizeof(acc));
+	memset(hosts, 0, sizeof(hosts));
+	memset(&d, 0, sizeof(d));
+	app.role = "web";
+	app.env_file.path = ".kamal/apps/krobs/env/roles/web.env";
+	kr_kvlist_set(&app.env_file.secrets, "DATABASE_URL", "x");
+	acc.name = "db";
+	acc.container = "krobs-db";
+	kr_strvec_push(&acc.directories, "krobs-db/data:/var/lib/postgresql/data");
+	kr_kvlist_set(&acc.env_file.secrets, "POSTGRES_PASSWORD", "y");
+	hosts[0].name = "198.18.0.11";
+	hosts[0].apps = &app;
+	hosts[0].napps = 1;
+	hosts[1].name = "198.18.0.12";
+	hosts[1].accessories = &acc;
+	hosts[1].naccessories = 1;
+	d.service = "krobs";
+	d.hosts = hosts;
+	d.nhosts = 2;
+
+	/* Host 1 runs no accessory, yet its scope looks for db's leftovers. */
+	kr_docker_scope_from_desired(&sb, &d, &hosts[0]);
+	assert_string_equal(sb.scope.service, "krobs");
+	assert_null(sb.scope.destination);
+	assert_int_equal(sb.scope.naccessories, 1);
+	assert_string_equal(sb.scope.accessories[0].name, "db");
+	assert_string_equal(sb.scope.accessories[0].container, "krobs-db");
+	assert_int_equal(sb.scope.accessories[0].data_dirs->n, 1);
+	assert_string_equal(sb.scope.accessories[0].data_dirs->v[0], "krobs-db/data");
+	assert_int_equal(sb.env_files.n, 1);
+	assert_true(kr_strvec_contains(&sb.sensitive_keys, "DATABASE_URL"));
+	assert_true(kr_strvec_contains(&sb.sensitive_keys, "POSTGRES_PASSWORD"));
+	assert_int_equal(sb.sensitive_keys.n, 2);
+
+	/* The parser keeps what the script selected; masking follows the scope. */
+	assert_int_equal(parse_fixture(&h, "bed-full.out", &sb.scope), 0);
+	assert_int_equal(h.ncontainers, 6);
+	assert_string_equal(kr_kvlist_get(&must_container(&h, "krobs-web-staging-v1")->env,
+		"DATABASE_URL"), KR_SENSITIVE);
+	assert_string_equal(kr_kvlist_get(&must_container(&h, "krobs-db")->env,
+		"POSTGRES_PASSWORD"), KR_SENSITIVE);
+	assert_true(kr_observed_file(&h, "krobs-db/data")->is_dir);
+	kr_observed_host_release(&h);
+
+	kr_docker_scope_buf_release(&sb);
+	kr_kvlist_release(&app.env_file.secrets);
+	kr_kvlist_release(&acc.env_file.secrets);
+	kr_strvec_release(&acc.directories);
+}
+
 int
 main(void)
 {
@@ -619,6 +680,7 @@ main(void)
 		cmocka_unit_test(test_json_rejects),
 		cmocka_unit_test(test_observe_local_one_exec),
 		cmocka_unit_test(test_observe_all_reports_each_host),
+		cmocka_unit_test(test_scope_from_desired),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
