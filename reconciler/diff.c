@@ -858,31 +858,32 @@ image_lookup(const struct dctx *dc, const char *ref)
 	return NULL;
 }
 
-/* The image must be pulled and the registry does not have it. */
+/* A container on the host was started from `ref`: no pull needed. */
 static bool
-image_missing(const struct hctx *hc, const char *ref)
+image_on_host(const struct hctx *hc, const char *ref)
 {
-	const struct kr_image_lookup *il;
 	size_t i;
 
-	if (!ref)
-		return false;
 	for (i = 0; i < hc->oh->ncontainers; i++)
 		if (str_eq(hc->oh->containers[i].image, ref))
-			return false;	/* already on the host */
-	il = image_lookup(hc->dc, ref);
-	return il && il->avail == KR_IMAGE_MISSING;
+			return true;
+	return false;
 }
 
 /* A create or replace needs `ref`: hold it or note the pull. */
 static void
 need_image(struct hctx *hc, struct kr_change *c, const char *ref)
 {
+	const struct kr_image_lookup *il;
+
 	if (!ref)
 		return;
 	free(c->image);
 	c->image = kr_xstrdup(ref);
-	if (image_missing(hc, ref)) {
+	if (image_on_host(hc, ref))
+		return;
+	il = image_lookup(hc->dc, ref);
+	if (il && il->avail == KR_IMAGE_MISSING) {
 		c->status = KR_STATUS_WAITING;
 		if (c->reason) {
 			char *r = kr_xasprintf("%s; the registry does not have "
@@ -949,6 +950,24 @@ plan_env(struct hctx *hc, const char *kind, const char *name,
 	env_attrs(c, ef, ec);
 	free(cname_);
 	return c;
+}
+
+/* Starting or stopping containers does not relabel them. */
+static void
+keep_defhash(struct kr_change *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nattrs; i++) {
+		struct kr_attr *a = &c->attrs[i];
+
+		if (strcmp(a->name, "defhash") != 0)
+			continue;
+		free(a->after);
+		a->after = a->before ? kr_xstrdup(a->before) : NULL;
+		a->has_after = a->has_before;
+		a->changed = false;
+	}
 }
 
 /* Plan one role's app container. `ec` is its env file's comparison. */
@@ -1052,6 +1071,8 @@ plan_app(struct hctx *hc, const struct kr_app *a, const struct env_cmp *ec)
 	}
 	if (c->action != KR_ACTION_NOOP)
 		c->status = KR_STATUS_PLANNED;
+	if (c->action == KR_ACTION_UPDATE)
+		keep_defhash(c);
 	set_reason_buf(c, &why);
 	if (c->action == KR_ACTION_REPLACE)
 		need_image(hc, c, a->image);
@@ -1141,6 +1162,8 @@ plan_accessory(struct hctx *hc, const struct kr_accessory *acc,
 	}
 	if (c->action != KR_ACTION_NOOP)
 		c->status = KR_STATUS_PLANNED;
+	if (c->action == KR_ACTION_UPDATE)
+		keep_defhash(c);
 	set_reason_buf(c, &why);
 	if (c->action == KR_ACTION_REPLACE)
 		need_image(hc, c, acc->image);
