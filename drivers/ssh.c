@@ -102,6 +102,17 @@ proxy_jump_command(char **out, const struct kr_transport_opts *o)
 			"ssh -o BatchMode=yes -o StrictHostKeyChecking=%s",
 			o->accept_new_host_keys ? "accept-new" : "yes")) < 0)
 		goto out;
+	if (o->ssh_config) {
+		char *cfg = *o->ssh_config ? expand_home(o->ssh_config) :
+			kr_xstrdup("/dev/null");
+
+		err = kr_buf_puts(&cmd, " -F");
+		if (!err)
+			err = kr_shell_arg(&cmd, cfg);
+		free(cfg);
+		if (err < 0)
+			goto out;
+	}
 	if (o->known_hosts) {
 		char *kh = expand_home(o->known_hosts);
 		char *opt = kr_xasprintf("UserKnownHostsFile=%s", kh);
@@ -462,7 +473,13 @@ ssh_connect_transport(struct kr_transport **out, const struct kr_transport_opts 
 	if ((err = set_options(st, o)) < 0)
 		goto out;
 	if (ssh_connect(st->session) != SSH_OK) {
-		err = ssh_fail(st->session, st->host, KR_ESSH, "cannot connect to");
+		char *what = o->proxy || o->proxy_command ?
+			kr_xasprintf("cannot connect (through proxy '%s', whose host key is "
+				"verified too) to", o->proxy_command ? o->proxy_command : o->proxy) :
+			kr_xstrdup("cannot connect to");
+
+		err = ssh_fail(st->session, st->host, KR_ESSH, what);
+		free(what);
 		goto out;
 	}
 	set_keepalive(st->session);

@@ -563,6 +563,47 @@ test_upload_atomic_0600(void **state)
 	conn_release(&c);
 }
 
+static void
+test_proxy_jump(void **state)
+{
+	struct conn c;
+	struct kr_transport *t = NULL;
+	struct kr_exec_result r;
+	char *proxy;
+	int conns;
+
+	SKIP_IF_NO_SSHD();
+	if (access("/usr/bin/ssh", X_OK) != 0) {
+		print_message("skipped: /usr/bin/ssh (openssh-client) is not installed\n");
+		skip();
+	}
+	/* The server is its own bastion: ssh -W through it, then libssh. */
+	conn_init(&c, "known_hosts", "id_user");
+	proxy = kr_xasprintf("%s@127.0.0.1:%d", user, port);
+	c.opts.proxy = proxy;
+	conns = count_in_log("Accepted publickey");
+	assert_int_equal(kr_transport_ssh.connect(&t, &c.opts), 0);
+	kr_exec_result_init(&r, 0);
+	assert_int_equal(t->vt->exec(t, "echo via bastion", NULL, 0, &r), 0);
+	assert_string_equal(r.out.ptr, "via bastion\n");
+	kr_exec_result_release(&r);
+	kr_transport_close(t);
+	usleep(200000);
+	assert_int_equal(count_in_log("Accepted publickey") - conns, 2);
+
+	/* The bastion's host key is verified too. */
+	free(c.known_hosts);
+	c.known_hosts = path("empty_known_hosts");
+	c.opts.known_hosts = c.known_hosts;
+	assert_int_equal(run(": > %s/empty_known_hosts", dir), 0);
+	t = NULL;
+	assert_int_equal(kr_transport_ssh.connect(&t, &c.opts), KR_ESSH);
+	assert_null(t);
+	print_message("%s\n", kr_error_last());
+	free(proxy);
+	conn_release(&c);
+}
+
 int
 main(void)
 {
@@ -577,6 +618,7 @@ main(void)
 		cmocka_unit_test(test_large_output_and_cap),
 		cmocka_unit_test(test_dash_host_rejected),
 		cmocka_unit_test(test_upload_atomic_0600),
+		cmocka_unit_test(test_proxy_jump),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
