@@ -524,7 +524,7 @@ env_compare(struct env_cmp *out, const struct kr_observed_host *oh,
 			kr_buf_putc(&b, ')');
 		}
 	} else if (out->mode_differs) {
-		kr_buf_printf(&b, "env file mode %s -> 600",
+		kr_buf_printf(&b, "env file mode %s → 600",
 			mode_digits(out->of->mode));
 	}
 	if (b.len)

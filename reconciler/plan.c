@@ -596,8 +596,9 @@ kr_plan_render_text(struct kr_buf *out, const struct kr_plan *p,
 			kr_buf_printf(out, "Host %s: no changes\n\n", ph->name);
 			continue;
 		}
-		kr_buf_printf(out, "%sHost %s%s\n\n", col(&st, C_BOLD),
-			ph->name, col(&st, C_RESET));
+		kr_buf_printf(out, "%sHost %s%s%s\n\n", col(&st, C_BOLD),
+			ph->name, ph->configured ? "" :
+			" (not in the configuration)", col(&st, C_RESET));
 		for (i = ph->first; i < ph->first + ph->count; i++) {
 			const struct kr_change *c = &p->changes[i];
 

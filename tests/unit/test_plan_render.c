@@ -241,7 +241,7 @@ test_no_changes_with_kept(void **state)
 	struct kr_change *c;
 
 	(void)state;
-	kr_plan_add_host(p, "web1");
+	kr_plan_add_host(p, "web1")->configured = true;
 	c = kr_plan_add_change(p, KR_CHANGE_ACCESSORY, "redis", KR_ACTION_NOOP);
 	c->status = KR_STATUS_KEPT;
 	kr_change_set_reason(c, "accessory 'redis' is not in the configuration");
