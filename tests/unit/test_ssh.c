@@ -604,6 +604,79 @@ test_proxy_jump(void **state)
 	conn_release(&c);
 }
 
+static void
+test_connect_timeout(void **state)
+{
+	struct conn c;
+	struct kr_transport *t = NULL;
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	struct timespec a, b;
+	int fd, silent_port;
+
+	SKIP_IF_NO_SSHD();
+	/* A port that accepts TCP but never says a word (no SSH banner). */
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	silent_port = ntohs(sa.sin_port);
+
+	conn_init(&c, "known_hosts", "id_user");
+	c.opts.port = silent_port;
+	c.opts.connect_timeout = 1;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	assert_int_equal(kr_transport_ssh.connect(&t, &c.opts), KR_ESSH);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	assert_null(t);
+	print_message("%s\n", kr_error_last());
+	assert_true(b.tv_sec - a.tv_sec < 5);
+	close(fd);
+	conn_release(&c);
+}
+
+static void
+test_connection_lost_mid_exec(void **state)
+{
+	struct conn c;
+	struct kr_transport *t = NULL;
+	struct kr_exec_result r;
+	int rc;
+
+	SKIP_IF_NO_SSHD();
+	conn_init(&c, "known_hosts", "id_user");
+	assert_int_equal(kr_transport_ssh.connect(&t, &c.opts), 0);
+	/* The shell kills its own sshd session process: the connection drops. */
+	kr_exec_result_init(&r, 0);
+	rc = t->vt->exec(t, "echo before; kill -9 $PPID; sleep 5", NULL, 0, &r);
+	print_message("rc %d: %s\n", rc, kr_error_last());
+	assert_true(rc == KR_ESSH || r.status != 0);
+	kr_exec_result_release(&r);
+	/* The next exec on the dead connection fails cleanly, no hang. */
+	kr_exec_result_init(&r, 0);
+	assert_int_equal(t->vt->exec(t, "echo after", NULL, 0, &r), KR_ESSH);
+	kr_exec_result_release(&r);
+	kr_transport_close(t);
+	conn_release(&c);
+}
+
+static void
+test_keys_only_without_keys(void **state)
+{
+	struct conn c;
+	struct kr_transport *t = NULL;
+
+	SKIP_IF_NO_SSHD();
+	conn_init(&c, "known_hosts", "id_user");
+	c.opts.keys = NULL;
+	assert_int_equal(kr_transport_ssh.connect(&t, &c.opts), KR_ESSH);
+	assert_non_null(strstr(kr_error_last(), "tried: no keys"));
+	conn_release(&c);
+}
+
 int
 main(void)
 {
@@ -619,6 +692,9 @@ main(void)
 		cmocka_unit_test(test_dash_host_rejected),
 		cmocka_unit_test(test_upload_atomic_0600),
 		cmocka_unit_test(test_proxy_jump),
+		cmocka_unit_test(test_connect_timeout),
+		cmocka_unit_test(test_connection_lost_mid_exec),
+		cmocka_unit_test(test_keys_only_without_keys),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
