@@ -436,6 +436,30 @@ test_fingerprint_and_json_round_trip(void **state)
 }
 
 static void
+test_time_parse(void **state)
+{
+	time_t t;
+	char buf[32];
+
+	assert_int_equal(kr_obs_time_parse(&t, "2026-11-26T06:45:52.144192706Z"), 0);
+	assert_int_equal(t, 1795675552);
+	assert_int_equal(kr_obs_time_parse(&t, "2026-11-26T07:45:52+01:00"), 0);
+	assert_int_equal(t, 1795675552);
+	assert_int_equal(kr_obs_time_parse(&t, "2026-11-26T05:15:52.5-01:30"), 0);
+	assert_int_equal(t, 1795675552);
+	assert_int_equal(kr_obs_time_parse(&t, "0001-01-01T00:00:00Z"), 0);
+	assert_int_equal(t, 0);
+	assert_int_equal(kr_obs_time_parse(&t, ""), 0);
+	assert_int_equal(t, 0);
+	assert_int_equal(kr_obs_time_parse(&t, "yesterday"), KR_EPARSE);
+	assert_int_equal(kr_obs_time_parse(&t, "2026-11-26T06:45:52"), KR_EPARSE);
+	kr_obs_time_format(buf, 1795675552);
+	assert_string_equal(buf, "2026-11-26T06:45:52Z");
+	kr_obs_time_format(buf, 0);
+	assert_string_equal(buf, "");
+}
+
+static void
 test_json_rejects(void **state)
 {
 	struct kr_observed_host h;
@@ -677,6 +701,7 @@ main(void)
 		cmocka_unit_test(test_no_docker),
 		cmocka_unit_test(test_framing_errors),
 		cmocka_unit_test(test_fingerprint_and_json_round_trip),
+		cmocka_unit_test(test_time_parse),
 		cmocka_unit_test(test_json_rejects),
 		cmocka_unit_test(test_observe_local_one_exec),
 		cmocka_unit_test(test_observe_all_reports_each_host),
