@@ -29,9 +29,10 @@
  *
  * Where kreconcile differs from Kamal: a command that exits non-zero, times
  * out or writes a NUL byte is an error (Kamal's backticks ignore the exit
- * status); a file holding a NUL byte is an error; `kamal secrets ...`
- * commands run through /bin/sh (Kamal calls itself in-process with
- * --inline), and the output of `kamal secrets fetch` is then shell-escaped
+ * status); a file holding a NUL byte is an error; text that is not UTF-8
+ * is an error here as it is in Kamal (Ruby raises), with a position;
+ * `kamal secrets ...` commands run through /bin/sh (Kamal calls itself
+ * in-process with --inline), and the output of `kamal secrets fetch` is then shell-escaped
  * the way --inline does, so `$(kamal secrets extract KEY $SECRETS)` works.
  */
 #include <errno.h>
@@ -123,9 +124,53 @@ is_name(char c)
 	return is_key(c) && c != '.';
 }
 
+/*
+ * Offset of the first byte that is not valid UTF-8, or n. Ruby refuses to
+ * run a regexp over such a string, so Kamal fails on it too.
+ */
+static size_t
+utf8_invalid_at(const unsigned char *s, size_t n)
+{
+	size_t i = 0, len, k;
+	unsigned int cp;
+
+	while (i < n) {
+		if (s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if (s[i] >= 0xc2 && s[i] <= 0xdf) {
+			len = 2;
+			cp = s[i] & 0x1f;
+		} else if (s[i] >= 0xe0 && s[i] <= 0xef) {
+			len = 3;
+			cp = s[i] & 0x0f;
+		} else if (s[i] >= 0xf0 && s[i] <= 0xf4) {
+			len = 4;
+			cp = s[i] & 0x07;
+		} else {
+			return i;
+		}
+		if (n - i < len)
+			return i;
+		for (k = 1; k < len; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return i;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return i;
+		i += len;
+	}
+	return n;
+}
+
 static void
 linecol(struct parser *p, size_t pos, int *line, int *col)
 {
+	size_t i;
+
 	if (pos < p->cur_pos) {
 		p->cur_pos = 0;
 		p->cur_line = 1;
@@ -137,8 +182,12 @@ linecol(struct parser *p, size_t pos, int *line, int *col)
 			p->cur_bol = p->cur_pos + 1;
 		}
 	}
+	/* Columns count characters, as libyaml's do, not bytes. */
 	*line = (int)p->cur_line;
-	*col = (int)(pos - p->cur_bol + 1);
+	*col = 1;
+	for (i = p->cur_bol; i < pos && i < p->len; i++)
+		if (((unsigned char)p->s[i] & 0xc0) != 0x80)
+			(*col)++;
 }
 
 static size_t
@@ -711,6 +760,14 @@ parse_text(struct parser *p)
 					m.has_value ? p->s + m.val : "",
 					m.has_value ? m.val_len : 0, key,
 					m.has_value ? m.val : m.key);
+				if (err == 0 && utf8_invalid_at((const unsigned char *)v.ptr,
+				    v.len) < v.len) {
+					linecol(p, m.has_value ? m.val : m.key, &line, &col);
+					kr_diags_add(p->diags, p->file, line, col,
+						"value of '%s' is not valid UTF-8 (from a command or the environment)",
+						key);
+					err = KR_ECONFIG;
+				}
 				if (err == 0 && (p->total += v.len) > MAX_TOTAL) {
 					linecol(p, m.key, &line, &col);
 					kr_diags_add(p->diags, p->file, line, col,
@@ -787,6 +844,15 @@ kr_secrets_parse(struct kr_kvlist *out, struct kr_diags *diags,
 		linecol(&p, (size_t)(nul - p.s), &line, &col);
 		kr_diags_add(diags, file, line, col,
 			"file holds a NUL byte; secrets files are text");
+		err = KR_ECONFIG;
+		goto out;
+	}
+	if ((i = utf8_invalid_at((const unsigned char *)p.s, p.len)) < p.len) {
+		int line, col;
+
+		linecol(&p, i, &line, &col);
+		kr_diags_add(diags, file, line, col,
+			"file is not valid UTF-8 (Kamal cannot read it either)");
 		err = KR_ECONFIG;
 		goto out;
 	}

@@ -291,6 +291,27 @@ test_nul_byte(void **state)
 }
 
 static void
+test_invalid_utf8(void **state)
+{
+	struct kr_secrets_opts o = { .command_timeout = 10, .run_commands = 1 };
+	char *msg;
+
+	/* Kamal fails on these too: Ruby will not run a regexp over them. */
+	msg = parse_error("A=1\nB=ok \xc3\xa9 \xff\n", NULL, NULL);
+	assert_string_equal(msg,
+		"secrets:2:8: file is not valid UTF-8 (Kamal cannot read it either)");
+	free(msg);
+	msg = parse_error("A=\xed\xa0\x80", NULL, NULL);
+	assert_string_equal(msg,
+		"secrets:1:3: file is not valid UTF-8 (Kamal cannot read it either)");
+	free(msg);
+	msg = parse_error("A=x\n  B=$(printf '\\\\377')", &o, NULL);
+	assert_string_equal(msg,
+		"secrets:2:5: value of 'B' is not valid UTF-8 (from a command or the environment)");
+	free(msg);
+}
+
+static void
 test_command_fails(void **state)
 {
 	struct kr_secrets_opts o = { .command_timeout = 10, .run_commands = 1 };
@@ -713,6 +734,7 @@ main(void)
 		cmocka_unit_test_setup(test_table, setup),
 		cmocka_unit_test_setup(test_export_unset, setup),
 		cmocka_unit_test_setup(test_nul_byte, setup),
+		cmocka_unit_test_setup(test_invalid_utf8, setup),
 		cmocka_unit_test_setup(test_command_fails, setup),
 		cmocka_unit_test_setup(test_command_timeout_kills_group, setup),
 		cmocka_unit_test_setup(test_error_never_shows_secrets, setup),
