@@ -980,7 +980,7 @@ plan_app(struct hctx *hc, const struct kr_app *a, const struct env_cmp *ec)
 	struct kr_buf why = KR_BUF_INIT;
 	char defhash[KR_SHA256_HEX], vbuf[256], s1[64], s2[64];
 	const char *ov = NULL, *hash;
-	bool differs;
+	bool differs, env_changed;
 	struct kr_change *c;
 	size_t i;
 
@@ -1016,19 +1016,24 @@ plan_app(struct hctx *hc, const struct kr_app *a, const struct env_cmp *ec)
 		goto out;
 	}
 	ov = container_version(dc, oc, a->role, vbuf, sizeof(vbuf));
+	env_changed = ec->of && ec->content_differs && a->env_file.path;
+	hash = label(oc, KR_DEFHASH_LABEL);
+	/*
+	 * A labelled container says what it was started with: if that is
+	 * the desired definition, a changed env file on the host only needs
+	 * rewriting. Without the label the host's file is all we know.
+	 */
+	if (hash)
+		differs = strcmp(hash, defhash) != 0;
+	else
+		differs = env_changed || phrases.n > 0;
 	if (!str_eq(ov, a->version)) {
 		kr_diff_short_version(s1, sizeof(s1), ov);
 		kr_diff_short_version(s2, sizeof(s2), a->version);
 		kr_buf_printf(&why, "version %s → %s", s1, s2);
-	} else if (ec->of && ec->content_differs && a->env_file.path) {
+	} else if (differs && env_changed) {
 		kr_buf_puts(&why, ec->reason);
-	}
-	hash = label(oc, KR_DEFHASH_LABEL);
-	if (hash)
-		differs = strcmp(hash, defhash) != 0;
-	else
-		differs = phrases.n > 0;
-	if (!why.len && differs) {
+	} else if (differs) {
 		if (!str_eq(oc->image, a->image))
 			kr_buf_printf(&why, "image %s → %s", oc->image ?
 				oc->image : "(none)", a->image);
@@ -1094,7 +1099,7 @@ plan_accessory(struct hctx *hc, const struct kr_accessory *acc,
 	char defhash[KR_SHA256_HEX], s1[64], s2[64];
 	const char *hash;
 	struct kr_change *c;
-	bool differs;
+	bool differs, env_changed;
 	size_t i;
 
 	kr_defhash_accessory(defhash, acc);
@@ -1116,12 +1121,11 @@ plan_accessory(struct hctx *hc, const struct kr_accessory *acc,
 		goto out;
 	}
 	hash = label(oc, KR_DEFHASH_LABEL);
-	if (ec && ec->of && ec->content_differs)
-		kr_buf_puts(&why, ec->reason);
+	env_changed = ec && ec->of && ec->content_differs;
 	if (hash)
 		differs = strcmp(hash, defhash) != 0;
 	else
-		differs = phrases.n > 0;
+		differs = env_changed || phrases.n > 0;
 	/* the host's copy of a file changed: drift, whatever the label says */
 	for (i = 0; i < acc->nfiles; i++) {
 		const struct kr_obs_file *of = find_file(hc->oh,
@@ -1131,6 +1135,8 @@ plan_accessory(struct hctx *hc, const struct kr_accessory *acc,
 			differs = true;
 	}
 	if (differs) {
+		if (env_changed)
+			kr_buf_puts(&why, ec->reason);
 		join_reason(&why, &phrases);
 		if (!why.len) {
 			kr_diff_short_version(s1, sizeof(s1), hash);

@@ -307,7 +307,8 @@ kr_plan_has_changes(const struct kr_plan *p)
 
 	for (i = 0; i < p->nchanges; i++)
 		if (p->changes[i].status == KR_STATUS_PLANNED &&
-		    p->changes[i].action != KR_ACTION_NOOP)
+		    p->changes[i].action != KR_ACTION_NOOP &&
+		    p->changes[i].action != KR_ACTION_RUN)
 			return true;
 	return false;
 }

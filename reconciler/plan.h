@@ -153,7 +153,8 @@ void kr_plan_free(struct kr_plan *p);
 
 /* Queries. */
 void kr_plan_summarize(struct kr_plan_summary *out, const struct kr_plan *p);
-/* True when any change is PLANNED (what --detailed-exitcode reports). */
+/* True when a change is planned that alters a host: create, update,
+ * replace or delete (what --detailed-exitcode reports). */
 bool kr_plan_has_changes(const struct kr_plan *p);
 const char *kr_action_name(enum kr_action a);	/* "create", "no-op", ... */
 const char *kr_change_type_name(enum kr_change_type t);	/* "app", "env", ... */

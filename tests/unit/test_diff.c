@@ -398,6 +398,32 @@ test_env_value_change(void **state)
 }
 
 static void
+test_env_file_tampered_labelled(void **state)
+{
+	struct world *w = *state;
+
+	world_desired(w, FX_V1);
+	world_observe(w, w->d, true);
+	/* someone edited web.env on the host; the container was started
+	 * with the desired content, as its label says */
+	memset(w->oh[0].files[2].sha256, 'e', 64);
+	assert_string_equal(w->oh[0].files[2].path,
+		".kamal/apps/app/env/roles/web.env");
+	build(w);
+	assert_change(w, "10.0.0.1/env/roles/web", KR_ACTION_UPDATE,
+		KR_STATUS_PLANNED, NULL);
+	assert_change(w, "10.0.0.1/app/web", KR_ACTION_NOOP,
+		KR_STATUS_UNCHANGED, NULL);
+	/* the same on a Kamal-made container: the file is all we know */
+	fx_observed_free(w->oh, w->noh);
+	world_observe(w, w->d, false);
+	memset(w->oh[0].files[2].sha256, 'e', 64);
+	build(w);
+	assert_change(w, "10.0.0.1/app/web", KR_ACTION_REPLACE,
+		KR_STATUS_PLANNED, NULL);
+}
+
+static void
 test_env_key_added_kamal_made(void **state)
 {
 	struct world *w = *state;
@@ -824,6 +850,7 @@ main(void)
 		T(test_kamal_made_volume_removed),
 		T(test_version_change),
 		T(test_env_value_change),
+		T(test_env_file_tampered_labelled),
 		T(test_env_key_added_kamal_made),
 		T(test_accessory_image_change),
 		T(test_accessory_labelled_hash_change),
