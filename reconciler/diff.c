@@ -1542,6 +1542,25 @@ plan_host(struct kr_plan *p, const struct dctx *dc, const char *name,
 	kr_strvec_release(&hc.pulls);
 }
 
+void
+kr_diff_images(struct kr_strvec *out, const struct kr_desired *d)
+{
+	size_t i, j;
+
+	for (i = 0; i < d->nhosts; i++)
+		for (j = 0; j < d->hosts[i].napps; j++)
+			if (d->hosts[i].apps[j].image &&
+			    !kr_strvec_contains(out, d->hosts[i].apps[j].image))
+				kr_strvec_push(out, d->hosts[i].apps[j].image);
+	for (i = 0; i < d->nhosts; i++)
+		for (j = 0; j < d->hosts[i].naccessories; j++) {
+			const char *img = d->hosts[i].accessories[j].image;
+
+			if (img && !kr_strvec_contains(out, img))
+				kr_strvec_push(out, img);
+		}
+}
+
 static const struct kr_host *
 desired_host(const struct kr_desired *d, const char *name)
 {

@@ -49,6 +49,13 @@ int kr_diff_build(struct kr_plan **out, const struct kr_desired *d,
 	const struct kr_observed_host *hosts, size_t nhosts,
 	const struct kr_diff_opts *opts);
 
+/*
+ * The distinct image references `d` runs (apps, then accessories, in
+ * order), appended to out: what the caller resolves against the registry
+ * to fill kr_diff_opts.images before building the plan.
+ */
+void kr_diff_images(struct kr_strvec *out, const struct kr_desired *d);
+
 /* "1a2b3c4" for a long hex version (git SHA), else the version itself.
  * Writes at most outlen-1 bytes. */
 void kr_diff_short_version(char *out, size_t outlen, const char *version);

@@ -809,6 +809,24 @@ test_other_destination_ignored(void **state)
 }
 
 static void
+test_images(void **state)
+{
+	struct world *w = *state;
+	struct kr_strvec imgs = { 0 };
+
+	world_desired(w, FX_V1);
+	fx_host(w->d, "10.0.0.2");
+	fx_app(w->d, &w->d->hosts[1], "web", web_secrets);
+	fx_accessory(w->d, &w->d->hosts[1], "cache", "redis:7", NULL);
+	kr_diff_images(&imgs, w->d);
+	assert_int_equal(imgs.n, 3);
+	assert_string_equal(imgs.v[0], FX_IMAGE ":" FX_V1);
+	assert_string_equal(imgs.v[1], "postgres:16");
+	assert_string_equal(imgs.v[2], "redis:7");
+	kr_strvec_release(&imgs);
+}
+
+static void
 test_short_version(void **state)
 {
 	char buf[64];
@@ -866,6 +884,7 @@ main(void)
 		T(test_host_not_observed_and_removed_host),
 		T(test_pure),
 		T(test_other_destination_ignored),
+		T(test_images),
 		cmocka_unit_test(test_short_version),
 		cmocka_unit_test(test_no_service),
 	};
