@@ -724,12 +724,63 @@ out:
 	return err;
 }
 
+/* One matched line: an `export KEY` check or an assignment. */
+static int
+assign(struct parser *p, const struct line_match *m)
+{
+	struct kr_buf v = KR_BUF_INIT;
+	char *key = kr_xstrndup(p->s + m->key, m->key_len);
+	size_t nd = p->diags->n, at = m->has_value ? m->val : m->key;
+	int err = 0, line, col;
+
+	if (m->export && !m->has_value) {
+		if (!kr_kvlist_get(&p->hash, key)) {
+			linecol(p, m->start, &line, &col);
+			kr_diags_add(p->diags, p->file, line, col,
+				"'export %s' names a variable not set earlier in the file",
+				key);
+			err = KR_ECONFIG;
+		}
+		goto out;
+	}
+	v.max = MAX_VALUE;
+	err = parse_value(p, &v, m->has_value ? p->s + m->val : "",
+		m->has_value ? m->val_len : 0, key, at);
+	if (err < 0 && p->diags->n == nd) {
+		/* A failed command has said why; anything else is size. */
+		linecol(p, at, &line, &col);
+		kr_diags_add(p->diags, p->file, line, col,
+			"value of '%s' is longer than %u bytes", key, MAX_VALUE);
+	}
+	if (err == 0 &&
+	    utf8_invalid_at((const unsigned char *)v.ptr, v.len) < v.len) {
+		linecol(p, at, &line, &col);
+		kr_diags_add(p->diags, p->file, line, col,
+			"value of '%s' is not valid UTF-8 (from a command or the environment)",
+			key);
+		err = KR_ECONFIG;
+	}
+	if (err == 0 && (p->total += v.len) > MAX_TOTAL) {
+		linecol(p, m->key, &line, &col);
+		kr_diags_add(p->diags, p->file, line, col,
+			"values up to '%s' exceed %u bytes in all", key, MAX_TOTAL);
+		err = KR_ECONFIG;
+	}
+	if (err == 0)
+		kr_kvlist_set(&p->hash, key, v.ptr);
+out:
+	buf_wipe_release(&v);
+	free(key);
+	return err < 0 ? KR_ECONFIG : 0;
+}
+
+/* Dotenv::Parser#call: scan for LINE matches at line starts. */
 static int
 parse_text(struct parser *p)
 {
 	struct line_match m;
 	size_t pos = 0, last = 0;
-	int failed = 0, line, col;
+	int err = 0;
 
 	while (pos < p->len) {
 		if ((pos > 0 && p->s[pos - 1] != '\n') || !match_line(p, pos, &m)) {
@@ -739,69 +790,18 @@ parse_text(struct parser *p)
 			continue;
 		}
 		warn_skipped(p, last, m.start);
-		{
-			char *key = kr_xstrndup(p->s + m.key, m.key_len);
-
-			if (m.export && !m.has_value) {
-				if (!kr_kvlist_get(&p->hash, key)) {
-					linecol(p, m.start, &line, &col);
-					kr_diags_add(p->diags, p->file, line, col,
-						"'export %s' names a variable not set earlier in the file",
-						key);
-					failed = 1;
-				}
-			} else {
-				struct kr_buf v = KR_BUF_INIT;
-				size_t nd = p->diags->n;
-				int err;
-
-				v.max = MAX_VALUE;
-				err = parse_value(p, &v,
-					m.has_value ? p->s + m.val : "",
-					m.has_value ? m.val_len : 0, key,
-					m.has_value ? m.val : m.key);
-				if (err == 0 && utf8_invalid_at((const unsigned char *)v.ptr,
-				    v.len) < v.len) {
-					linecol(p, m.has_value ? m.val : m.key, &line, &col);
-					kr_diags_add(p->diags, p->file, line, col,
-						"value of '%s' is not valid UTF-8 (from a command or the environment)",
-						key);
-					err = KR_ECONFIG;
-				}
-				if (err == 0 && (p->total += v.len) > MAX_TOTAL) {
-					linecol(p, m.key, &line, &col);
-					kr_diags_add(p->diags, p->file, line, col,
-						"values up to '%s' exceed %u bytes in all",
-						key, MAX_TOTAL);
-					err = KR_ECONFIG;
-				}
-				if (err < 0) {
-					/* A failed command has said why; else it was size. */
-					if (p->diags->n == nd) {
-						linecol(p, m.has_value ? m.val : m.key,
-							&line, &col);
-						kr_diags_add(p->diags, p->file, line, col,
-							"value of '%s' is longer than %u bytes",
-							key, MAX_VALUE);
-					}
-					failed = 1;
-				} else {
-					kr_kvlist_set(&p->hash, key, v.ptr);
-				}
-				buf_wipe_release(&v);
-			}
-			free(key);
-		}
+		if (assign(p, &m) < 0)
+			err = KR_ECONFIG;
 		pos = last = m.end;
 	}
 	warn_skipped(p, last, p->len);
-	return failed ? KR_ECONFIG : 0;
+	return err;
 }
 
-int
-kr_secrets_parse(struct kr_kvlist *out, struct kr_diags *diags,
-	const char *file, const char *text, size_t len,
-	const struct kr_secrets_opts *opts)
+static int
+parse_file(struct kr_kvlist *out, struct kr_diags *diags, const char *file,
+	const char *text, size_t len, const struct kr_secrets_opts *opts,
+	const struct kr_kvlist *earlier)
 {
 	struct parser p;
 	struct kr_buf norm = KR_BUF_INIT;
@@ -818,7 +818,7 @@ kr_secrets_parse(struct kr_kvlist *out, struct kr_diags *diags,
 	p.run = opts && opts->run ? opts->run : kr_secrets_run_command;
 	p.run_arg = opts ? opts->run_arg : NULL;
 	p.warnings = opts ? opts->warnings : NULL;
-	p.earlier = out;
+	p.earlier = earlier;
 	p.cur_line = 1;
 
 	/* File.open(..., "rb:bom|utf-8") drops a byte order mark. */
@@ -867,6 +867,14 @@ out:
 	kr_kvlist_release(&p.hash);
 	buf_wipe_release(&norm);
 	return err;
+}
+
+int
+kr_secrets_parse(struct kr_kvlist *out, struct kr_diags *diags,
+	const char *file, const char *text, size_t len,
+	const struct kr_secrets_opts *opts)
+{
+	return parse_file(out, diags, file, text, len, opts, out);
 }
 
 void
@@ -945,8 +953,8 @@ kr_secrets_load_path(struct kr_kvlist *out, struct kr_diags *diags,
 		text.max = MAX_FILE;
 		r = read_file(&text, diags, files.v[i]);
 		if (r == 0)
-			r = kr_secrets_parse(&one, diags, files.v[i], text.ptr,
-				text.len, opts);
+			r = parse_file(&one, diags, files.v[i], text.ptr,
+				text.len, opts, &all);
 		if (r < 0)
 			err = KR_ECONFIG;
 		else

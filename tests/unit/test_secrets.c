@@ -727,6 +727,24 @@ test_load_reports_every_file(void **state)
 	kr_diags_release(&d);
 }
 
+static void
+test_load_redacts_earlier_files(void **state)
+{
+	struct kr_kvlist kv = { 0 };
+	struct kr_diags d = { 0 };
+	char *msg;
+
+	put("secrets-common", "TOKEN=from-the-common-file\n");
+	put("secrets", "B=$(echo bad from-the-common-file >&2; exit 1)\n");
+	assert_int_equal(kr_secrets_load(&kv, &d, dir, NULL, NULL), KR_ECONFIG);
+	assert_int_equal(d.n, 1);
+	msg = kr_diag_format(&d.v[0]);
+	assert_null(strstr(msg, "from-the-common-file"));
+	assert_non_null(strstr(msg, "exited with status 1: bad (sensitive)"));
+	free(msg);
+	kr_diags_release(&d);
+}
+
 int
 main(void)
 {
@@ -749,6 +767,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_load_custom_path_and_missing,
 			setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_load_reports_every_file,
+			setup_dir, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_load_redacts_earlier_files,
 			setup_dir, teardown_dir),
 	};
 
