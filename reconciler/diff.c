@@ -931,7 +931,7 @@ static struct kr_change *
 plan_env(struct hctx *hc, const char *kind, const char *name,
 	const struct kr_env_file *ef, struct env_cmp *ec)
 {
-	char *cname_ = kr_xasprintf("%s/%s", kind, name);
+	char *sub = kr_xasprintf("%s/%s", kind, name);
 	struct kr_change *c;
 	enum kr_action act;
 
@@ -942,13 +942,13 @@ plan_env(struct hctx *hc, const char *kind, const char *name,
 		act = KR_ACTION_UPDATE;
 	else
 		act = KR_ACTION_NOOP;
-	c = kr_plan_add_change(hc->env, KR_CHANGE_ENV, cname_, act);
+	c = kr_plan_add_change(hc->env, KR_CHANGE_ENV, sub, act);
 	c->env_file = ef;
 	c->path = kr_xstrdup(ef->path);
 	if (ec->reason)
 		c->reason = kr_xstrdup(ec->reason);
 	env_attrs(c, ef, ec);
-	free(cname_);
+	free(sub);
 	return c;
 }
 

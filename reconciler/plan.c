@@ -988,12 +988,6 @@ out:
 	return rc;
 }
 
-static bool
-nstr_eq(const char *a, const char *b)
-{
-	return str_eq(a, b);
-}
-
 int
 kr_plan_identity_check(const struct kr_plan_identity *saved,
 	const struct kr_plan *fresh)
@@ -1008,7 +1002,7 @@ kr_plan_identity_check(const struct kr_plan_identity *saved,
 			"changed since it was made");
 		goto out;
 	}
-	if (!nstr_eq(saved->version, now.version)) {
+	if (!str_eq(saved->version, now.version)) {
 		kr_error_set(KR_EINVAL, "saved plan is stale: version '%s' is "
 			"now '%s'", saved->version ? saved->version : "",
 			now.version ? now.version : "");
