@@ -26,7 +26,8 @@ char *
 kr_docker_env_dir(const char *service, const char *destination)
 {
 	if (destination && *destination)
-		return kr_xasprintf(".kamal/apps/%s-%s/env", service, destination);
+		return kr_xasprintf(
+			".kamal/apps/%s-%s/env", service, destination);
 	return kr_xasprintf(".kamal/apps/%s/env", service);
 }
 
@@ -63,13 +64,15 @@ kr_docker_scope_from_desired(struct kr_docker_scope_buf *out,
 		const struct kr_host *dh = &d->hosts[i];
 
 		for (j = 0; j < dh->napps; j++)
-			add_secret_keys(&out->sensitive_keys, &dh->apps[j].env_file);
+			add_secret_keys(
+				&out->sensitive_keys, &dh->apps[j].env_file);
 		for (j = 0; j < dh->naccessories; j++) {
 			const struct kr_accessory *a = &dh->accessories[j];
 
 			add_secret_keys(&out->sensitive_keys, &a->env_file);
 			for (k = 0; k < n; k++)
-				if (strcmp(out->accessories[k].name, a->name) == 0)
+				if (strcmp(out->accessories[k].name, a->name) ==
+					0)
 					break;
 			if (k < n)
 				continue;
@@ -77,8 +80,10 @@ kr_docker_scope_from_desired(struct kr_docker_scope_buf *out,
 				const char *dir = a->directories.v[k];
 				const char *colon = strchr(dir, ':');
 
-				kr_strvec_push_owned(&out->data_dirs[n], colon ?
-					kr_xstrndup(dir, (size_t)(colon - dir)) : kr_xstrdup(dir));
+				kr_strvec_push_owned(&out->data_dirs[n],
+					colon ? kr_xstrndup(dir,
+							(size_t)(colon - dir)) :
+						kr_xstrdup(dir));
 			}
 			out->accessories[n].name = a->name;
 			out->accessories[n].container = a->container;
@@ -88,10 +93,12 @@ kr_docker_scope_from_desired(struct kr_docker_scope_buf *out,
 	}
 	for (i = 0; h && i < h->napps; i++)
 		if (h->apps[i].env_file.path)
-			kr_strvec_push(&out->env_files, h->apps[i].env_file.path);
+			kr_strvec_push(
+				&out->env_files, h->apps[i].env_file.path);
 	for (i = 0; h && i < h->naccessories; i++)
 		if (h->accessories[i].env_file.path)
-			kr_strvec_push(&out->env_files, h->accessories[i].env_file.path);
+			kr_strvec_push(&out->env_files,
+				h->accessories[i].env_file.path);
 	out->scope.service = d->service;
 	out->scope.destination = d->destination;
 	out->scope.accessories = out->accessories;
@@ -119,20 +126,25 @@ kr_docker_scope_buf_release(struct kr_docker_scope_buf *b)
 /* The fixed part of the script: helpers that print one frame per item. */
 static const char script_helpers[] =
 	"m() { printf '%s %s\\n' \"$M\" \"$*\"; }\n"
-	/* kf PATH KIND: hash, mode; for env files the key names (never values). */
+	/* kf PATH KIND: hash, mode; for env files the key names (never values).
+	 */
 	"kf() {\n"
-	"\tif [ -r \"$1\" ]; then s=$(sha256sum < \"$1\" | cut -c1-64); else s=; fi\n"
+	"\tif [ -r \"$1\" ]; then s=$(sha256sum < \"$1\" | cut -c1-64); else "
+	"s=; fi\n"
 	"\tmd=$(stat -c %a \"$1\" 2>/dev/null) || md=\n"
 	"\tm file \"${md:--}\" \"${s:--}\" \"$2\" \"$1\"\n"
 	"\tif [ \"$2\" = env ] && [ -r \"$1\" ]; then\n"
 	"\t\tsed -n 's/^\\([A-Za-z_][A-Za-z0-9_]*\\)=.*/\\1/p' \"$1\"\n"
 	"\tfi\n"
 	"}\n"
-	"kd() { md=$(stat -c %a \"$1\" 2>/dev/null) || md=; m dir \"${md:--}\" \"$1\"; }\n"
-	"kw() { if [ -d \"$1\" ]; then kd \"$1\"; elif [ -f \"$1\" ]; then kf \"$1\" file; fi; }\n"
+	"kd() { md=$(stat -c %a \"$1\" 2>/dev/null) || md=; m dir \"${md:--}\" "
+	"\"$1\"; }\n"
+	"kw() { if [ -d \"$1\" ]; then kd \"$1\"; elif [ -f \"$1\" ]; then kf "
+	"\"$1\" file; fi; }\n"
 	"m begin 1\n"
 	"if command -v docker >/dev/null 2>&1; then\n"
-	"\tv=$(docker version --format '{{.Server.Version}}' 2>&1 </dev/null); rc=$?\n"
+	"\tv=$(docker version --format '{{.Server.Version}}' 2>&1 </dev/null); "
+	"rc=$?\n"
 	"else\n"
 	"\tv='docker: command not found'; rc=127\n"
 	"fi\n"
@@ -196,13 +208,15 @@ script_accessory(struct kr_buf *b, const struct kr_docker_accessory *a)
 			err = kr_buf_puts(b, " \\) -prune -print -o -print");
 	}
 	if (!err)
-		err = kr_buf_puts(b, " 2>/dev/null | sort | while IFS= read -r p; do kw \"$p\"; done; fi\n");
+		err = kr_buf_puts(b, " 2>/dev/null | sort | while IFS= read -r "
+				     "p; do kw \"$p\"; done; fi\n");
 	for (i = 0; i < outside.n && !err; i++) {
 		err = kr_buf_puts(b, "D=");
 		if (!err)
 			err = kr_shell_quote(b, outside.v[i]);
 		if (!err)
-			err = kr_buf_puts(b, "; if [ -e \"$D\" ]; then kd \"$D\"; fi\n");
+			err = kr_buf_puts(
+				b, "; if [ -e \"$D\" ]; then kd \"$D\"; fi\n");
 	}
 	kr_strvec_release(&inside);
 	kr_strvec_release(&outside);
@@ -210,8 +224,8 @@ script_accessory(struct kr_buf *b, const struct kr_docker_accessory *a)
 }
 
 int
-kr_docker_observe_script(struct kr_buf *out, const struct kr_docker_scope *scope,
-	const char *nonce)
+kr_docker_observe_script(struct kr_buf *out,
+	const struct kr_docker_scope *scope, const char *nonce)
 {
 	struct kr_buf names = KR_BUF_INIT;
 	char *env_dir = NULL, *lock_dir = NULL, *marker = NULL;
@@ -223,8 +237,9 @@ kr_docker_observe_script(struct kr_buf *out, const struct kr_docker_scope *scope
 		return KR_EINVAL;
 	}
 	/* Names matched by container name or service label: " a b c ". */
-	kr_buf_printf(&names, " %s ", scope->proxy_container ? scope->proxy_container :
-		DEFAULT_PROXY);
+	kr_buf_printf(&names, " %s ",
+		scope->proxy_container ? scope->proxy_container :
+					 DEFAULT_PROXY);
 	for (i = 0; i < scope->naccessories; i++)
 		kr_buf_printf(&names, "%s ", scope->accessories[i].container);
 	env_dir = kr_docker_env_dir(scope->service, scope->destination);
@@ -232,58 +247,69 @@ kr_docker_observe_script(struct kr_buf *out, const struct kr_docker_scope *scope
 	marker = kr_xasprintf("@@KR-%s", nonce);
 
 	if ((err = kr_buf_puts(out, "M=")) < 0 ||
-	    (err = kr_shell_quote(out, marker)) < 0 ||
-	    (err = kr_buf_puts(out, "\n")) < 0 ||
-	    (err = kr_buf_puts(out, script_helpers)) < 0)
+		(err = kr_shell_quote(out, marker)) < 0 ||
+		(err = kr_buf_puts(out, "\n")) < 0 ||
+		(err = kr_buf_puts(out, script_helpers)) < 0)
 		goto out;
-	/* Containers: by service label, or by name/label for accessories and proxy. */
-	if ((err = kr_buf_puts(out,
-		"if [ \"$rc\" = 0 ]; then\n"
-		"\tm networks\n"
-		"\tdocker network ls --format '{{.Name}}' </dev/null 2>&1\n"
-		"\tids=$(docker ps -a --no-trunc --format "
-		"'{{.ID}}\t{{.Names}}\t{{.Label \"service\"}}' </dev/null | KR_SVC=")) < 0 ||
-	    (err = kr_shell_quote(out, scope->service)) < 0 ||
-	    (err = kr_buf_puts(out, " KR_NAMES=")) < 0 ||
-	    (err = kr_shell_quote(out, names.ptr)) < 0 ||
-	    (err = kr_buf_puts(out,
-		" awk -F'\t' '$3 == ENVIRON[\"KR_SVC\"] || index(ENVIRON[\"KR_NAMES\"], \" \" $2 \" \") ||"
-		" ($3 != \"\" && index(ENVIRON[\"KR_NAMES\"], \" \" $3 \" \")) { print $1 }')\n"
-		"\tm containers\n"
-		"\tif [ -n \"$ids\" ]; then\n"
-		"\t\tj=$(docker inspect --type container $ids 2>/dev/null </dev/null)\n"
-		"\t\tprintf '%s\\n' \"$j\"\n"
-		"\t\timgs=$(printf '%s\\n' \"$j\" | sed -n 's/^ *\"Image\": \"\\(sha256:[0-9a-f]*\\)\",*$/\\1/p' | sort -u)\n"
-		"\t\tif [ -n \"$imgs\" ]; then\n"
-		"\t\t\tm images\n"
-		"\t\t\tdocker image inspect --format '{{.Id}} {{json .RepoDigests}}' $imgs 2>/dev/null </dev/null\n"
-		"\t\tfi\n"
-		"\tfi\n"
-		"fi\n")) < 0)
+	/* Containers: by service label, or by name/label for accessories and
+	 * proxy. */
+	if ((err = kr_buf_puts(out, "if [ \"$rc\" = 0 ]; then\n"
+				    "\tm networks\n"
+				    "\tdocker network ls --format '{{.Name}}' "
+				    "</dev/null 2>&1\n"
+				    "\tids=$(docker ps -a --no-trunc --format "
+				    "'{{.ID}}\t{{.Names}}\t{{.Label "
+				    "\"service\"}}' </dev/null | KR_SVC=")) <
+			0 ||
+		(err = kr_shell_quote(out, scope->service)) < 0 ||
+		(err = kr_buf_puts(out, " KR_NAMES=")) < 0 ||
+		(err = kr_shell_quote(out, names.ptr)) < 0 ||
+		(err = kr_buf_puts(out,
+			 " awk -F'\t' '$3 == ENVIRON[\"KR_SVC\"] || "
+			 "index(ENVIRON[\"KR_NAMES\"], \" \" $2 \" \") ||"
+			 " ($3 != \"\" && index(ENVIRON[\"KR_NAMES\"], \" \" "
+			 "$3 \" \")) { print $1 }')\n"
+			 "\tm containers\n"
+			 "\tif [ -n \"$ids\" ]; then\n"
+			 "\t\tj=$(docker inspect --type container $ids "
+			 "2>/dev/null </dev/null)\n"
+			 "\t\tprintf '%s\\n' \"$j\"\n"
+			 "\t\timgs=$(printf '%s\\n' \"$j\" | sed -n 's/^ "
+			 "*\"Image\": \"\\(sha256:[0-9a-f]*\\)\",*$/\\1/p' | "
+			 "sort -u)\n"
+			 "\t\tif [ -n \"$imgs\" ]; then\n"
+			 "\t\t\tm images\n"
+			 "\t\t\tdocker image inspect --format '{{.Id}} {{json "
+			 ".RepoDigests}}' $imgs 2>/dev/null </dev/null\n"
+			 "\t\tfi\n"
+			 "\tfi\n"
+			 "fi\n")) < 0)
 		goto out;
 	/* Env files: every file under the env directory, then any named. */
 	if ((err = kr_buf_puts(out, "E=")) < 0 ||
-	    (err = kr_shell_quote(out, env_dir)) < 0 ||
-	    (err = kr_buf_puts(out,
-		"\nif [ -d \"$E\" ]; then find \"$E\" -type f 2>/dev/null | sort | "
-		"while IFS= read -r f; do kf \"$f\" env; done; fi\n")) < 0)
+		(err = kr_shell_quote(out, env_dir)) < 0 ||
+		(err = kr_buf_puts(out, "\nif [ -d \"$E\" ]; then find \"$E\" "
+					"-type f 2>/dev/null | sort | "
+					"while IFS= read -r f; do kf \"$f\" "
+					"env; done; fi\n")) < 0)
 		goto out;
 	if (scope->env_files && scope->env_files->n) {
 		if ((err = kr_buf_puts(out, "for f in")) < 0 ||
-		    (err = put_quoted_list(out, scope->env_files)) < 0 ||
-		    (err = kr_buf_puts(out,
-			"; do if [ -f \"$f\" ]; then kf \"$f\" env; fi; done\n")) < 0)
+			(err = put_quoted_list(out, scope->env_files)) < 0 ||
+			(err = kr_buf_puts(out, "; do if [ -f \"$f\" ]; then "
+						"kf \"$f\" env; fi; done\n")) <
+				0)
 			goto out;
 	}
 	for (i = 0; i < scope->naccessories; i++)
 		if ((err = script_accessory(out, &scope->accessories[i])) < 0)
 			goto out;
 	if ((err = kr_buf_puts(out, "L=")) < 0 ||
-	    (err = kr_shell_quote(out, lock_dir)) < 0 ||
-	    (err = kr_buf_puts(out,
-		"\nif [ -d \"$L\" ]; then m lock held; cat \"$L/details\" 2>/dev/null; echo;"
-		" else m lock none; fi\n"
-		"m end\n")) < 0)
+		(err = kr_shell_quote(out, lock_dir)) < 0 ||
+		(err = kr_buf_puts(out, "\nif [ -d \"$L\" ]; then m lock held; "
+					"cat \"$L/details\" 2>/dev/null; echo;"
+					" else m lock none; fi\n"
+					"m end\n")) < 0)
 		goto out;
 	err = 0;
 out:
@@ -296,7 +322,7 @@ out:
 
 /* One frame of the output: the marker line's words and the body after it. */
 struct frame {
-	const char *args;	/* after the marker and a space, up to the newline */
+	const char *args; /* after the marker and a space, up to the newline */
 	size_t args_len;
 	const char *body;
 	size_t body_len;
@@ -323,11 +349,13 @@ split_frames(struct frames *fr, const char *nonce, const char *text, size_t len)
 		size_t next = pos + llen + (nl ? 1 : 0);
 
 		if (llen >= mlen && memcmp(line, marker, mlen) == 0) {
-			if (cur && cur->body_len > 0 && cur->body[cur->body_len - 1] == '\n')
+			if (cur && cur->body_len > 0 &&
+				cur->body[cur->body_len - 1] == '\n')
 				cur->body_len--;
 			if (fr->n == alloc) {
 				alloc = alloc ? alloc * 2 : 32;
-				fr->v = kr_xrealloc(fr->v, alloc * sizeof(*fr->v));
+				fr->v = kr_xrealloc(
+					fr->v, alloc * sizeof(*fr->v));
 			}
 			cur = &fr->v[fr->n++];
 			cur->args = line + mlen;
@@ -351,10 +379,11 @@ frame_is(const struct frame *f, const char *w)
 	size_t n = strlen(w);
 
 	return f->args_len >= n && memcmp(f->args, w, n) == 0 &&
-		(f->args_len == n || f->args[n] == ' ');
+	       (f->args_len == n || f->args[n] == ' ');
 }
 
-/* Split "a b c rest of line" into up to `max` words, the last taking the rest. */
+/* Split "a b c rest of line" into up to `max` words, the last taking the rest.
+ */
 static size_t
 frame_words(char **words, size_t max, const struct frame *f)
 {
@@ -435,12 +464,14 @@ parse_file_frame(struct kr_observed_host *h, const struct frame *fr)
 		if (is_hex64(w[2]))
 			memcpy(f->sha256, w[2], KR_SHA256_HEX);
 		f->is_env = strcmp(w[3], "env") == 0;
-		for (p = fr->body, end = fr->body + fr->body_len; f->is_env && p < end;) {
+		for (p = fr->body, end = fr->body + fr->body_len;
+			f->is_env && p < end;) {
 			const char *nl = memchr(p, '\n', (size_t)(end - p));
 			size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
 
 			if (l)
-				kr_strvec_push_owned(&f->keys, kr_xstrndup(p, l));
+				kr_strvec_push_owned(
+					&f->keys, kr_xstrndup(p, l));
 			p += l + 1;
 		}
 	}
@@ -505,7 +536,8 @@ base64_text(const char *s, size_t len)
 	if (clean[n - 2] == '=')
 		pad++;
 	out = kr_xmalloc(n / 4 * 3 + 1);
-	got = EVP_DecodeBlock((unsigned char *)out, (unsigned char *)clean, (int)n);
+	got = EVP_DecodeBlock(
+		(unsigned char *)out, (unsigned char *)clean, (int)n);
 	free(clean);
 	if (got < 0 || (size_t)got < pad) {
 		free(out);
@@ -544,16 +576,21 @@ parse_ports(struct kr_strvec *ports, const json_t *bindings)
 	json_t *list, *b;
 	size_t i;
 
-	json_object_foreach((json_t *)bindings, cport, list) {
-		json_array_foreach(list, i, b) {
-			const char *ip = jstr(b, "HostIp"), *hp = jstr(b, "HostPort");
+	json_object_foreach((json_t *)bindings, cport, list)
+	{
+		json_array_foreach(list, i, b)
+		{
+			const char *ip = jstr(b, "HostIp"),
+				   *hp = jstr(b, "HostPort");
 
 			if (ip && *ip)
-				kr_strvec_push_owned(ports, kr_xasprintf("%s:%s:%s", ip,
-					hp ? hp : "", cport));
+				kr_strvec_push_owned(
+					ports, kr_xasprintf("%s:%s:%s", ip,
+						       hp ? hp : "", cport));
 			else
-				kr_strvec_push_owned(ports, kr_xasprintf("%s:%s",
-					hp ? hp : "", cport));
+				kr_strvec_push_owned(
+					ports, kr_xasprintf("%s:%s",
+						       hp ? hp : "", cport));
 		}
 	}
 }
@@ -575,12 +612,15 @@ masked_keys(struct kr_strvec *out, const struct kr_observed_host *h,
 		path = kr_xasprintf("%s/roles/%s.env", dir, role);
 	} else {
 		for (i = 0; i < scope->naccessories; i++) {
-			const struct kr_docker_accessory *a = &scope->accessories[i];
+			const struct kr_docker_accessory *a =
+				&scope->accessories[i];
 
 			if ((c->name && strcmp(c->name, a->container) == 0) ||
-			    (svc && strcmp(svc, a->container) == 0)) {
-				dir = kr_docker_env_dir(scope->service, scope->destination);
-				path = kr_xasprintf("%s/accessories/%s.env", dir, a->name);
+				(svc && strcmp(svc, a->container) == 0)) {
+				dir = kr_docker_env_dir(
+					scope->service, scope->destination);
+				path = kr_xasprintf(
+					"%s/accessories/%s.env", dir, a->name);
 				break;
 			}
 		}
@@ -589,11 +629,16 @@ masked_keys(struct kr_strvec *out, const struct kr_observed_host *h,
 		for (j = 0; j < f->keys.n; j++)
 			kr_strvec_push(out, f->keys.v[j]);
 	} else if (path) {
-		/* Its env file is not on the host: mask what any env file holds. */
+		/* Its env file is not on the host: mask what any env file
+		 * holds. */
 		for (i = 0; i < h->nfiles; i++)
-			for (j = 0; h->files[i].is_env && j < h->files[i].keys.n; j++)
-				if (!kr_strvec_contains(out, h->files[i].keys.v[j]))
-					kr_strvec_push(out, h->files[i].keys.v[j]);
+			for (j = 0;
+				h->files[i].is_env && j < h->files[i].keys.n;
+				j++)
+				if (!kr_strvec_contains(
+					    out, h->files[i].keys.v[j]))
+					kr_strvec_push(
+						out, h->files[i].keys.v[j]);
 	}
 	for (j = 0; scope->sensitive_keys && j < scope->sensitive_keys->n; j++)
 		if (!kr_strvec_contains(out, scope->sensitive_keys->v[j]))
@@ -608,8 +653,8 @@ parse_container(struct kr_obs_container *c, const json_t *o)
 	const json_t *cfg = json_object_get(o, "Config");
 	const json_t *hc = json_object_get(o, "HostConfig");
 	const json_t *st = json_object_get(o, "State");
-	const json_t *nets = json_object_get(json_object_get(o, "NetworkSettings"),
-		"Networks");
+	const json_t *nets = json_object_get(
+		json_object_get(o, "NetworkSettings"), "Networks");
 	const json_t *v, *lc;
 	const char *k, *name;
 	size_t i;
@@ -619,10 +664,11 @@ parse_container(struct kr_obs_container *c, const json_t *o)
 	c->name = name ? kr_xstrdup(name[0] == '/' ? name + 1 : name) : NULL;
 	c->image = jdup(cfg, "Image");
 	c->image_id = jdup(o, "Image");
-	json_object_foreach((json_t *)json_object_get(cfg, "Labels"), k, v)
-		if (json_is_string(v))
-			kr_kvlist_append(&c->labels, k, json_string_value(v));
-	json_array_foreach(json_object_get(cfg, "Env"), i, v) {
+	json_object_foreach((json_t *)json_object_get(cfg, "Labels"), k,
+		v) if (json_is_string(v))
+		kr_kvlist_append(&c->labels, k, json_string_value(v));
+	json_array_foreach(json_object_get(cfg, "Env"), i, v)
+	{
 		const char *kv = json_string_value(v), *eq;
 
 		if (!kv)
@@ -640,16 +686,18 @@ parse_container(struct kr_obs_container *c, const json_t *o)
 	if (json_array_size(json_object_get(cfg, "Cmd"))) {
 		struct kr_buf b = KR_BUF_INIT;
 
-		json_array_foreach(json_object_get(cfg, "Cmd"), i, v)
-			if (json_is_string(v))
-				kr_buf_printf(&b, "%s%s", i ? " " : "", json_string_value(v));
+		json_array_foreach(json_object_get(cfg, "Cmd"), i,
+			v) if (json_is_string(v)) kr_buf_printf(&b, "%s%s",
+			i ? " " : "", json_string_value(v));
 		c->cmd = kr_buf_detach(&b, NULL);
 	}
 	if (json_array_size(json_object_get(o, "Mounts"))) {
 		const json_t *mounts = json_object_get(o, "Mounts");
 
-		c->mounts = kr_xcalloc(json_array_size(mounts), sizeof(*c->mounts));
-		json_array_foreach(mounts, i, v) {
+		c->mounts =
+			kr_xcalloc(json_array_size(mounts), sizeof(*c->mounts));
+		json_array_foreach(mounts, i, v)
+		{
 			struct kr_obs_mount *m = &c->mounts[c->nmounts++];
 
 			m->type = jdup(v, "Type");
@@ -666,9 +714,9 @@ parse_container(struct kr_obs_container *c, const json_t *o)
 	c->restart = jdup(json_object_get(hc, "RestartPolicy"), "Name");
 	lc = json_object_get(hc, "LogConfig");
 	c->log_driver = jdup(lc, "Type");
-	json_object_foreach((json_t *)json_object_get(lc, "Config"), k, v)
-		if (json_is_string(v))
-			kr_kvlist_append(&c->log_opts, k, json_string_value(v));
+	json_object_foreach((json_t *)json_object_get(lc, "Config"), k,
+		v) if (json_is_string(v))
+		kr_kvlist_append(&c->log_opts, k, json_string_value(v));
 	c->state = jdup(st, "Status");
 	c->health = jdup(json_object_get(st, "Health"), "Status");
 	v = json_object_get(st, "ExitCode");
@@ -687,8 +735,8 @@ parse_inspect(json_t **out, const char *host, const char *what, const char *s,
 	json_t *j = json_loadb(s, len, 0, &e);
 
 	if (!j) {
-		kr_error_set(KR_EPARSE, "cannot parse %s from '%s': %d:%d: %s", what,
-			host, e.line, e.column, e.text);
+		kr_error_set(KR_EPARSE, "cannot parse %s from '%s': %d:%d: %s",
+			what, host, e.line, e.column, e.text);
 		return KR_EPARSE;
 	}
 	*out = j;
@@ -707,16 +755,18 @@ parse_containers(struct kr_observed_host *h, const char *host,
 	if (!cf || cf->body_len == 0)
 		return 0;
 	if ((err = parse_inspect(&arr, host, "docker inspect output", cf->body,
-			cf->body_len)) < 0)
+		     cf->body_len)) < 0)
 		return err;
 	if (!json_is_array(arr)) {
 		json_decref(arr);
-		kr_error_set(KR_EPARSE, "docker inspect output from '%s' is not a list",
-			host);
+		kr_error_set(KR_EPARSE,
+			"docker inspect output from '%s' is not a list", host);
 		return KR_EPARSE;
 	}
-	h->containers = kr_xcalloc(json_array_size(arr) + 1, sizeof(*h->containers));
-	json_array_foreach(arr, i, v) {
+	h->containers =
+		kr_xcalloc(json_array_size(arr) + 1, sizeof(*h->containers));
+	json_array_foreach(arr, i, v)
+	{
 		struct kr_obs_container *c = &h->containers[h->ncontainers];
 		struct kr_strvec mask = { 0 };
 
@@ -744,21 +794,24 @@ parse_containers(struct kr_observed_host *h, const char *host,
 			const char *sp = memchr(p, ' ', l);
 			json_t *list = NULL;
 
-			if (sp && parse_inspect(&list, host, "image digests", sp + 1,
-					(size_t)(p + l - sp - 1)) == 0) {
+			if (sp && parse_inspect(&list, host, "image digests",
+					  sp + 1,
+					  (size_t)(p + l - sp - 1)) == 0) {
 				char *id = kr_xstrndup(p, (size_t)(sp - p));
 				json_t *d;
 				size_t k;
 
 				for (i = 0; i < h->ncontainers; i++) {
-					struct kr_obs_container *c = &h->containers[i];
+					struct kr_obs_container *c =
+						&h->containers[i];
 
-					if (!c->image_id || strcmp(c->image_id, id))
+					if (!c->image_id ||
+						strcmp(c->image_id, id))
 						continue;
-					json_array_foreach(list, k, d)
-						if (json_is_string(d))
-							kr_strvec_push(&c->repo_digests,
-								json_string_value(d));
+					json_array_foreach(list, k,
+						d) if (json_is_string(d))
+						kr_strvec_push(&c->repo_digests,
+							json_string_value(d));
 				}
 				free(id);
 				json_decref(list);
@@ -771,8 +824,8 @@ parse_containers(struct kr_observed_host *h, const char *host,
 
 int
 kr_docker_parse(struct kr_observed_host *out, const char *host,
-	const struct kr_docker_scope *scope, const char *nonce, const char *text,
-	size_t len)
+	const struct kr_docker_scope *scope, const char *nonce,
+	const char *text, size_t len)
 {
 	struct kr_observed_host h;
 	struct frames fr;
@@ -786,13 +839,15 @@ kr_docker_parse(struct kr_observed_host *out, const char *host,
 	split_frames(&fr, nonce, text, len);
 	if (fr.n == 0 || !frame_is(&fr.v[0], "begin")) {
 		why = first_line(text, len);
-		kr_error_set(KR_EPARSE, "observe output from '%s' is not ours%s%s", host,
+		kr_error_set(KR_EPARSE,
+			"observe output from '%s' is not ours%s%s", host,
 			*why ? ": " : "", why);
 		err = KR_EPARSE;
 		goto fail;
 	}
 	if (!frame_is(&fr.v[fr.n - 1], "end")) {
-		kr_error_set(KR_EPARSE, "observe output from '%s' ended early (no end mark)",
+		kr_error_set(KR_EPARSE,
+			"observe output from '%s' ended early (no end mark)",
 			host);
 		err = KR_EPARSE;
 		goto fail;
@@ -814,18 +869,22 @@ kr_docker_parse(struct kr_observed_host *out, const char *host,
 		} else if (frame_is(f, "dir")) {
 			parse_dir_frame(&h, f);
 		} else if (frame_is(f, "lock")) {
-			h.lock.held = f->args_len > 5 && strncmp(f->args + 5, "held", 4) == 0;
+			h.lock.held = f->args_len > 5 &&
+				      strncmp(f->args + 5, "held", 4) == 0;
 			if (h.lock.held && f->body_len) {
-				h.lock.details = base64_text(f->body, f->body_len);
-				/* Not base64 (made by hand?): keep it as it is. */
+				h.lock.details =
+					base64_text(f->body, f->body_len);
+				/* Not base64 (made by hand?): keep it as it is.
+				 */
 				if (!h.lock.details)
-					h.lock.details = kr_xstrndup(f->body, f->body_len);
+					h.lock.details = kr_xstrndup(
+						f->body, f->body_len);
 			}
 		}
 	}
 	if (!docker) {
-		kr_error_set(KR_EPARSE, "observe output from '%s' has no docker section",
-			host);
+		kr_error_set(KR_EPARSE,
+			"observe output from '%s' has no docker section", host);
 		err = KR_EPARSE;
 		goto fail;
 	}
@@ -848,15 +907,14 @@ kr_docker_parse(struct kr_observed_host *out, const char *host,
 	free(fr.v);
 	free(why);
 	return err;
-fail:
-	{
-		char *msg = kr_xstrdup(kr_error_last());
+fail : {
+	char *msg = kr_xstrdup(kr_error_last());
 
-		kr_observed_host_set_failure(&h, host, KR_OBS_FAILED, msg);
-		h.observed_at = 0;
-		kr_error_set(err, "%s", msg);
-		free(msg);
-	}
+	kr_observed_host_set_failure(&h, host, KR_OBS_FAILED, msg);
+	h.observed_at = 0;
+	kr_error_set(err, "%s", msg);
+	free(msg);
+}
 	*out = h;
 	free(fr.v);
 	free(why);
@@ -871,10 +929,12 @@ make_nonce(char out[17])
 	size_t i;
 
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
-		unsigned long v = (unsigned long)time(NULL) ^ (unsigned long)getpid() ^
-			(unsigned long)(size_t)out;
+		unsigned long v = (unsigned long)time(NULL) ^
+				  (unsigned long)getpid() ^
+				  (unsigned long)(size_t)out;
 
-		for (i = 0; i < sizeof(rnd); i++, v = v * 6364136223846793005UL + 1)
+		for (i = 0; i < sizeof(rnd);
+			i++, v = v * 6364136223846793005UL + 1)
 			rnd[i] = (unsigned char)(v >> 33);
 	}
 	for (i = 0; i < 16; i++)
@@ -896,8 +956,8 @@ kr_docker_observe(struct kr_observed_host *out, struct kr_transport *t,
 	kr_exec_result_init(&res, 0);
 	make_nonce(nonce);
 	if ((err = kr_docker_observe_script(&script, scope, nonce)) < 0 ||
-	    (err = kr_buf_puts(&cmd, "/bin/sh -c")) < 0 ||
-	    (err = kr_shell_arg(&cmd, script.ptr)) < 0)
+		(err = kr_buf_puts(&cmd, "/bin/sh -c")) < 0 ||
+		(err = kr_shell_arg(&cmd, script.ptr)) < 0)
 		goto fail;
 	if ((err = t->vt->exec(t, cmd.ptr, NULL, 0, &res)) < 0)
 		goto fail;
@@ -909,17 +969,17 @@ kr_docker_observe(struct kr_observed_host *out, struct kr_transport *t,
 		err = KR_EIO;
 		goto fail;
 	}
-	err = kr_docker_parse(out, host, scope, nonce, res.out.ptr, res.out.len);
+	err = kr_docker_parse(
+		out, host, scope, nonce, res.out.ptr, res.out.len);
 	out->observed_at = time(NULL);
 	goto done;
-fail:
-	{
-		char *msg = kr_xstrdup(kr_error_last());
+fail : {
+	char *msg = kr_xstrdup(kr_error_last());
 
-		kr_observed_host_set_failure(out, host, KR_OBS_FAILED, msg);
-		kr_error_set(err, "%s", msg);
-		free(msg);
-	}
+	kr_observed_host_set_failure(out, host, KR_OBS_FAILED, msg);
+	kr_error_set(err, "%s", msg);
+	free(msg);
+}
 done:
 	kr_exec_result_release(&res);
 	kr_buf_release(&script);
@@ -945,8 +1005,8 @@ observe_one(size_t i, void *data)
 	if ((err = kr_transport_connect(&t, &job->opts)) < 0) {
 		char *msg = kr_xstrdup(kr_error_last());
 
-		kr_observed_host_set_failure(&job->result, job->opts.host,
-			KR_OBS_UNREACHABLE, msg);
+		kr_observed_host_set_failure(
+			&job->result, job->opts.host, KR_OBS_UNREACHABLE, msg);
 		kr_error_set(err, "%s", msg);
 		free(msg);
 		return err;
@@ -969,13 +1029,15 @@ observe_progress(size_t i, const struct kr_pool_result *r, void *data)
 size_t
 kr_docker_observe_all(struct kr_observe_job *jobs, size_t n,
 	unsigned max_parallel,
-	void (*progress)(const struct kr_observe_job *job, void *arg), void *arg)
+	void (*progress)(const struct kr_observe_job *job, void *arg),
+	void *arg)
 {
 	struct observe_all all = { jobs, progress, arg };
 	struct kr_pool_result *r = kr_xcalloc(n ? n : 1, sizeof(*r));
 	size_t failed;
 
-	failed = kr_pool_run(r, n, max_parallel, observe_one, observe_progress, &all);
+	failed = kr_pool_run(
+		r, n, max_parallel, observe_one, observe_progress, &all);
 	kr_pool_results_release(r, n);
 	free(r);
 	return failed;

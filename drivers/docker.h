@@ -23,9 +23,11 @@
 #include "state/observed.h"
 
 struct kr_docker_accessory {
-	const char *name;	/* key under accessories: (env file accessories/<name>.env) */
-	const char *container;	/* its `service:` or <service>-<name>: container name,
-				 * `service` label and directory under home */
+	const char *name; /* key under accessories: (env file
+			     accessories/<name>.env) */
+	const char
+		*container; /* its `service:` or <service>-<name>: container
+			     * name, `service` label and directory under home */
 	/* Host paths of its `directories` (relative to home, e.g.
 	 * "app-db/data", or absolute): listed with their mode but never
 	 * walked or hashed (they hold data). May be NULL. */
@@ -35,12 +37,13 @@ struct kr_docker_accessory {
 /* What to look at on a host. Every string is borrowed. */
 struct kr_docker_scope {
 	const char *service;
-	const char *destination;	/* NULL = none */
+	const char *destination; /* NULL = none */
 	const struct kr_docker_accessory *accessories;
 	size_t naccessories;
-	const char *proxy_container;	/* NULL = "kamal-proxy" */
+	const char *proxy_container; /* NULL = "kamal-proxy" */
 	/* Env files to hash beyond those found under
-	 * .kamal/apps/<service>[-<dest>]/env/ (relative to home); may be NULL. */
+	 * .kamal/apps/<service>[-<dest>]/env/ (relative to home); may be NULL.
+	 */
 	const struct kr_strvec *env_files;
 	/* Names of keys the config holds as secrets (every role and
 	 * accessory): masked in every container's env whatever its env file
@@ -55,9 +58,9 @@ struct kr_docker_scope {
  * of host h, and the secret key names of every role and accessory.
  */
 struct kr_docker_scope_buf {
-	struct kr_docker_scope scope;		/* what to pass to observe */
+	struct kr_docker_scope scope; /* what to pass to observe */
 	struct kr_docker_accessory *accessories;
-	struct kr_strvec *data_dirs;		/* one per accessory */
+	struct kr_strvec *data_dirs; /* one per accessory */
 	struct kr_strvec env_files;
 	struct kr_strvec sensitive_keys;
 };
@@ -68,7 +71,8 @@ void kr_docker_scope_from_desired(struct kr_docker_scope_buf *out,
 	const struct kr_desired *d, const struct kr_host *h);
 void kr_docker_scope_buf_release(struct kr_docker_scope_buf *b);
 
-/* ".kamal/apps/<service>[-<dest>]/env" and ".kamal/lock-<service>[-<dest>]"; caller frees. */
+/* ".kamal/apps/<service>[-<dest>]/env" and ".kamal/lock-<service>[-<dest>]";
+ * caller frees. */
 char *kr_docker_env_dir(const char *service, const char *destination);
 char *kr_docker_lock_dir(const char *service, const char *destination);
 
@@ -88,8 +92,8 @@ int kr_docker_observe_script(struct kr_buf *out,
  * observed_at left 0) and must be released by the caller.
  */
 int kr_docker_parse(struct kr_observed_host *out, const char *host,
-	const struct kr_docker_scope *scope, const char *nonce, const char *text,
-	size_t len);
+	const struct kr_docker_scope *scope, const char *nonce,
+	const char *text, size_t len);
 
 /*
  * Observe one host in exactly one exec on t: script, run, parse, then
@@ -108,13 +112,14 @@ int kr_docker_observe(struct kr_observed_host *out, struct kr_transport *t,
  * host finishes, serialised.
  */
 struct kr_observe_job {
-	struct kr_transport_opts opts;		/* in */
-	const struct kr_docker_scope *scope;	/* in */
-	struct kr_observed_host result;		/* out: release it */
-	unsigned execs;				/* out: execs sent to the host */
+	struct kr_transport_opts opts; /* in */
+	const struct kr_docker_scope *scope; /* in */
+	struct kr_observed_host result; /* out: release it */
+	unsigned execs; /* out: execs sent to the host */
 };
 size_t kr_docker_observe_all(struct kr_observe_job *jobs, size_t n,
 	unsigned max_parallel,
-	void (*progress)(const struct kr_observe_job *job, void *arg), void *arg);
+	void (*progress)(const struct kr_observe_job *job, void *arg),
+	void *arg);
 
 #endif

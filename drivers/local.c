@@ -3,7 +3,7 @@
  * the user's home directory, with stdin, stdout and stderr on pipes served
  * by one poll loop. Used for localhost hosts and by the unit tests.
  */
-#define _GNU_SOURCE	/* pipe2 */
+#define _GNU_SOURCE /* pipe2 */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -116,14 +116,16 @@ local_exec(struct kr_transport *t, const char *cmd, const void *stdin_data,
 	kr_buf_reset(&res->err);
 	res->status = -1;
 
-	/* A child that stops reading its stdin must not kill us with SIGPIPE. */
+	/* A child that stops reading its stdin must not kill us with SIGPIPE.
+	 */
 	sigemptyset(&pipe_set);
 	sigaddset(&pipe_set, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set);
 
 	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(outp, O_CLOEXEC) < 0 ||
-	    pipe2(errp, O_CLOEXEC) < 0) {
-		kr_error_set(KR_EIO, "cannot make pipes for a local command: %s",
+		pipe2(errp, O_CLOEXEC) < 0) {
+		kr_error_set(KR_EIO,
+			"cannot make pipes for a local command: %s",
 			strerror(errno));
 		err = KR_EIO;
 		goto out;
@@ -178,13 +180,16 @@ local_exec(struct kr_transport *t, const char *cmd, const void *stdin_data,
 			if (w > 0)
 				sent += (size_t)w;
 			else if (w < 0 && errno != EAGAIN && errno != EINTR)
-				close_fd(&in[1]);	/* EPIPE: it stopped reading */
+				close_fd(
+					&in[1]); /* EPIPE: it stopped reading */
 			if (sent == stdin_len)
 				close_fd(&in[1]);
 		}
-		if (o >= 0 && pfd[o].revents && drain(&outp[0], &res->out, &overflow) < 0)
+		if (o >= 0 && pfd[o].revents &&
+			drain(&outp[0], &res->out, &overflow) < 0)
 			close_fd(&outp[0]);
-		if (e >= 0 && pfd[e].revents && drain(&errp[0], &res->err, &overflow) < 0)
+		if (e >= 0 && pfd[e].revents &&
+			drain(&errp[0], &res->err, &overflow) < 0)
 			close_fd(&errp[0]);
 	}
 	close_fd(&in[1]);
@@ -202,7 +207,9 @@ local_exec(struct kr_transport *t, const char *cmd, const void *stdin_data,
 	if (overflow) {
 		kr_error_set(KR_EINVAL,
 			"output of a command on '%s' is larger than %zu bytes",
-			lt->host, res->out.max > res->err.max ? res->out.max : res->err.max);
+			lt->host,
+			res->out.max > res->err.max ? res->out.max :
+						      res->err.max);
 		err = KR_EINVAL;
 	}
 out:

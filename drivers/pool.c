@@ -65,8 +65,13 @@ kr_pool_run(struct kr_pool_result *out, size_t n, unsigned max_parallel,
 	kr_pool_fn fn, kr_pool_progress_fn progress, void *arg)
 {
 	struct pool p = {
-		.next = 0, .n = n, .failed = 0, .out = out, .fn = fn,
-		.progress = progress, .arg = arg,
+		.next = 0,
+		.n = n,
+		.failed = 0,
+		.out = out,
+		.fn = fn,
+		.progress = progress,
+		.arg = arg,
 	};
 	pthread_t *threads;
 	size_t nthreads, started = 0, i;
@@ -86,7 +91,8 @@ kr_pool_run(struct kr_pool_result *out, size_t n, unsigned max_parallel,
 	} else {
 		threads = kr_xcalloc(nthreads, sizeof(*threads));
 		for (i = 0; i < nthreads; i++)
-			if (pthread_create(&threads[started], NULL, worker, &p) == 0)
+			if (pthread_create(
+				    &threads[started], NULL, worker, &p) == 0)
 				started++;
 		/* No thread at all: do the work here rather than not at all. */
 		if (started == 0)

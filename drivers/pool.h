@@ -12,8 +12,9 @@
 #define KR_POOL_DEFAULT 30
 
 struct kr_pool_result {
-	int rc;		/* what fn returned: 0 or a negative KR_E* code */
-	char *error;	/* kr_error_last() of the failing thread; NULL on success */
+	int rc; /* what fn returned: 0 or a negative KR_E* code */
+	char *error; /* kr_error_last() of the failing thread; NULL on success
+		      */
 };
 
 /*
@@ -25,8 +26,8 @@ typedef int (*kr_pool_fn)(size_t i, void *arg);
  * Called as each item finishes, one call at a time (serialised by the pool),
  * on the thread that ran it; may print.
  */
-typedef void (*kr_pool_progress_fn)(size_t i, const struct kr_pool_result *r,
-	void *arg);
+typedef void (*kr_pool_progress_fn)(
+	size_t i, const struct kr_pool_result *r, void *arg);
 
 /*
  * Run fn for items 0..n-1 with at most max_parallel at once (0 = default).

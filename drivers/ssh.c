@@ -28,7 +28,7 @@
 struct ssh_transport {
 	struct kr_transport base;
 	ssh_session session;
-	char *host;		/* as given, for messages */
+	char *host; /* as given, for messages */
 	size_t output_max;
 };
 
@@ -94,17 +94,18 @@ proxy_jump_command(char **out, const struct kr_transport_opts *o)
 		goto out;
 	}
 	if (at && (!*spec || spec[0] == '-')) {
-		kr_error_set(KR_EINVAL, "proxy '%s' has a bad user name", o->proxy);
+		kr_error_set(
+			KR_EINVAL, "proxy '%s' has a bad user name", o->proxy);
 		err = KR_EINVAL;
 		goto out;
 	}
 	if ((err = kr_buf_printf(&cmd,
-			"ssh -o BatchMode=yes -o StrictHostKeyChecking=%s",
-			o->accept_new_host_keys ? "accept-new" : "yes")) < 0)
+		     "ssh -o BatchMode=yes -o StrictHostKeyChecking=%s",
+		     o->accept_new_host_keys ? "accept-new" : "yes")) < 0)
 		goto out;
 	if (o->ssh_config) {
 		char *cfg = *o->ssh_config ? expand_home(o->ssh_config) :
-			kr_xstrdup("/dev/null");
+					     kr_xstrdup("/dev/null");
 
 		err = kr_buf_puts(&cmd, " -F");
 		if (!err)
@@ -135,15 +136,16 @@ proxy_jump_command(char **out, const struct kr_transport_opts *o)
 		if (err < 0)
 			goto out;
 	}
-	if (o->keys_only && (err = kr_buf_puts(&cmd, " -o IdentitiesOnly=yes")) < 0)
+	if (o->keys_only &&
+		(err = kr_buf_puts(&cmd, " -o IdentitiesOnly=yes")) < 0)
 		goto out;
 	if (port && (err = kr_buf_printf(&cmd, " -p %s", port)) < 0)
 		goto out;
 	if (at && ((err = kr_buf_puts(&cmd, " -l")) < 0 ||
-		   (err = kr_shell_arg(&cmd, spec)) < 0))
+			  (err = kr_shell_arg(&cmd, spec)) < 0))
 		goto out;
 	if ((err = kr_buf_puts(&cmd, " -W '[%h]:%p' --")) < 0 ||
-	    (err = kr_shell_arg(&cmd, host)) < 0)
+		(err = kr_shell_arg(&cmd, host)) < 0)
 		goto out;
 	*out = kr_buf_detach(&cmd, NULL);
 	err = 0;
@@ -174,7 +176,7 @@ set_options(struct ssh_transport *st, const struct kr_transport_opts *o)
 	char *user = NULL, *path = NULL, *proxy = NULL;
 
 	if (ssh_options_set(s, SSH_OPTIONS_LOG_VERBOSITY, &verbosity) < 0 ||
-	    ssh_options_set(s, SSH_OPTIONS_HOST, o->host) < 0)
+		ssh_options_set(s, SSH_OPTIONS_HOST, o->host) < 0)
 		return ssh_fail(s, o->host, KR_EINVAL, "bad ssh options for");
 
 	/* ~/.ssh/config first; what deploy.yml says wins over it. */
@@ -211,10 +213,11 @@ set_options(struct ssh_transport *st, const struct kr_transport_opts *o)
 			goto bad;
 	}
 	if (ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout) < 0 ||
-	    ssh_options_set(s, SSH_OPTIONS_NODELAY, &one) < 0)
+		ssh_options_set(s, SSH_OPTIONS_NODELAY, &one) < 0)
 		goto bad;
 	if (o->proxy_command) {
-		if (ssh_options_set(s, SSH_OPTIONS_PROXYCOMMAND, o->proxy_command) < 0)
+		if (ssh_options_set(
+			    s, SSH_OPTIONS_PROXYCOMMAND, o->proxy_command) < 0)
 			goto bad;
 	} else if (o->proxy) {
 		if ((err = proxy_jump_command(&proxy, o)) < 0)
@@ -266,7 +269,8 @@ verify_host_key(struct ssh_transport *st, const struct kr_transport_opts *o)
 	int err;
 
 	if (ssh_get_server_publickey(s, &key) < 0 ||
-	    ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash, &hlen) < 0) {
+		ssh_get_publickey_hash(
+			key, SSH_PUBLICKEY_HASH_SHA256, &hash, &hlen) < 0) {
 		err = ssh_fail(s, st->host, KR_EHOSTKEY,
 			"cannot read the host key of");
 		goto out;
@@ -279,8 +283,9 @@ verify_host_key(struct ssh_transport *st, const struct kr_transport_opts *o)
 	if (ssh_options_get(s, SSH_OPTIONS_HOST, &host) != SSH_OK)
 		host = NULL;
 	ssh_options_get_port(s, &port);
-	entry = port == 22 ? kr_xstrdup(host ? host : st->host) :
-		kr_xasprintf("[%s]:%u", host ? host : st->host, port);
+	entry = port == 22 ?
+			kr_xstrdup(host ? host : st->host) :
+			kr_xasprintf("[%s]:%u", host ? host : st->host, port);
 
 	state = ssh_session_is_known_server(s);
 	switch (state) {
@@ -290,13 +295,18 @@ verify_host_key(struct ssh_transport *st, const struct kr_transport_opts *o)
 	case SSH_KNOWN_HOSTS_CHANGED:
 	case SSH_KNOWN_HOSTS_OTHER:
 		kr_error_set(KR_EHOSTKEY,
-			"host key of '%s' HAS CHANGED: it now offers %s key %s, which does not "
-			"match %s; someone may be intercepting the connection, or the host was "
-			"reinstalled; refusing to connect (--accept-new-host-keys never accepts "
-			"a changed key). If the change is expected, remove the old key with "
+			"host key of '%s' HAS CHANGED: it now offers %s key "
+			"%s, which does not "
+			"match %s; someone may be intercepting the connection, "
+			"or the host was "
+			"reinstalled; refusing to connect "
+			"(--accept-new-host-keys never accepts "
+			"a changed key). If the change is expected, remove the "
+			"old key with "
 			"`ssh-keygen -R '%s' -f %s` and trust the new one",
 			st->host, type ? type : "a", fp ? fp : "?",
-			kh ? kh : "known_hosts", entry, kh ? kh : "~/.ssh/known_hosts");
+			kh ? kh : "known_hosts", entry,
+			kh ? kh : "~/.ssh/known_hosts");
 		err = KR_EHOSTKEY;
 		break;
 	case SSH_KNOWN_HOSTS_UNKNOWN:
@@ -307,26 +317,34 @@ verify_host_key(struct ssh_transport *st, const struct kr_transport_opts *o)
 			pthread_mutex_unlock(&known_hosts_lock);
 			if (err < 0)
 				err = ssh_fail(s, st->host, KR_EHOSTKEY,
-					"cannot add to known_hosts the host key of");
+					"cannot add to known_hosts the host "
+					"key of");
 			else
 				err = 0;
 			break;
 		}
 		if (port == 22)
 			kr_error_set(KR_EHOSTKEY,
-				"host key of '%s' is not known: it offers %s key %s; "
-				"check that fingerprint with the host's owner, then trust it with "
-				"`ssh-keyscan -t %s %s >> %s`, or run with --accept-new-host-keys",
+				"host key of '%s' is not known: it offers %s "
+				"key %s; "
+				"check that fingerprint with the host's owner, "
+				"then trust it with "
+				"`ssh-keyscan -t %s %s >> %s`, or run with "
+				"--accept-new-host-keys",
 				st->host, type ? type : "a", fp ? fp : "?",
 				scan ? scan : "TYPE", host ? host : st->host,
 				kh ? kh : "~/.ssh/known_hosts");
 		else
 			kr_error_set(KR_EHOSTKEY,
-				"host key of '%s' (port %u) is not known: it offers %s key %s; "
-				"check that fingerprint with the host's owner, then trust it with "
-				"`ssh-keyscan -p %u -t %s %s >> %s`, or run with --accept-new-host-keys",
-				st->host, port, type ? type : "a", fp ? fp : "?", port,
-				scan ? scan : "TYPE", host ? host : st->host,
+				"host key of '%s' (port %u) is not known: it "
+				"offers %s key %s; "
+				"check that fingerprint with the host's owner, "
+				"then trust it with "
+				"`ssh-keyscan -p %u -t %s %s >> %s`, or run "
+				"with --accept-new-host-keys",
+				st->host, port, type ? type : "a",
+				fp ? fp : "?", port, scan ? scan : "TYPE",
+				host ? host : st->host,
 				kh ? kh : "~/.ssh/known_hosts");
 		err = KR_EHOSTKEY;
 		break;
@@ -374,18 +392,20 @@ authenticate(struct ssh_transport *st, const struct kr_transport_opts *o)
 	for (i = 0; o->key_data && i < o->key_data->n; i++) {
 		ssh_key key = NULL;
 
-		if (ssh_pki_import_privkey_base64(o->key_data->v[i], NULL, NULL, NULL,
-				&key) != SSH_OK) {
+		if (ssh_pki_import_privkey_base64(o->key_data->v[i], NULL, NULL,
+			    NULL, &key) != SSH_OK) {
 			/* Never show the text: it is a secret. */
 			kr_error_set(KR_EINVAL,
-				"ssh key_data entry %zu for '%s' is not a private key libssh can read",
+				"ssh key_data entry %zu for '%s' is not a "
+				"private key libssh can read",
 				i + 1, st->host);
 			err = KR_EINVAL;
 			goto out;
 		}
 		rc = try_key(s, key);
 		ssh_key_free(key);
-		kr_buf_printf(&tried, "%skey_data %zu", tried.len ? ", " : "", i + 1);
+		kr_buf_printf(
+			&tried, "%skey_data %zu", tried.len ? ", " : "", i + 1);
 		if (rc < 0)
 			goto fail;
 		if (rc > 0)
@@ -395,9 +415,10 @@ authenticate(struct ssh_transport *st, const struct kr_transport_opts *o)
 		ssh_key key = NULL;
 		char *path = expand_home(o->keys->v[i]);
 
-		if (ssh_pki_import_privkey_file(path, NULL, NULL, NULL, &key) != SSH_OK) {
-			kr_buf_printf(&tried, "%s%s (unreadable)", tried.len ? ", " : "",
-				path);
+		if (ssh_pki_import_privkey_file(path, NULL, NULL, NULL, &key) !=
+			SSH_OK) {
+			kr_buf_printf(&tried, "%s%s (unreadable)",
+				tried.len ? ", " : "", path);
 			free(path);
 			continue;
 		}
@@ -412,7 +433,8 @@ authenticate(struct ssh_transport *st, const struct kr_transport_opts *o)
 	}
 	if (!o->keys_only) {
 		rc = ssh_userauth_publickey_auto(s, NULL, NULL);
-		kr_buf_printf(&tried, "%sagent and default keys", tried.len ? ", " : "");
+		kr_buf_printf(&tried, "%sagent and default keys",
+			tried.len ? ", " : "");
 		if (rc == SSH_AUTH_ERROR)
 			goto fail;
 		if (rc == SSH_AUTH_SUCCESS)
@@ -420,8 +442,9 @@ authenticate(struct ssh_transport *st, const struct kr_transport_opts *o)
 	}
 	if (ssh_options_get(s, SSH_OPTIONS_USER, &user) != SSH_OK)
 		user = NULL;
-	kr_error_set(KR_ESSH, "permission denied on '%s' for user '%s' (tried: %s)",
-		st->host, user ? user : "?", tried.len ? tried.ptr : "no keys");
+	kr_error_set(KR_ESSH,
+		"permission denied on '%s' for user '%s' (tried: %s)", st->host,
+		user ? user : "?", tried.len ? tried.ptr : "no keys");
 	err = KR_ESSH;
 	goto out;
 fail:
@@ -443,7 +466,8 @@ set_keepalive(ssh_session s)
 	socket_t fd = ssh_get_fd(s);
 	int on = 1, idle = 30, intvl = 10, cnt = 3;
 
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) < 0)
+	if (fd < 0 ||
+		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) < 0)
 		return;
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
@@ -453,7 +477,8 @@ set_keepalive(ssh_session s)
 static void ssh_close_transport(struct kr_transport *t);
 
 static int
-ssh_connect_transport(struct kr_transport **out, const struct kr_transport_opts *o)
+ssh_connect_transport(
+	struct kr_transport **out, const struct kr_transport_opts *o)
 {
 	struct ssh_transport *st;
 	int err;
@@ -466,17 +491,22 @@ ssh_connect_transport(struct kr_transport **out, const struct kr_transport_opts 
 	st->base.host = st->host;
 	st->output_max = o->output_max ? o->output_max : SSH_OUTPUT_MAX;
 	if (!(st->session = ssh_new())) {
-		kr_error_set(KR_ENOMEM, "cannot make an ssh session for '%s'", o->host);
+		kr_error_set(KR_ENOMEM, "cannot make an ssh session for '%s'",
+			o->host);
 		err = KR_ENOMEM;
 		goto out;
 	}
 	if ((err = set_options(st, o)) < 0)
 		goto out;
 	if (ssh_connect(st->session) != SSH_OK) {
-		char *what = o->proxy || o->proxy_command ?
-			kr_xasprintf("cannot connect (through proxy '%s', whose host key is "
-				"verified too) to", o->proxy_command ? o->proxy_command : o->proxy) :
-			kr_xstrdup("cannot connect to");
+		char *what =
+			o->proxy || o->proxy_command ?
+				kr_xasprintf("cannot connect (through proxy "
+					     "'%s', whose host key is "
+					     "verified too) to",
+					o->proxy_command ? o->proxy_command :
+							   o->proxy) :
+				kr_xstrdup("cannot connect to");
 
 		err = ssh_fail(st->session, st->host, KR_ESSH, what);
 		free(what);
@@ -531,8 +561,8 @@ on_close(ssh_session session, ssh_channel channel, void *userdata)
 }
 
 static void
-on_exit_status(ssh_session session, ssh_channel channel, int status,
-	void *userdata)
+on_exit_status(
+	ssh_session session, ssh_channel channel, int status, void *userdata)
 {
 	struct exec_ctx *x = userdata;
 
@@ -581,8 +611,10 @@ ssh_exec(struct kr_transport *t, const char *cmd, const void *stdin_data,
 	cb.channel_exit_signal_function = on_exit_signal;
 	ssh_callbacks_init(&cb);
 
-	if (!(ch = ssh_channel_new(s)) || ssh_channel_open_session(ch) != SSH_OK) {
-		err = ssh_fail(s, st->host, KR_ESSH, "cannot open a channel to");
+	if (!(ch = ssh_channel_new(s)) ||
+		ssh_channel_open_session(ch) != SSH_OK) {
+		err = ssh_fail(
+			s, st->host, KR_ESSH, "cannot open a channel to");
 		goto out;
 	}
 	ssh_set_channel_callbacks(ch, &cb);
@@ -597,8 +629,10 @@ ssh_exec(struct kr_transport *t, const char *cmd, const void *stdin_data,
 		rc = ssh_channel_write(ch, p, n);
 		if (rc == SSH_ERROR) {
 			if (x.closed || ssh_channel_is_closed(ch))
-				break;	/* it exited without reading all of stdin */
-			err = ssh_fail(s, st->host, KR_ESSH, "cannot send input to");
+				break; /* it exited without reading all of stdin
+					*/
+			err = ssh_fail(
+				s, st->host, KR_ESSH, "cannot send input to");
 			goto out;
 		}
 		p += rc;
@@ -608,7 +642,8 @@ ssh_exec(struct kr_transport *t, const char *cmd, const void *stdin_data,
 		ssh_channel_send_eof(ch);
 
 	if (!(ev = ssh_event_new()) || ssh_event_add_session(ev, s) != SSH_OK) {
-		kr_error_set(KR_ESSH, "cannot wait for a command on '%s'", st->host);
+		kr_error_set(
+			KR_ESSH, "cannot wait for a command on '%s'", st->host);
 		err = KR_ESSH;
 		goto out;
 	}
@@ -619,15 +654,18 @@ ssh_exec(struct kr_transport *t, const char *cmd, const void *stdin_data,
 				"connection lost while running a command on");
 			goto out;
 		}
-		if (rc == SSH_AGAIN)	/* quiet for a while: keep the path alive */
+		if (rc ==
+			SSH_AGAIN) /* quiet for a while: keep the path alive */
 			ssh_send_ignore(s, "kreconcile keepalive");
 	}
 	if (!x.got_status)
 		res->status = ssh_channel_get_exit_status(ch);
 	if (x.overflow) {
 		kr_error_set(KR_EINVAL,
-			"output of a command on '%s' is larger than %zu bytes", st->host,
-			res->out.max > res->err.max ? res->out.max : res->err.max);
+			"output of a command on '%s' is larger than %zu bytes",
+			st->host,
+			res->out.max > res->err.max ? res->out.max :
+						      res->err.max);
 		err = KR_EINVAL;
 		goto out;
 	}

@@ -18,7 +18,8 @@ const struct kr_transport_vtable *
 kr_transport_for(const char *host)
 {
 	if (host && (strcmp(host, "localhost") == 0 ||
-		     strcmp(host, "127.0.0.1") == 0 || strcmp(host, "::1") == 0))
+			    strcmp(host, "127.0.0.1") == 0 ||
+			    strcmp(host, "::1") == 0))
 		return &kr_transport_local;
 	return &kr_transport_ssh;
 }
@@ -34,7 +35,8 @@ kr_transport_check_host(const char *host)
 	}
 	if (host[0] == '-') {
 		kr_error_set(KR_EINVAL,
-			"host name '%s' starts with '-' (refused: it would be read as an option)",
+			"host name '%s' starts with '-' (refused: it would be "
+			"read as an option)",
 			host);
 		return KR_EINVAL;
 	}
@@ -43,9 +45,10 @@ kr_transport_check_host(const char *host)
 		unsigned char c = (unsigned char)*p;
 
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || strchr(".-_:[]%", c))
+			(c >= '0' && c <= '9') || strchr(".-_:[]%", c))
 			continue;
-		kr_error_set(KR_EINVAL, "host name '%s' holds a character no host name has",
+		kr_error_set(KR_EINVAL,
+			"host name '%s' holds a character no host name has",
 			host);
 		return KR_EINVAL;
 	}
@@ -53,8 +56,8 @@ kr_transport_check_host(const char *host)
 }
 
 int
-kr_transport_connect(struct kr_transport **out,
-	const struct kr_transport_opts *opts)
+kr_transport_connect(
+	struct kr_transport **out, const struct kr_transport_opts *opts)
 {
 	int err;
 
@@ -122,7 +125,8 @@ temp_suffix(char out[17])
 
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
 		unsigned long v = (unsigned long)getpid() ^
-			(unsigned long)time(NULL) ^ (unsigned long)(size_t)out;
+				  (unsigned long)time(NULL) ^
+				  (unsigned long)(size_t)out;
 
 		for (i = 0; i < sizeof(rnd); i++, v >>= 8)
 			rnd[i] = (unsigned char)v;
@@ -153,34 +157,37 @@ kr_transport_upload_via_exec(struct kr_transport *t, const char *path,
 		goto out;
 	}
 	if (mode < 0 || mode > 07777) {
-		kr_error_set(KR_EINVAL, "bad file mode %o for '%s'", (unsigned)mode, path);
+		kr_error_set(KR_EINVAL, "bad file mode %o for '%s'",
+			(unsigned)mode, path);
 		err = KR_EINVAL;
 		goto out;
 	}
 	slash = strrchr(path, '/');
 	base = slash ? slash + 1 : path;
 	if (slash)
-		dir = kr_xstrndup(path, (size_t)(slash - path) + (slash == path));
+		dir = kr_xstrndup(
+			path, (size_t)(slash - path) + (slash == path));
 	temp_suffix(suffix);
-	tmp = kr_xasprintf("%.*s.%s.kr-tmp-%s", (int)(base - path), path, base,
-		suffix);
+	tmp = kr_xasprintf(
+		"%.*s.%s.kr-tmp-%s", (int)(base - path), path, base, suffix);
 
 	if (dir && *dir) {
 		if ((err = kr_buf_puts(&cmd, "mkdir -p --")) < 0 ||
-		    (err = kr_shell_arg(&cmd, dir)) < 0 ||
-		    (err = kr_buf_puts(&cmd, " && ")) < 0)
+			(err = kr_shell_arg(&cmd, dir)) < 0 ||
+			(err = kr_buf_puts(&cmd, " && ")) < 0)
 			goto out;
 	}
 	if ((err = kr_buf_puts(&cmd, "umask 077 && cat >")) < 0 ||
-	    (err = kr_shell_arg(&cmd, tmp)) < 0 ||
-	    (err = kr_buf_printf(&cmd, " && chmod %o", (unsigned)mode)) < 0 ||
-	    (err = kr_shell_arg(&cmd, tmp)) < 0 ||
-	    (err = kr_buf_puts(&cmd, " && mv -f --")) < 0 ||
-	    (err = kr_shell_arg(&cmd, tmp)) < 0 ||
-	    (err = kr_shell_arg(&cmd, path)) < 0 ||
-	    (err = kr_buf_puts(&cmd, " || { rm -f --")) < 0 ||
-	    (err = kr_shell_arg(&cmd, tmp)) < 0 ||
-	    (err = kr_buf_puts(&cmd, "; exit 1; }")) < 0)
+		(err = kr_shell_arg(&cmd, tmp)) < 0 ||
+		(err = kr_buf_printf(&cmd, " && chmod %o", (unsigned)mode)) <
+			0 ||
+		(err = kr_shell_arg(&cmd, tmp)) < 0 ||
+		(err = kr_buf_puts(&cmd, " && mv -f --")) < 0 ||
+		(err = kr_shell_arg(&cmd, tmp)) < 0 ||
+		(err = kr_shell_arg(&cmd, path)) < 0 ||
+		(err = kr_buf_puts(&cmd, " || { rm -f --")) < 0 ||
+		(err = kr_shell_arg(&cmd, tmp)) < 0 ||
+		(err = kr_buf_puts(&cmd, "; exit 1; }")) < 0)
 		goto out;
 
 	if ((err = t->vt->exec(t, cmd.ptr, data, len, &res)) < 0)

@@ -80,7 +80,8 @@ kr_observed_container(const struct kr_observed_host *h, const char *name)
 	size_t i;
 
 	for (i = 0; i < h->ncontainers; i++)
-		if (h->containers[i].name && strcmp(h->containers[i].name, name) == 0)
+		if (h->containers[i].name &&
+			strcmp(h->containers[i].name, name) == 0)
 			return &h->containers[i];
 	return NULL;
 }
@@ -103,7 +104,8 @@ kr_observed_host_set_failure(struct kr_observed_host *h, const char *name,
 	kr_observed_host_release(h);
 	h->name = kr_xstrdup(name ? name : "");
 	h->status = status;
-	h->error = kr_xstrdup(error && *error ? error : "failed without a reason");
+	h->error =
+		kr_xstrdup(error && *error ? error : "failed without a reason");
 	h->observed_at = time(NULL);
 }
 
@@ -170,9 +172,10 @@ kr_observed_host_sort(struct kr_observed_host *h)
 		if (c->ports.n > 1)
 			qsort(c->ports.v, c->ports.n, sizeof(char *), cmp_str);
 		if (c->networks.n > 1)
-			qsort(c->networks.v, c->networks.n, sizeof(char *), cmp_str);
-		if (c->repo_digests.n > 1)
-			qsort(c->repo_digests.v, c->repo_digests.n, sizeof(char *),
+			qsort(c->networks.v, c->networks.n, sizeof(char *),
 				cmp_str);
+		if (c->repo_digests.n > 1)
+			qsort(c->repo_digests.v, c->repo_digests.n,
+				sizeof(char *), cmp_str);
 	}
 }

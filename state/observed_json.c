@@ -27,8 +27,9 @@ kr_obs_time_parse(time_t *out, const char *s)
 		*out = 0;
 		return 0;
 	}
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
-	    n != 19)
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec,
+		    &n) != 6 ||
+		n != 19)
 		goto bad;
 	p = s + n;
 	if (*p == '.')
@@ -45,7 +46,7 @@ kr_obs_time_parse(time_t *out, const char *s)
 	} else {
 		goto bad;
 	}
-	if (y <= 1) {	/* Go's zero time: never happened */
+	if (y <= 1) { /* Go's zero time: never happened */
 		*out = 0;
 		return 0;
 	}
@@ -112,7 +113,8 @@ kvlist_json(const struct kr_kvlist *kv)
 	size_t i;
 
 	for (i = 0; i < kv->n; i++)
-		json_object_set_new(o, kv->v[i].key, json_string(kv->v[i].value));
+		json_object_set_new(
+			o, kv->v[i].key, json_string(kv->v[i].value));
 	return o;
 }
 
@@ -125,10 +127,12 @@ container_json(const struct kr_obs_container *c)
 	for (i = 0; i < c->nmounts; i++) {
 		const struct kr_obs_mount *m = &c->mounts[i];
 
-		json_array_append_new(mounts, json_pack("{s:o,s:o,s:o,s:o,s:b}",
-			"type", str_or_null(m->type), "source", str_or_null(m->source),
-			"destination", str_or_null(m->destination),
-			"mode", str_or_null(m->mode), "rw", m->rw));
+		json_array_append_new(
+			mounts, json_pack("{s:o,s:o,s:o,s:o,s:b}", "type",
+					str_or_null(m->type), "source",
+					str_or_null(m->source), "destination",
+					str_or_null(m->destination), "mode",
+					str_or_null(m->mode), "rw", m->rw));
 	}
 	json_object_set_new(o, "id", str_or_null(c->id));
 	json_object_set_new(o, "name", str_or_null(c->name));
@@ -159,12 +163,14 @@ file_json(const struct kr_obs_file *f)
 	json_t *o = json_object();
 
 	json_object_set_new(o, "path", str_or_null(f->path));
-	json_object_set_new(o, "kind", json_string(f->is_dir ? "dir" :
-		f->is_env ? "env" : "file"));
+	json_object_set_new(o, "kind",
+		json_string(f->is_dir ? "dir" :
+			    f->is_env ? "env" :
+					"file"));
 	json_object_set_new(o, "mode", str_or_null(f->mode));
 	if (!f->is_dir)
-		json_object_set_new(o, "sha256", f->sha256[0] ?
-			json_string(f->sha256) : json_null());
+		json_object_set_new(o, "sha256",
+			f->sha256[0] ? json_string(f->sha256) : json_null());
 	if (f->is_env)
 		json_object_set_new(o, "keys", strvec_json(&f->keys));
 	return o;
@@ -176,17 +182,21 @@ host_json(const struct kr_observed_host *h, int with_volatile)
 	json_t *o = json_object(), *cs = json_array(), *fs = json_array();
 	size_t i;
 
-	json_object_set_new(o, "format_version",
-		json_integer(KR_OBSERVED_FORMAT_VERSION));
+	json_object_set_new(
+		o, "format_version", json_integer(KR_OBSERVED_FORMAT_VERSION));
 	json_object_set_new(o, "name", str_or_null(h->name));
-	json_object_set_new(o, "status", json_string(kr_obs_status_name(h->status)));
+	json_object_set_new(
+		o, "status", json_string(kr_obs_status_name(h->status)));
 	json_object_set_new(o, "error", str_or_null(h->error));
 	if (with_volatile) {
-		json_object_set_new(o, "observed_at", time_or_null(h->observed_at));
-		json_object_set_new(o, "fingerprint", h->fingerprint[0] ?
-			json_string(h->fingerprint) : json_null());
+		json_object_set_new(
+			o, "observed_at", time_or_null(h->observed_at));
+		json_object_set_new(o, "fingerprint",
+			h->fingerprint[0] ? json_string(h->fingerprint) :
+					    json_null());
 	}
-	json_object_set_new(o, "docker_version", str_or_null(h->docker_version));
+	json_object_set_new(
+		o, "docker_version", str_or_null(h->docker_version));
 	json_object_set_new(o, "networks", strvec_json(&h->networks));
 	for (i = 0; i < h->ncontainers; i++)
 		json_array_append_new(cs, container_json(&h->containers[i]));
@@ -194,8 +204,9 @@ host_json(const struct kr_observed_host *h, int with_volatile)
 	for (i = 0; i < h->nfiles; i++)
 		json_array_append_new(fs, file_json(&h->files[i]));
 	json_object_set_new(o, "files", fs);
-	json_object_set_new(o, "lock", json_pack("{s:b,s:o}", "held", h->lock.held,
-		"details", str_or_null(h->lock.details)));
+	json_object_set_new(o, "lock",
+		json_pack("{s:b,s:o}", "held", h->lock.held, "details",
+			str_or_null(h->lock.details)));
 	return o;
 }
 
@@ -221,8 +232,8 @@ kr_observed_host_dump(const struct kr_observed_host *h)
 }
 
 void
-kr_observed_host_fingerprint(const struct kr_observed_host *h,
-	char out[KR_SHA256_HEX])
+kr_observed_host_fingerprint(
+	const struct kr_observed_host *h, char out[KR_SHA256_HEX])
 {
 	json_t *j = host_json(h, 0);
 	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
@@ -266,7 +277,8 @@ get_time(time_t *out, const json_t *o, const char *key)
 		*out = 0;
 		return 0;
 	}
-	if (!json_is_string(v) || kr_obs_time_parse(out, json_string_value(v)) < 0)
+	if (!json_is_string(v) ||
+		kr_obs_time_parse(out, json_string_value(v)) < 0)
 		return bad(key);
 	return 0;
 }
@@ -281,7 +293,8 @@ get_strvec(struct kr_strvec *out, const json_t *o, const char *key)
 		return 0;
 	if (!json_is_array(a))
 		return bad(key);
-	json_array_foreach(a, i, v) {
+	json_array_foreach(a, i, v)
+	{
 		if (!json_is_string(v))
 			return bad(key);
 		kr_strvec_push(out, json_string_value(v));
@@ -299,7 +312,8 @@ get_kvlist(struct kr_kvlist *out, const json_t *o, const char *key)
 		return 0;
 	if (!json_is_object(m))
 		return bad(key);
-	json_object_foreach((json_t *)m, k, v) {
+	json_object_foreach((json_t *)m, k, v)
+	{
 		if (!json_is_string(v))
 			return bad(key);
 		kr_kvlist_append(out, k, json_string_value(v));
@@ -317,23 +331,23 @@ container_from_json(struct kr_obs_container *c, const json_t *o)
 	if (!json_is_object(o))
 		return bad("containers");
 	if ((err = get_str(&c->id, o, "id", 0)) < 0 ||
-	    (err = get_str(&c->name, o, "name", 1)) < 0 ||
-	    (err = get_str(&c->image, o, "image", 0)) < 0 ||
-	    (err = get_str(&c->image_id, o, "image_id", 0)) < 0 ||
-	    (err = get_strvec(&c->repo_digests, o, "repo_digests")) < 0 ||
-	    (err = get_kvlist(&c->labels, o, "labels")) < 0 ||
-	    (err = get_kvlist(&c->env, o, "env")) < 0 ||
-	    (err = get_str(&c->cmd, o, "cmd", 0)) < 0 ||
-	    (err = get_strvec(&c->ports, o, "ports")) < 0 ||
-	    (err = get_strvec(&c->networks, o, "networks")) < 0 ||
-	    (err = get_str(&c->restart, o, "restart", 0)) < 0 ||
-	    (err = get_str(&c->log_driver, o, "log_driver", 0)) < 0 ||
-	    (err = get_kvlist(&c->log_opts, o, "log_opts")) < 0 ||
-	    (err = get_str(&c->state, o, "state", 0)) < 0 ||
-	    (err = get_str(&c->health, o, "health", 0)) < 0 ||
-	    (err = get_time(&c->created, o, "created")) < 0 ||
-	    (err = get_time(&c->started, o, "started")) < 0 ||
-	    (err = get_time(&c->finished, o, "finished")) < 0)
+		(err = get_str(&c->name, o, "name", 1)) < 0 ||
+		(err = get_str(&c->image, o, "image", 0)) < 0 ||
+		(err = get_str(&c->image_id, o, "image_id", 0)) < 0 ||
+		(err = get_strvec(&c->repo_digests, o, "repo_digests")) < 0 ||
+		(err = get_kvlist(&c->labels, o, "labels")) < 0 ||
+		(err = get_kvlist(&c->env, o, "env")) < 0 ||
+		(err = get_str(&c->cmd, o, "cmd", 0)) < 0 ||
+		(err = get_strvec(&c->ports, o, "ports")) < 0 ||
+		(err = get_strvec(&c->networks, o, "networks")) < 0 ||
+		(err = get_str(&c->restart, o, "restart", 0)) < 0 ||
+		(err = get_str(&c->log_driver, o, "log_driver", 0)) < 0 ||
+		(err = get_kvlist(&c->log_opts, o, "log_opts")) < 0 ||
+		(err = get_str(&c->state, o, "state", 0)) < 0 ||
+		(err = get_str(&c->health, o, "health", 0)) < 0 ||
+		(err = get_time(&c->created, o, "created")) < 0 ||
+		(err = get_time(&c->started, o, "started")) < 0 ||
+		(err = get_time(&c->finished, o, "finished")) < 0)
 		return err;
 	v = json_object_get(o, "exit_code");
 	c->exit_code = json_is_integer(v) ? (int)json_integer_value(v) : 0;
@@ -341,16 +355,20 @@ container_from_json(struct kr_obs_container *c, const json_t *o)
 	if (mounts && !json_is_array(mounts))
 		return bad("mounts");
 	if (mounts && json_array_size(mounts)) {
-		c->mounts = kr_xcalloc(json_array_size(mounts), sizeof(*c->mounts));
-		json_array_foreach(mounts, i, m) {
+		c->mounts =
+			kr_xcalloc(json_array_size(mounts), sizeof(*c->mounts));
+		json_array_foreach(mounts, i, m)
+		{
 			struct kr_obs_mount *mt = &c->mounts[c->nmounts++];
 
 			if (!json_is_object(m))
 				return bad("mounts");
 			if ((err = get_str(&mt->type, m, "type", 0)) < 0 ||
-			    (err = get_str(&mt->source, m, "source", 0)) < 0 ||
-			    (err = get_str(&mt->destination, m, "destination", 0)) < 0 ||
-			    (err = get_str(&mt->mode, m, "mode", 0)) < 0)
+				(err = get_str(&mt->source, m, "source", 0)) <
+					0 ||
+				(err = get_str(&mt->destination, m,
+					 "destination", 0)) < 0 ||
+				(err = get_str(&mt->mode, m, "mode", 0)) < 0)
 				return err;
 			mt->rw = json_is_true(json_object_get(m, "rw"));
 		}
@@ -368,8 +386,8 @@ file_from_json(struct kr_obs_file *f, const json_t *o)
 	if (!json_is_object(o))
 		return bad("files");
 	if ((err = get_str(&f->path, o, "path", 1)) < 0 ||
-	    (err = get_str(&f->mode, o, "mode", 0)) < 0 ||
-	    (err = get_strvec(&f->keys, o, "keys")) < 0)
+		(err = get_str(&f->mode, o, "mode", 0)) < 0 ||
+		(err = get_strvec(&f->keys, o, "keys")) < 0)
 		return err;
 	kind = json_string_value(json_object_get(o, "kind"));
 	if (!kind)
@@ -389,7 +407,10 @@ static int
 status_from_name(enum kr_obs_status *out, const char *s)
 {
 	static const enum kr_obs_status all[] = {
-		KR_OBS_OK, KR_OBS_UNREACHABLE, KR_OBS_NO_DOCKER, KR_OBS_FAILED,
+		KR_OBS_OK,
+		KR_OBS_UNREACHABLE,
+		KR_OBS_NO_DOCKER,
+		KR_OBS_FAILED,
 	};
 	size_t i;
 
@@ -415,21 +436,27 @@ kr_observed_host_from_json(struct kr_observed_host *out, const json_t *j)
 		goto out;
 	}
 	fv = json_object_get(j, "format_version");
-	if (!json_is_integer(fv) || json_integer_value(fv) != KR_OBSERVED_FORMAT_VERSION) {
+	if (!json_is_integer(fv) ||
+		json_integer_value(fv) != KR_OBSERVED_FORMAT_VERSION) {
 		kr_error_set(KR_EPARSE,
-			"observed state: format_version %lld is not %d (written by another version of kreconcile?)",
-			json_is_integer(fv) ? (long long)json_integer_value(fv) : -1LL,
+			"observed state: format_version %lld is not %d "
+			"(written by another version of kreconcile?)",
+			json_is_integer(fv) ?
+				(long long)json_integer_value(fv) :
+				-1LL,
 			KR_OBSERVED_FORMAT_VERSION);
 		err = KR_EPARSE;
 		goto out;
 	}
 	if ((err = get_str(&h.name, j, "name", 1)) < 0 ||
-	    (err = status_from_name(&h.status,
-		    json_string_value(json_object_get(j, "status")))) < 0 ||
-	    (err = get_str(&h.error, j, "error", 0)) < 0 ||
-	    (err = get_time(&h.observed_at, j, "observed_at")) < 0 ||
-	    (err = get_str(&h.docker_version, j, "docker_version", 0)) < 0 ||
-	    (err = get_strvec(&h.networks, j, "networks")) < 0)
+		(err = status_from_name(&h.status,
+			 json_string_value(json_object_get(j, "status")))) <
+			0 ||
+		(err = get_str(&h.error, j, "error", 0)) < 0 ||
+		(err = get_time(&h.observed_at, j, "observed_at")) < 0 ||
+		(err = get_str(&h.docker_version, j, "docker_version", 0)) <
+			0 ||
+		(err = get_strvec(&h.networks, j, "networks")) < 0)
 		goto out;
 	v = json_object_get(j, "fingerprint");
 	if (json_is_string(v) && json_string_length(v) == KR_SHA256_HEX - 1)
@@ -440,10 +467,13 @@ kr_observed_host_from_json(struct kr_observed_host *out, const json_t *j)
 		goto out;
 	}
 	if (a && json_array_size(a)) {
-		h.containers = kr_xcalloc(json_array_size(a), sizeof(*h.containers));
-		json_array_foreach(a, i, v) {
+		h.containers =
+			kr_xcalloc(json_array_size(a), sizeof(*h.containers));
+		json_array_foreach(a, i, v)
+		{
 			h.ncontainers++;
-			if ((err = container_from_json(&h.containers[i], v)) < 0)
+			if ((err = container_from_json(&h.containers[i], v)) <
+				0)
 				goto out;
 		}
 	}
@@ -454,7 +484,8 @@ kr_observed_host_from_json(struct kr_observed_host *out, const json_t *j)
 	}
 	if (a && json_array_size(a)) {
 		h.files = kr_xcalloc(json_array_size(a), sizeof(*h.files));
-		json_array_foreach(a, i, v) {
+		json_array_foreach(a, i, v)
+		{
 			h.nfiles++;
 			if ((err = file_from_json(&h.files[i], v)) < 0)
 				goto out;
@@ -474,15 +505,16 @@ out:
 }
 
 int
-kr_observed_host_load(struct kr_observed_host *out, const char *text, size_t len)
+kr_observed_host_load(
+	struct kr_observed_host *out, const char *text, size_t len)
 {
 	json_error_t e;
 	json_t *j = json_loadb(text, len, 0, &e);
 	int err;
 
 	if (!j) {
-		kr_error_set(KR_EPARSE, "observed state: %d:%d: %s", e.line, e.column,
-			e.text);
+		kr_error_set(KR_EPARSE, "observed state: %d:%d: %s", e.line,
+			e.column, e.text);
 		return KR_EPARSE;
 	}
 	err = kr_observed_host_from_json(out, j);

@@ -26,16 +26,25 @@
 #include "state/desired.h"
 
 #define NONCE "fixture0nonce000"
-#define IMAGE_ID "sha256:087059de7aa243ac965827192a00d777f08eba226138e821d0c6b4e39f8e19aa"
-#define DIGEST "198.18.0.1:5000/sample-app@sha256:5b8f4fa7435e1c9a3fb6232de88ad5b1d656b1c375fe12abf55f3960f48707d6"
+#define IMAGE_ID  \
+	"sha256:" \
+	"087059de7aa243ac965827192a00d777f08eba226138e821d0c6b4e39f8e19aa"
+#define DIGEST               \
+	"198.18.0.1:5000/"   \
+	"sample-app@sha256:" \
+	"5b8f4fa7435e1c9a3fb6232de88ad5b1d656b1c375fe12abf55f3960f48707d6"
 
 /* What the fixture's host was given (tests/fixtures/observed/README.md). */
-static const char web_env[] =
-	"DATABASE_URL=postgres://sample:hunter2-web@db/x\nSECRET_KEY_BASE=s3cr3t-base\\nline2\n";
+static const char web_env[] = "DATABASE_URL=postgres://sample:hunter2-web@db/"
+			      "x\nSECRET_KEY_BASE=s3cr3t-base\\nline2\n";
 static const char db_env[] = "POSTGRES_PASSWORD=pg-hunter2\n";
 static const char my_cnf[] = "[mysqld]\nmax_connections=10\n";
 static const char *const secret_values[] = {
-	"hunter2", "s3cr3t", "tok-secret", "pg-hunter2", "line2",
+	"hunter2",
+	"s3cr3t",
+	"tok-secret",
+	"pg-hunter2",
+	"line2",
 };
 
 /* The scope the recorder used (tests/fixtures/observed/record.c). */
@@ -119,7 +128,8 @@ assert_no_secret_in(const char *text)
 
 	for (i = 0; i < sizeof(secret_values) / sizeof(secret_values[0]); i++)
 		if (strstr(text, secret_values[i]))
-			fail_msg("secret '%s' survived parsing", secret_values[i]);
+			fail_msg("secret '%s' survived parsing",
+				secret_values[i]);
 }
 
 static void
@@ -128,8 +138,9 @@ test_full_host(void **state)
 	struct fixture_scope fs;
 	struct kr_observed_host h;
 	const struct kr_obs_container *c;
-	const char *names[] = { "krobs-db", "krobs-proxy", "krobs-web-staging-v1",
-		"krobs-web-v0", "krobs-web-v1", "krobs-worker-v1" };
+	const char *names[] = { "krobs-db", "krobs-proxy",
+		"krobs-web-staging-v1", "krobs-web-v0", "krobs-web-v1",
+		"krobs-worker-v1" };
 	size_t i;
 
 	scope_init(&fs);
@@ -157,11 +168,14 @@ test_full_host(void **state)
 	assert_string_equal(kr_kvlist_get(&c->labels, "role"), "web");
 	assert_string_equal(kr_kvlist_get(&c->labels, "destination"), "");
 	assert_non_null(kr_kvlist_get(&c->labels, "kreconcile.sha256"));
-	assert_string_equal(kr_kvlist_get(&c->env, "DATABASE_URL"), KR_SENSITIVE);
-	assert_string_equal(kr_kvlist_get(&c->env, "SECRET_KEY_BASE"), KR_SENSITIVE);
+	assert_string_equal(
+		kr_kvlist_get(&c->env, "DATABASE_URL"), KR_SENSITIVE);
+	assert_string_equal(
+		kr_kvlist_get(&c->env, "SECRET_KEY_BASE"), KR_SENSITIVE);
 	assert_string_equal(kr_kvlist_get(&c->env, "SAMPLE_MESSAGE"), "hello");
 	assert_string_equal(kr_kvlist_get(&c->env, "KAMAL_VERSION"), "v1");
-	assert_string_equal(kr_kvlist_get(&c->env, "KAMAL_HOST"), "198.18.0.13");
+	assert_string_equal(
+		kr_kvlist_get(&c->env, "KAMAL_HOST"), "198.18.0.13");
 	assert_string_equal(c->cmd, "/app/start");
 	assert_string_equal(c->restart, "unless-stopped");
 	assert_string_equal(c->log_driver, "json-file");
@@ -170,9 +184,9 @@ test_full_host(void **state)
 	assert_string_equal(c->networks.v[0], "kamal");
 	assert_string_equal(c->state, "running");
 	assert_string_equal(c->health, "starting");
-	assert_int_equal(c->created, 1795675552);	/* 2026-11-26T06:45:52.144Z */
+	assert_int_equal(c->created, 1795675552); /* 2026-11-26T06:45:52.144Z */
 	assert_true(c->started >= c->created);
-	assert_int_equal(c->finished, 0);		/* Go's zero time */
+	assert_int_equal(c->finished, 0); /* Go's zero time */
 	assert_int_equal(c->ports.n, 0);
 
 	c = must_container(&h, "krobs-web-v0");
@@ -185,19 +199,26 @@ test_full_host(void **state)
 	c = must_container(&h, "krobs-worker-v1");
 	assert_string_equal(c->cmd, "/app/start worker");
 	assert_string_equal(kr_kvlist_get(&c->labels, "role"), "worker");
-	assert_string_equal(kr_kvlist_get(&c->env, "DATABASE_URL"), KR_SENSITIVE);
-	assert_string_equal(kr_kvlist_get(&c->env, "SECRET_KEY_BASE"), KR_SENSITIVE);
+	assert_string_equal(
+		kr_kvlist_get(&c->env, "DATABASE_URL"), KR_SENSITIVE);
+	assert_string_equal(
+		kr_kvlist_get(&c->env, "SECRET_KEY_BASE"), KR_SENSITIVE);
 
 	/* Another destination: env file out of scope; sensitive_keys masked. */
 	c = must_container(&h, "krobs-web-staging-v1");
-	assert_string_equal(kr_kvlist_get(&c->labels, "destination"), "staging");
-	assert_string_equal(kr_kvlist_get(&c->env, "STAGING_TOKEN"), KR_SENSITIVE);
-	assert_string_equal(kr_kvlist_get(&c->env, "DATABASE_URL"), KR_SENSITIVE);
-	assert_string_equal(kr_kvlist_get(&c->env, "KAMAL_DESTINATION"), "staging");
+	assert_string_equal(
+		kr_kvlist_get(&c->labels, "destination"), "staging");
+	assert_string_equal(
+		kr_kvlist_get(&c->env, "STAGING_TOKEN"), KR_SENSITIVE);
+	assert_string_equal(
+		kr_kvlist_get(&c->env, "DATABASE_URL"), KR_SENSITIVE);
+	assert_string_equal(
+		kr_kvlist_get(&c->env, "KAMAL_DESTINATION"), "staging");
 
 	c = must_container(&h, "krobs-db");
 	assert_string_equal(kr_kvlist_get(&c->labels, "service"), "krobs-db");
-	assert_string_equal(kr_kvlist_get(&c->env, "POSTGRES_PASSWORD"), KR_SENSITIVE);
+	assert_string_equal(
+		kr_kvlist_get(&c->env, "POSTGRES_PASSWORD"), KR_SENSITIVE);
 	assert_string_equal(kr_kvlist_get(&c->env, "POSTGRES_USER"), "sample");
 	assert_int_equal(c->ports.n, 1);
 	assert_string_equal(c->ports.v[0], "127.0.0.1:15432:5432/tcp");
@@ -205,8 +226,10 @@ test_full_host(void **state)
 	for (i = 0; i < c->nmounts; i++) {
 		assert_string_equal(c->mounts[i].type, "bind");
 		assert_true(c->mounts[i].rw);
-		assert_true(strcmp(c->mounts[i].destination, "/var/lib/postgresql/data") == 0 ||
-			    strcmp(c->mounts[i].destination, "/etc/my.cnf") == 0);
+		assert_true(
+			strcmp(c->mounts[i].destination,
+				"/var/lib/postgresql/data") == 0 ||
+			strcmp(c->mounts[i].destination, "/etc/my.cnf") == 0);
 	}
 
 	c = must_container(&h, "krobs-proxy");
@@ -293,11 +316,14 @@ test_no_secret_survives(void **state)
 	free(dump);
 	kr_observed_host_release(&h);
 
-	/* Without sensitive_keys, a clear env value stays (it is not a secret). */
+	/* Without sensitive_keys, a clear env value stays (it is not a secret).
+	 */
 	fs.scope.sensitive_keys = NULL;
 	assert_int_equal(parse_fixture(&h, "bed-full.out", &fs.scope), 0);
-	assert_string_equal(kr_kvlist_get(&must_container(&h,
-		"krobs-web-staging-v1")->env, "STAGING_TOKEN"), "tok-secret");
+	assert_string_equal(
+		kr_kvlist_get(&must_container(&h, "krobs-web-staging-v1")->env,
+			"STAGING_TOKEN"),
+		"tok-secret");
 	kr_observed_host_release(&h);
 	scope_release(&fs);
 }
@@ -343,8 +369,10 @@ test_no_docker(void **state)
 {
 	check_no_docker("no-docker-missing.out", "docker: command not found");
 	check_no_docker("no-docker-permission.out",
-		"permission denied while trying to connect to the Docker daemon socket");
-	check_no_docker("no-docker-daemon-down.out", "Is the docker daemon running?");
+		"permission denied while trying to connect to the Docker "
+		"daemon socket");
+	check_no_docker(
+		"no-docker-daemon-down.out", "Is the docker daemon running?");
 }
 
 static void
@@ -354,34 +382,41 @@ test_framing_errors(void **state)
 	struct kr_observed_host h;
 	size_t len;
 	char *text = load("bed-full.out", &len);
-	const char *bad_json = "@@KR-" NONCE " begin 1\n@@KR-" NONCE " docker 0\n20.10\n"
+	const char *bad_json =
+		"@@KR-" NONCE " begin 1\n@@KR-" NONCE " docker 0\n20.10\n"
 		"@@KR-" NONCE " containers\n[{\"Id\": \n@@KR-" NONCE " end\n";
 
 	scope_init(&fs);
 	/* Cut short: no end mark. */
-	assert_int_equal(kr_docker_parse(&h, "h", &fs.scope, NONCE, text, len / 2),
+	assert_int_equal(
+		kr_docker_parse(&h, "h", &fs.scope, NONCE, text, len / 2),
 		KR_EPARSE);
 	assert_int_equal(h.status, KR_OBS_FAILED);
 	assert_non_null(strstr(h.error, "ended early"));
 	kr_observed_host_release(&h);
 
 	/* Frames under another nonce are not ours (and cannot be forged). */
-	assert_int_equal(kr_docker_parse(&h, "h", &fs.scope, "othernonce000000", text,
-		len), KR_EPARSE);
+	assert_int_equal(kr_docker_parse(&h, "h", &fs.scope, "othernonce000000",
+				 text, len),
+		KR_EPARSE);
 	assert_int_equal(h.status, KR_OBS_FAILED);
 	assert_non_null(strstr(h.error, "not ours"));
 	kr_observed_host_release(&h);
 
 	/* Login banner instead of output. */
-	assert_int_equal(kr_docker_parse(&h, "h", &fs.scope, NONCE,
-		"This account is currently not available.\n", 41), KR_EPARSE);
+	assert_int_equal(
+		kr_docker_parse(&h, "h", &fs.scope, NONCE,
+			"This account is currently not available.\n", 41),
+		KR_EPARSE);
 	assert_non_null(strstr(h.error, "currently not available"));
 	kr_observed_host_release(&h);
 
 	assert_int_equal(kr_docker_parse(&h, "h", &fs.scope, NONCE, bad_json,
-		strlen(bad_json)), KR_EPARSE);
+				 strlen(bad_json)),
+		KR_EPARSE);
 	assert_int_equal(h.status, KR_OBS_FAILED);
-	assert_non_null(strstr(h.error, "cannot parse docker inspect output from 'h'"));
+	assert_non_null(
+		strstr(h.error, "cannot parse docker inspect output from 'h'"));
 	kr_observed_host_release(&h);
 	free(text);
 	scope_release(&fs);
@@ -409,9 +444,11 @@ test_fingerprint_and_json_round_trip(void **state)
 	dump_a = kr_observed_host_dump(&b);
 	j = json_loads(dump_a, 0, NULL);
 	assert_non_null(j);
-	assert_int_equal(json_integer_value(json_object_get(j, "format_version")),
+	assert_int_equal(
+		json_integer_value(json_object_get(j, "format_version")),
 		KR_OBSERVED_FORMAT_VERSION);
-	assert_string_equal(json_string_value(json_object_get(j, "observed_at")),
+	assert_string_equal(
+		json_string_value(json_object_get(j, "observed_at")),
 		"2009-02-13T23:31:30Z");
 	json_decref(j);
 	assert_int_equal(kr_observed_host_load(&c, dump_a, strlen(dump_a)), 0);
@@ -441,18 +478,21 @@ test_time_parse(void **state)
 	time_t t;
 	char buf[32];
 
-	assert_int_equal(kr_obs_time_parse(&t, "2026-11-26T06:45:52.144192706Z"), 0);
+	assert_int_equal(
+		kr_obs_time_parse(&t, "2026-11-26T06:45:52.144192706Z"), 0);
 	assert_int_equal(t, 1795675552);
 	assert_int_equal(kr_obs_time_parse(&t, "2026-11-26T07:45:52+01:00"), 0);
 	assert_int_equal(t, 1795675552);
-	assert_int_equal(kr_obs_time_parse(&t, "2026-11-26T05:15:52.5-01:30"), 0);
+	assert_int_equal(
+		kr_obs_time_parse(&t, "2026-11-26T05:15:52.5-01:30"), 0);
 	assert_int_equal(t, 1795675552);
 	assert_int_equal(kr_obs_time_parse(&t, "0001-01-01T00:00:00Z"), 0);
 	assert_int_equal(t, 0);
 	assert_int_equal(kr_obs_time_parse(&t, ""), 0);
 	assert_int_equal(t, 0);
 	assert_int_equal(kr_obs_time_parse(&t, "yesterday"), KR_EPARSE);
-	assert_int_equal(kr_obs_time_parse(&t, "2026-11-26T06:45:52"), KR_EPARSE);
+	assert_int_equal(
+		kr_obs_time_parse(&t, "2026-11-26T06:45:52"), KR_EPARSE);
 	kr_obs_time_format(buf, 1795675552);
 	assert_string_equal(buf, "2026-11-26T06:45:52Z");
 	kr_obs_time_format(buf, 0);
@@ -464,16 +504,21 @@ test_json_rejects(void **state)
 {
 	struct kr_observed_host h;
 
-	const char *v99 = "{\"format_version\": 99, \"name\": \"x\", \"status\": \"ok\"}";
-	const char *fine = "{\"format_version\": 1, \"name\": \"x\", \"status\": \"fine\"}";
-	const char *ok = "{\"format_version\": 1, \"name\": \"x\", \"status\": \"unreachable\","
-		" \"error\": \"no route\"}";
+	const char *v99 =
+		"{\"format_version\": 99, \"name\": \"x\", \"status\": \"ok\"}";
+	const char *fine = "{\"format_version\": 1, \"name\": \"x\", "
+			   "\"status\": \"fine\"}";
+	const char *ok = "{\"format_version\": 1, \"name\": \"x\", \"status\": "
+			 "\"unreachable\","
+			 " \"error\": \"no route\"}";
 
 	assert_int_equal(kr_observed_host_load(&h, "{", 1), KR_EPARSE);
 	assert_non_null(strstr(kr_error_last(), "observed state: 1:"));
-	assert_int_equal(kr_observed_host_load(&h, v99, strlen(v99)), KR_EPARSE);
+	assert_int_equal(
+		kr_observed_host_load(&h, v99, strlen(v99)), KR_EPARSE);
 	assert_non_null(strstr(kr_error_last(), "format_version 99"));
-	assert_int_equal(kr_observed_host_load(&h, fine, strlen(fine)), KR_EPARSE);
+	assert_int_equal(
+		kr_observed_host_load(&h, fine, strlen(fine)), KR_EPARSE);
 	assert_non_null(strstr(kr_error_last(), "'status'"));
 	/* The smallest valid form: a host that could not be reached. */
 	assert_int_equal(kr_observed_host_load(&h, ok, strlen(ok)), 0);
@@ -498,15 +543,21 @@ static const char fake_docker[] =
 	"'inspect --type')\n"
 	"\tshift 3; sep='['\n"
 	"\tfor id; do\n"
-	"\t\tif [ $id = aaa ]; then n=krobs-web-v9; s=krobs; else n=krobs-db; s=krobs-db; fi\n"
-	"\t\tprintf '%s{\"Id\": \"%s\", \"Name\": \"/%s\",\\n  \"Image\": \"sha256:%s\",\\n' \"$sep\" $id $n $id\n"
-	"\t\tprintf '\"Config\": {\"Image\": \"img:v9\", \"Env\": [\"DATABASE_URL=pg://u:hunter2@x\", '\n"
-	"\t\tprintf '\"POSTGRES_PASSWORD=pg-hunter2\", \"CLEAR=1\"], \"Labels\": {\"service\": \"%s\", '  $s\n"
-	"\t\tprintf '\"role\": \"web\"}}, \"State\": {\"Status\": \"running\"}}\\n'\n"
+	"\t\tif [ $id = aaa ]; then n=krobs-web-v9; s=krobs; else n=krobs-db; "
+	"s=krobs-db; fi\n"
+	"\t\tprintf '%s{\"Id\": \"%s\", \"Name\": \"/%s\",\\n  \"Image\": "
+	"\"sha256:%s\",\\n' \"$sep\" $id $n $id\n"
+	"\t\tprintf '\"Config\": {\"Image\": \"img:v9\", \"Env\": "
+	"[\"DATABASE_URL=pg://u:hunter2@x\", '\n"
+	"\t\tprintf '\"POSTGRES_PASSWORD=pg-hunter2\", \"CLEAR=1\"], "
+	"\"Labels\": {\"service\": \"%s\", '  $s\n"
+	"\t\tprintf '\"role\": \"web\"}}, \"State\": {\"Status\": "
+	"\"running\"}}\\n'\n"
 	"\t\tsep=,\n"
 	"\tdone\n"
 	"\techo ']' ;;\n"
-	"'image inspect') shift 4; for i; do echo \"$i [\\\"img@sha256:d1\\\"]\"; done ;;\n"
+	"'image inspect') shift 4; for i; do echo \"$i "
+	"[\\\"img@sha256:d1\\\"]\"; done ;;\n"
 	"*) echo \"fake docker: unexpected $*\" >&2; exit 1 ;;\n"
 	"esac\n";
 
@@ -537,8 +588,10 @@ test_observe_local_one_exec(void **state)
 	old_home = kr_xstrdup(home_env ? home_env : "/");
 	assert_non_null(mkdtemp(dir));
 	cmd = kr_xasprintf("mkdir -p '%s/bin' '%s/.kamal/apps/krobs/env/roles' "
-		"'%s/.kamal/apps/krobs/env/accessories' '%s/krobs-db/data/base' "
-		"'%s/.kamal/lock-krobs'", dir, dir, dir, dir, dir);
+			   "'%s/.kamal/apps/krobs/env/accessories' "
+			   "'%s/krobs-db/data/base' "
+			   "'%s/.kamal/lock-krobs'",
+		dir, dir, dir, dir, dir);
 	assert_int_equal(system(cmd), 0);
 	free(cmd);
 	p = kr_xasprintf("%s/bin/docker", dir);
@@ -555,7 +608,10 @@ test_observe_local_one_exec(void **state)
 	free(p);
 	p = kr_xasprintf("%s/.kamal/lock-krobs/details", dir);
 	/* base64 of "Locked by: me at now\nVersion: v9\nMessage: x" */
-	write_file(p, "TG9ja2VkIGJ5OiBtZSBhdCBub3cKVmVyc2lvbjogdjkKTWVzc2FnZTogeA==\n", 0644);
+	write_file(p,
+		"TG9ja2VkIGJ5OiBtZSBhdCBub3cKVmVyc2lvbjogdjkKTWVzc2FnZTogeA=="
+		"\n",
+		0644);
 	free(p);
 	p = kr_xasprintf("%s/bin:%s", dir, old_path);
 	setenv("PATH", p, 1);
@@ -578,17 +634,22 @@ test_observe_local_one_exec(void **state)
 	assert_int_equal(h.ncontainers, 2);
 	assert_null(kr_observed_container(&h, "unrelated"));
 	c = must_container(&h, "krobs-web-v9");
-	assert_string_equal(kr_kvlist_get(&c->env, "DATABASE_URL"), KR_SENSITIVE);
+	assert_string_equal(
+		kr_kvlist_get(&c->env, "DATABASE_URL"), KR_SENSITIVE);
 	/* Not in web.env and not a named secret: left as it is. */
-	assert_string_equal(kr_kvlist_get(&c->env, "POSTGRES_PASSWORD"), "pg-hunter2");
+	assert_string_equal(
+		kr_kvlist_get(&c->env, "POSTGRES_PASSWORD"), "pg-hunter2");
 	assert_string_equal(kr_kvlist_get(&c->env, "CLEAR"), "1");
 	assert_int_equal(c->repo_digests.n, 1);
 	assert_string_equal(c->repo_digests.v[0], "img@sha256:d1");
 	c = must_container(&h, "krobs-db");
-	assert_string_equal(kr_kvlist_get(&c->env, "POSTGRES_PASSWORD"), KR_SENSITIVE);
+	assert_string_equal(
+		kr_kvlist_get(&c->env, "POSTGRES_PASSWORD"), KR_SENSITIVE);
 	kr_sha256_hex(sha, db_env, strlen(db_env));
-	assert_string_equal(kr_observed_file(&h,
-		".kamal/apps/krobs/env/accessories/db.env")->sha256, sha);
+	assert_string_equal(
+		kr_observed_file(&h, ".kamal/apps/krobs/env/accessories/db.env")
+			->sha256,
+		sha);
 	assert_true(kr_observed_file(&h, "krobs-db/data")->is_dir);
 	assert_null(kr_observed_file(&h, "krobs-db/data/base"));
 	assert_true(h.lock.held);
@@ -648,7 +709,8 @@ test_scope_from_desired(void **state)
 	kr_kvlist_set(&app.env_file.secrets, "DATABASE_URL", "x");
 	acc.name = "db";
 	acc.container = "krobs-db";
-	kr_strvec_push(&acc.directories, "krobs-db/data:/var/lib/postgresql/data");
+	kr_strvec_push(
+		&acc.directories, "krobs-db/data:/var/lib/postgresql/data");
 	kr_kvlist_set(&acc.env_file.secrets, "POSTGRES_PASSWORD", "y");
 	hosts[0].name = "198.18.0.11";
 	hosts[0].apps = &app;
@@ -668,19 +730,25 @@ test_scope_from_desired(void **state)
 	assert_string_equal(sb.scope.accessories[0].name, "db");
 	assert_string_equal(sb.scope.accessories[0].container, "krobs-db");
 	assert_int_equal(sb.scope.accessories[0].data_dirs->n, 1);
-	assert_string_equal(sb.scope.accessories[0].data_dirs->v[0], "krobs-db/data");
+	assert_string_equal(
+		sb.scope.accessories[0].data_dirs->v[0], "krobs-db/data");
 	assert_int_equal(sb.env_files.n, 1);
 	assert_true(kr_strvec_contains(&sb.sensitive_keys, "DATABASE_URL"));
-	assert_true(kr_strvec_contains(&sb.sensitive_keys, "POSTGRES_PASSWORD"));
+	assert_true(
+		kr_strvec_contains(&sb.sensitive_keys, "POSTGRES_PASSWORD"));
 	assert_int_equal(sb.sensitive_keys.n, 2);
 
-	/* The parser keeps what the script selected; masking follows the scope. */
+	/* The parser keeps what the script selected; masking follows the scope.
+	 */
 	assert_int_equal(parse_fixture(&h, "bed-full.out", &sb.scope), 0);
 	assert_int_equal(h.ncontainers, 6);
-	assert_string_equal(kr_kvlist_get(&must_container(&h, "krobs-web-staging-v1")->env,
-		"DATABASE_URL"), KR_SENSITIVE);
+	assert_string_equal(
+		kr_kvlist_get(&must_container(&h, "krobs-web-staging-v1")->env,
+			"DATABASE_URL"),
+		KR_SENSITIVE);
 	assert_string_equal(kr_kvlist_get(&must_container(&h, "krobs-db")->env,
-		"POSTGRES_PASSWORD"), KR_SENSITIVE);
+				    "POSTGRES_PASSWORD"),
+		KR_SENSITIVE);
 	assert_true(kr_observed_file(&h, "krobs-db/data")->is_dir);
 	kr_observed_host_release(&h);
 

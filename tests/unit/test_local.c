@@ -54,7 +54,8 @@ test_picks_local(void **state)
 	assert_ptr_equal(kr_transport_for("localhost"), &kr_transport_local);
 	assert_ptr_equal(kr_transport_for("127.0.0.1"), &kr_transport_local);
 	assert_ptr_equal(kr_transport_for("198.18.0.11"), &kr_transport_ssh);
-	assert_ptr_equal(kr_transport_for("web1.example.com"), &kr_transport_ssh);
+	assert_ptr_equal(
+		kr_transport_for("web1.example.com"), &kr_transport_ssh);
 }
 
 static void
@@ -94,8 +95,9 @@ test_exec_stderr_and_status(void **state)
 	struct kr_exec_result r;
 
 	kr_exec_result_init(&r, 0);
-	assert_int_equal(t->vt->exec(t, "echo out; echo oops >&2; exit 7", NULL, 0,
-		&r), 0);
+	assert_int_equal(
+		t->vt->exec(t, "echo out; echo oops >&2; exit 7", NULL, 0, &r),
+		0);
 	assert_int_equal(r.status, 7);
 	assert_string_equal(r.out.ptr, "out\n");
 	assert_string_equal(r.err.ptr, "oops\n");
@@ -119,7 +121,8 @@ test_exec_large_stdin_and_output(void **state)
 	for (i = 0; i < n; i++)
 		data[i] = (char)('a' + i % 26);
 	kr_exec_result_init(&r, 0);
-	assert_int_equal(t->vt->exec(t, "cat; cat /dev/null >&2", data, n, &r), 0);
+	assert_int_equal(
+		t->vt->exec(t, "cat; cat /dev/null >&2", data, n, &r), 0);
 	assert_int_equal(r.status, 0);
 	assert_int_equal(r.out.len, n);
 	assert_memory_equal(r.out.ptr, data, n);
@@ -134,7 +137,8 @@ test_exec_output_cap(void **state)
 	struct kr_exec_result r;
 
 	kr_exec_result_init(&r, 1000);
-	assert_int_equal(t->vt->exec(t, "head -c 100000 /dev/zero", NULL, 0, &r),
+	assert_int_equal(
+		t->vt->exec(t, "head -c 100000 /dev/zero", NULL, 0, &r),
 		KR_EINVAL);
 	assert_int_equal(r.out.len, 1000);
 	assert_non_null(strstr(kr_error_last(), "larger than 1000 bytes"));
@@ -142,7 +146,8 @@ test_exec_output_cap(void **state)
 
 	/* Output just at the cap is fine. */
 	kr_exec_result_init(&r, 1000);
-	assert_int_equal(t->vt->exec(t, "head -c 1000 /dev/zero", NULL, 0, &r), 0);
+	assert_int_equal(
+		t->vt->exec(t, "head -c 1000 /dev/zero", NULL, 0, &r), 0);
 	assert_int_equal(r.out.len, 1000);
 	kr_exec_result_release(&r);
 }
@@ -192,7 +197,8 @@ test_upload_atomic_mode(void **state)
 	FILE *f;
 	size_t n;
 
-	assert_int_equal(t->vt->upload(t, rel, secret, strlen(secret), 0600), 0);
+	assert_int_equal(
+		t->vt->upload(t, rel, secret, strlen(secret), 0600), 0);
 	assert_int_equal(stat(abs, &sb), 0);
 	assert_int_equal(sb.st_mode & 07777, 0600);
 	f = fopen(abs, "r");
@@ -230,8 +236,8 @@ test_upload_failure_keeps_old_file(void **state)
 	f = fopen(blocker, "w");
 	assert_non_null(f);
 	fclose(f);
-	assert_int_equal(t->vt->upload(t, "blocked/x.env", "A=1\n", 4, 0600),
-		KR_EIO);
+	assert_int_equal(
+		t->vt->upload(t, "blocked/x.env", "A=1\n", 4, 0600), KR_EIO);
 	assert_non_null(strstr(kr_error_last(), "upload of 'blocked/x.env'"));
 	assert_int_equal(stat(abs, &sb), 0);
 	assert_int_equal(sb.st_size, 6);
@@ -242,7 +248,9 @@ test_upload_failure_keeps_old_file(void **state)
 static void
 test_hostile_host_names(void **state)
 {
-	struct kr_transport_opts opts = { .host = "-oProxyCommand=touch /tmp/x" };
+	struct kr_transport_opts opts = {
+		.host = "-oProxyCommand=touch /tmp/x"
+	};
 	struct kr_transport *t = NULL;
 
 	assert_int_equal(kr_transport_connect(&t, &opts), KR_EINVAL);

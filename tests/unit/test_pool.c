@@ -68,7 +68,7 @@ test_failures_stop_nothing(void **state)
 	size_t failed, i;
 
 	failed = kr_pool_run(r, 40, 4, work, progress, &c);
-	assert_int_equal(failed, 13);	/* 1, 4, ..., 37 */
+	assert_int_equal(failed, 13); /* 1, 4, ..., 37 */
 	for (i = 0; i < 40; i++) {
 		assert_int_equal(c.ran[i], 1);
 		if (i % 3 == 1) {
@@ -121,7 +121,8 @@ meet(size_t i, void *arg)
 static void
 test_runs_concurrently(void **state)
 {
-	struct rendezvous r = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0 };
+	struct rendezvous r = { PTHREAD_MUTEX_INITIALIZER,
+		PTHREAD_COND_INITIALIZER, 0 };
 	struct kr_pool_result res[8];
 
 	assert_int_equal(kr_pool_run(res, 8, 0, meet, NULL, &r), 0);

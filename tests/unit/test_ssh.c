@@ -44,8 +44,7 @@ path(const char *name)
 	return kr_xasprintf("%s/%s", dir, name);
 }
 
-static int
-run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static int
 run(const char *fmt, ...)
@@ -131,10 +130,13 @@ start_sshd(void)
 		if (!f)
 			return -1;
 		fprintf(f,
-			"Port %d\nListenAddress 127.0.0.1\nHostKey %s/host_key\n"
-			"PidFile %s/sshd.pid\nAuthorizedKeysFile %s/authorized_keys\n"
+			"Port %d\nListenAddress 127.0.0.1\nHostKey "
+			"%s/host_key\n"
+			"PidFile %s/sshd.pid\nAuthorizedKeysFile "
+			"%s/authorized_keys\n"
 			"StrictModes no\nUsePAM no\nPasswordAuthentication no\n"
-			"KbdInteractiveAuthentication no\nPubkeyAuthentication yes\n"
+			"KbdInteractiveAuthentication no\nPubkeyAuthentication "
+			"yes\n"
 			"PermitRootLogin prohibit-password\nLogLevel VERBOSE\n"
 			"MaxSessions 50\n",
 			port, dir, dir, dir);
@@ -188,7 +190,8 @@ setup(void **state)
 		return 0;
 	}
 	if (access("/usr/bin/ssh-keygen", X_OK) != 0) {
-		skip_reason = "ssh-keygen is not installed (package openssh-client)";
+		skip_reason =
+			"ssh-keygen is not installed (package openssh-client)";
 		return 0;
 	}
 	/* sshd refuses to start without its privilege separation directory. */
@@ -200,21 +203,29 @@ setup(void **state)
 		return -1;
 	user = kr_xstrdup(pw->pw_name);
 	if (run("ssh-keygen -q -t ed25519 -N '' -C host -f %s/host_key", dir) ||
-	    run("ssh-keygen -q -t ed25519 -N '' -C other-host -f %s/other_host_key", dir) ||
-	    run("ssh-keygen -q -t ed25519 -N '' -C user -f %s/id_user", dir) ||
-	    run("ssh-keygen -q -t ed25519 -N '' -C stranger -f %s/id_stranger", dir) ||
-	    run("cp %s/id_user.pub %s/authorized_keys", dir, dir))
+		run("ssh-keygen -q -t ed25519 -N '' -C other-host -f "
+		    "%s/other_host_key",
+			dir) ||
+		run("ssh-keygen -q -t ed25519 -N '' -C user -f %s/id_user",
+			dir) ||
+		run("ssh-keygen -q -t ed25519 -N '' -C stranger -f "
+		    "%s/id_stranger",
+			dir) ||
+		run("cp %s/id_user.pub %s/authorized_keys", dir, dir))
 		return -1;
 	if (start_sshd() < 0) {
-		skip_reason = "sshd did not start (see its log in the test directory)";
+		skip_reason = "sshd did not start (see its log in the test "
+			      "directory)";
 		return 0;
 	}
 	/* known_hosts as a user would write it: [127.0.0.1]:PORT KEY. */
 	if (run("printf '[127.0.0.1]:%d ' > %s/known_hosts && "
-		"cut -d' ' -f1,2 %s/host_key.pub >> %s/known_hosts", port, dir, dir, dir) ||
-	    run("printf '[127.0.0.1]:%d ' > %s/changed_known_hosts && "
-		"cut -d' ' -f1,2 %s/other_host_key.pub >> %s/changed_known_hosts",
-		port, dir, dir, dir))
+		"cut -d' ' -f1,2 %s/host_key.pub >> %s/known_hosts",
+		    port, dir, dir, dir) ||
+		run("printf '[127.0.0.1]:%d ' > %s/changed_known_hosts && "
+		    "cut -d' ' -f1,2 %s/other_host_key.pub >> "
+		    "%s/changed_known_hosts",
+			port, dir, dir, dir))
 		return -1;
 	return 0;
 }
@@ -263,12 +274,12 @@ conn_release(struct conn *c)
 	free(c->known_hosts);
 }
 
-#define SKIP_IF_NO_SSHD() \
-	do { \
-		if (skip_reason) { \
+#define SKIP_IF_NO_SSHD()                                            \
+	do {                                                         \
+		if (skip_reason) {                                   \
 			print_message("skipped: %s\n", skip_reason); \
-			skip(); \
-		} \
+			skip();                                      \
+		}                                                    \
 	} while (0)
 
 static void
@@ -284,7 +295,8 @@ test_right_key_execs(void **state)
 	assert_non_null(t);
 	kr_exec_result_init(&r, 0);
 	assert_int_equal(t->vt->exec(t, "tr a-z A-Z; echo warn >&2; exit 5",
-		"secret input\n", 13, &r), 0);
+				 "secret input\n", 13, &r),
+		0);
 	assert_int_equal(r.status, 5);
 	assert_string_equal(r.out.ptr, "SECRET INPUT\n");
 	assert_string_equal(r.err.ptr, "warn\n");
@@ -336,8 +348,8 @@ fingerprint(const char *pub)
 {
 	char *out, *sp;
 
-	if (run("ssh-keygen -l -E sha256 -f %s/%s | cut -d' ' -f2 > %s/fp", dir, pub,
-		dir))
+	if (run("ssh-keygen -l -E sha256 -f %s/%s | cut -d' ' -f2 > %s/fp", dir,
+		    pub, dir))
 		return NULL;
 	out = read_file("fp");
 	if ((sp = strchr(out, '\n')))
@@ -363,8 +375,8 @@ test_unknown_host_key_refused(void **state)
 	print_message("%s\n", kr_error_last());
 	assert_non_null(strstr(kr_error_last(), "not known"));
 	assert_non_null(strstr(kr_error_last(), fp));
-	scan = kr_xasprintf("ssh-keyscan -p %d -t ed25519 127.0.0.1 >> %s", port,
-		c.known_hosts);
+	scan = kr_xasprintf("ssh-keyscan -p %d -t ed25519 127.0.0.1 >> %s",
+		port, c.known_hosts);
 	assert_non_null(strstr(kr_error_last(), scan));
 	assert_non_null(strstr(kr_error_last(), "--accept-new-host-keys"));
 	/* Refusing added nothing. */
@@ -422,7 +434,7 @@ test_accept_new_adds_key(void **state)
 	t = NULL;
 	kh = read_file("new_known_hosts");
 	key = read_file("host_key.pub");
-	*strrchr(key, ' ') = '\0';	/* drop the comment */
+	*strrchr(key, ' ') = '\0'; /* drop the comment */
 	assert_non_null(strstr(kh, key));
 
 	/* Now known: it connects without accept-new. */
@@ -451,14 +463,15 @@ test_one_connection_many_execs(void **state)
 		char want[16];
 
 		kr_exec_result_init(&r, 0);
-		assert_int_equal(t->vt->exec(t, "echo $((40 + 2))", NULL, 0, &r), 0);
+		assert_int_equal(
+			t->vt->exec(t, "echo $((40 + 2))", NULL, 0, &r), 0);
 		snprintf(want, sizeof(want), "%d\n", 42);
 		assert_string_equal(r.out.ptr, want);
 		kr_exec_result_release(&r);
 	}
 	assert_int_equal(t->exec_count, 5);
 	kr_transport_close(t);
-	usleep(200000);	/* let sshd write its log */
+	usleep(200000); /* let sshd write its log */
 	assert_int_equal(count_in_log("Accepted publickey") - conns, 1);
 	assert_int_equal(count_in_log("Starting session: command") - cmds, 5);
 	conn_release(&c);
@@ -476,15 +489,19 @@ test_large_output_and_cap(void **state)
 	assert_int_equal(kr_transport_ssh.connect(&t, &c.opts), 0);
 	/* Past libssh's channel window many times over. */
 	kr_exec_result_init(&r, 0);
-	assert_int_equal(t->vt->exec(t, "head -c 8000000 /dev/zero; "
-		"head -c 300000 /dev/zero >&2", NULL, 0, &r), 0);
+	assert_int_equal(t->vt->exec(t,
+				 "head -c 8000000 /dev/zero; "
+				 "head -c 300000 /dev/zero >&2",
+				 NULL, 0, &r),
+		0);
 	assert_int_equal(r.status, 0);
 	assert_int_equal(r.out.len, 8000000);
 	assert_int_equal(r.err.len, 300000);
 	kr_exec_result_release(&r);
 
 	kr_exec_result_init(&r, 4096);
-	assert_int_equal(t->vt->exec(t, "head -c 100000 /dev/zero", NULL, 0, &r),
+	assert_int_equal(
+		t->vt->exec(t, "head -c 100000 /dev/zero", NULL, 0, &r),
 		KR_EINVAL);
 	assert_int_equal(r.out.len, 4096);
 	kr_exec_result_release(&r);
@@ -528,9 +545,10 @@ test_upload_atomic_0600(void **state)
 	struct conn c;
 	struct kr_transport *t = NULL;
 	const char *data = "DB_PASSWORD=s3cr'et \"x\" $(id)\n";
-	char *target = kr_xasprintf("%s/remote home/.kamal/apps/app/env/roles/web.env",
-		dir);
-	char *parent = kr_xasprintf("%s/remote home/.kamal/apps/app/env/roles", dir);
+	char *target = kr_xasprintf(
+		"%s/remote home/.kamal/apps/app/env/roles/web.env", dir);
+	char *parent =
+		kr_xasprintf("%s/remote home/.kamal/apps/app/env/roles", dir);
 	char *got;
 	struct stat sb;
 	DIR *d;
@@ -574,7 +592,8 @@ test_proxy_jump(void **state)
 
 	SKIP_IF_NO_SSHD();
 	if (access("/usr/bin/ssh", X_OK) != 0) {
-		print_message("skipped: /usr/bin/ssh (openssh-client) is not installed\n");
+		print_message("skipped: /usr/bin/ssh (openssh-client) is not "
+			      "installed\n");
 		skip();
 	}
 	/* The server is its own bastion: ssh -W through it, then libssh. */
@@ -649,7 +668,8 @@ test_connection_lost_mid_exec(void **state)
 	SKIP_IF_NO_SSHD();
 	conn_init(&c, "known_hosts", "id_user");
 	assert_int_equal(kr_transport_ssh.connect(&t, &c.opts), 0);
-	/* The shell kills its own sshd session process: the connection drops. */
+	/* The shell kills its own sshd session process: the connection drops.
+	 */
 	kr_exec_result_init(&r, 0);
 	rc = t->vt->exec(t, "echo before; kill -9 $PPID; sleep 5", NULL, 0, &r);
 	print_message("rc %d: %s\n", rc, kr_error_last());
