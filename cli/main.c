@@ -15,6 +15,10 @@
 static const struct kr_cmd_entry *const commands[] = {
 	&kr_cmd_validate_entry,
 	&kr_cmd_config_entry,
+	&kr_cmd_refresh_entry,
+	&kr_cmd_status_entry,
+	&kr_cmd_plan_entry,
+	&kr_cmd_apply_entry,
 	NULL,
 };
 
