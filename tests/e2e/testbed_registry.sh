@@ -15,7 +15,7 @@ for i in 1 2; do
 	bed_ssh "$i" "printf '%s' '$KR_TESTBED_REGISTRY_PASSWORD' |
 		docker login -u $KR_TESTBED_REGISTRY_USER --password-stdin $reg" 2>/dev/null |
 		grep -q 'Login Succeeded' || fail "host $i: login with the right password failed"
-	bed_ssh "$i" "docker pull -q $reg/sample-app:v2 && docker pull -q $reg/postgres:15" >/dev/null ||
+	bed_ssh "$i" "docker pull -q $reg/sample-app:v2" >/dev/null ||
 		fail "host $i could not pull after logging in"
 	bed_docker "$i" image inspect "$reg/sample-app:v2" >/dev/null || fail "host $i has no image"
 	bed_ssh "$i" "docker logout $reg >/dev/null && docker rmi -f $reg/sample-app:v2 >/dev/null" || true
