@@ -174,8 +174,10 @@ kr_envfile_escape(struct kr_buf *out, const char *value)
 		}
 		i = j;
 	}
-	if (err < 0)
+	if (err < 0) {
+		memset(out->ptr + start, 0, out->len - start);
 		kr_buf_truncate(out, start);
+	}
 	return err;
 }
 

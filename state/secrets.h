@@ -33,7 +33,9 @@ struct kr_secrets_opts {
 /*
  * Parse one file's text into `out` (keys set in order; a later key replaces
  * an earlier one). `file` names the file in diagnostics. Returns 0, or
- * KR_ECONFIG with every problem added to `diags`.
+ * KR_ECONFIG with every problem added to `diags` (`out` then untouched).
+ * opts may be NULL: 30 s timeout, commands run. Diagnostics never hold a
+ * secret value; columns count characters.
  */
 int kr_secrets_parse(struct kr_kvlist *out, struct kr_diags *diags,
 	const char *file, const char *text, size_t len,
