@@ -1008,6 +1008,7 @@ kr_secrets_run_command(struct kr_buf *out, struct kr_buf *why,
 	long long deadline;
 	pid_t pid = -1;
 	int status = 0, err = KR_ERROR, open_fds, timed_out = 0, too_big = 0;
+	int tty = -1;
 	sigset_t all, old;
 	struct sigaction dfl;
 
@@ -1034,11 +1035,21 @@ kr_secrets_run_command(struct kr_buf *out, struct kr_buf *why,
 
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
+	/*
+	 * The command gets its own process group, so that a timeout can kill
+	 * everything it started. When we own the terminal, the new group is
+	 * made the foreground one while it runs, so that a password prompt
+	 * (op, bw, lpass...) can still read from it, as under Kamal.
+	 */
+	if (isatty(0) && tcgetpgrp(0) == getpgrp())
+		tty = 0;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pid = fork();
 	if (pid == 0) {
 		setpgid(0, 0);
+		if (tty >= 0)
+			tcsetpgrp(tty, getpid());
 		sigaction(SIGPIPE, &dfl, NULL);
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		dup2(outp[1], 1);
@@ -1056,6 +1067,8 @@ kr_secrets_run_command(struct kr_buf *out, struct kr_buf *why,
 		goto out;
 	}
 	setpgid(pid, pid);
+	if (tty >= 0)
+		tcsetpgrp(tty, pid);
 	close(outp[1]);
 	close(errp[1]);
 	outp[1] = errp[1] = -1;
@@ -1169,6 +1182,14 @@ out:
 		kill(-pid, SIGKILL);
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
+	}
+	if (tty >= 0) {
+		/* Take the terminal back; SIGTTOU would stop us otherwise. */
+		sigemptyset(&all);
+		sigaddset(&all, SIGTTOU);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		tcsetpgrp(tty, getpgrp());
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 	}
 	buf_wipe_release(&errb);
 	if (cmdvar)
