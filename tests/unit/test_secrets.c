@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -745,6 +746,49 @@ test_load_redacts_earlier_files(void **state)
 	kr_diags_release(&d);
 }
 
+/*
+ * The fuzzer's seed corpus, replayed in the ordinary (sanitizer) build so
+ * that every seed is checked on each CI run, not only in fuzz runs.
+ * Commands go to the fake runner: nothing from the corpus is executed.
+ */
+static void
+test_fuzz_seeds(void **state)
+{
+	const char *dirname = KR_FIXTURES "/../fuzz/corpus/fuzz_secrets";
+	DIR *dp = opendir(dirname);
+	struct dirent *de;
+	int seen = 0;
+
+	assert_non_null(dp);
+	while ((de = readdir(dp)) != NULL) {
+		struct fake f = { 0 };
+		struct kr_secrets_opts o = { .run_commands = 1, .run = fake_run,
+			.run_arg = &f };
+		struct kr_kvlist kv = { 0 };
+		struct kr_diags d = { 0 };
+		char *path, text[65536];
+		size_t n;
+		FILE *fp;
+		int rc;
+
+		if (de->d_name[0] == '.')
+			continue;
+		path = kr_xasprintf("%s/%s", dirname, de->d_name);
+		assert_non_null(fp = fopen(path, "rb"));
+		n = fread(text, 1, sizeof(text), fp);
+		fclose(fp);
+		rc = kr_secrets_parse(&kv, &d, de->d_name, text, n, &o);
+		assert_true(rc == 0 || rc == KR_ECONFIG);
+		assert_true((rc == 0) == (d.n == 0));
+		kr_kvlist_release(&kv);
+		kr_diags_release(&d);
+		free(path);
+		seen++;
+	}
+	closedir(dp);
+	assert_true(seen >= 5);
+}
+
 int
 main(void)
 {
@@ -762,6 +806,7 @@ main(void)
 		cmocka_unit_test_setup(test_command_not_in_argv, setup),
 		cmocka_unit_test_setup(test_warnings, setup),
 		cmocka_unit_test_setup(test_value_size_cap, setup),
+		cmocka_unit_test_setup(test_fuzz_seeds, setup),
 		cmocka_unit_test_setup_teardown(test_load_order_and_destination,
 			setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_load_custom_path_and_missing,
