@@ -1,0 +1,389 @@
+/*
+ * Observing every host for the commands (see hosts.h): SSH options from the
+ * config, the parallel one-exec observe with a progress line per host, the
+ * snapshots kept in the store, and the store opened with the run's secret
+ * values registered.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "cli/hosts.h"
+#include "common/error.h"
+#include "drivers/docker.h"
+
+static void
+add_env_secrets(struct kr_kvlist *out, const struct kr_env_file *ef)
+{
+	size_t i;
+
+	for (i = 0; i < ef->secrets.n; i++)
+		if (ef->secrets.v[i].value && *ef->secrets.v[i].value)
+			kr_kvlist_append(out, ef->secrets.v[i].key,
+				ef->secrets.v[i].value);
+}
+
+/* A key_data entry is a secret's name, or (deprecated) the key itself. */
+static bool
+is_inline_key(const char *s)
+{
+	return strstr(s, "-----BEGIN") != NULL;
+}
+
+void
+kr_cli_secret_values(struct kr_kvlist *out, const struct kr_loaded *l)
+{
+	const struct kr_desired *d = l->desired;
+	size_t i, j;
+
+	if (d) {
+		for (i = 0; i < d->nhosts; i++) {
+			for (j = 0; j < d->hosts[i].napps; j++)
+				add_env_secrets(out,
+					&d->hosts[i].apps[j].env_file);
+			for (j = 0; j < d->hosts[i].naccessories; j++)
+				add_env_secrets(out,
+					&d->hosts[i].accessories[j].env_file);
+		}
+		if (d->registry.password && *d->registry.password)
+			kr_kvlist_append(out, "registry/password",
+				d->registry.password);
+	}
+	if (!l->config)
+		return;
+	for (i = 0; i < l->config->ssh.key_data.n; i++) {
+		const char *name = l->config->ssh.key_data.v[i];
+		const char *v = is_inline_key(name) ? name :
+			kr_kvlist_get(&l->secrets, name);
+
+		if (v && *v)
+			kr_kvlist_append(out, "ssh/key_data", v);
+	}
+}
+
+int
+kr_cli_store_open(struct kr_store **out, const struct kr_globals *g,
+	const struct kr_loaded *l)
+{
+	struct kr_kvlist sec = { 0 };
+	struct kr_store *s = NULL;
+	char *path = g->state_path ? kr_xstrdup(g->state_path) :
+		kr_store_default_path(g->config);
+	int err;
+
+	if ((err = kr_store_open(&s, path)) < 0)
+		goto out;
+	kr_cli_secret_values(&sec, l);
+	kr_store_set_secrets(s, &sec);
+	*out = s;
+out:
+	kr_kvlist_release(&sec);
+	free(path);
+	return err;
+}
+
+int
+kr_cli_revision_add(int64_t *id_out, struct kr_store *s,
+	const struct kr_loaded *l)
+{
+	const struct kr_desired *d = l->desired;
+	struct kr_store_revision rev = { 0 };
+	json_t *j = kr_desired_to_json(d);
+	char *text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	int err;
+
+	if (!text) {
+		json_decref(j);
+		kr_error_set(KR_ENOMEM, "cannot serialise the desired model");
+		return KR_ENOMEM;
+	}
+	rev.config_sha256 = d->config_sha256;
+	rev.app_version = d->version;
+	rev.git_commit = d->version_source &&
+			strcmp(d->version_source, "git HEAD") == 0 ?
+		d->version : NULL;
+	rev.destination = d->destination;
+	rev.model_json = text;
+	err = kr_store_revision_add(id_out, s, &rev);
+	free(text);
+	json_decref(j);
+	return err;
+}
+
+int
+kr_cli_ssh_init(struct kr_cli_ssh *out, const struct kr_loaded *l,
+	bool accept_new_host_keys)
+{
+	const struct kr_config_ssh *c = &l->config->ssh;
+	struct kr_transport_opts *o = &out->base;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < c->key_data.n; i++) {
+		const char *name = c->key_data.v[i];
+		const char *v = is_inline_key(name) ? name :
+			kr_kvlist_get(&l->secrets, name);
+
+		if (!v) {
+			kr_error_set(KR_ECONFIG,
+				"ssh key_data: secret '%s' is not set", name);
+			kr_cli_ssh_release(out);
+			return KR_ECONFIG;
+		}
+		kr_strvec_push(&out->key_data, v);
+	}
+	o->keys = c->keys.n ? &c->keys : NULL;
+	o->key_data = out->key_data.n ? &out->key_data : NULL;
+	o->keys_only = c->keys_only == KR_TRI_TRUE;
+	o->known_hosts = l->desired ? l->desired->known_hosts : NULL;
+	o->accept_new_host_keys = accept_new_host_keys;
+	o->proxy = c->proxy;
+	o->proxy_command = c->proxy_command;
+	o->log_level = c->log_level;
+	/* Kamal's ssh.config: true (default) the usual files, false none. */
+	if (c->config_list.n)
+		o->ssh_config = c->config_list.v[0];
+	else if (!c->config || strcmp(c->config, "true") == 0)
+		o->ssh_config = NULL;
+	else if (strcmp(c->config, "false") == 0)
+		o->ssh_config = "";
+	else
+		o->ssh_config = c->config;
+	return 0;
+}
+
+void
+kr_cli_ssh_release(struct kr_cli_ssh *s)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->key_data.n; i++)
+		kr_free_secret(s->key_data.v[i]);
+	free(s->key_data.v);
+	memset(s, 0, sizeof(*s));
+}
+
+void
+kr_cli_ssh_for_host(struct kr_transport_opts *out, const struct kr_cli_ssh *s,
+	const char *host, const char *user, int port)
+{
+	*out = s->base;
+	out->host = host;
+	out->user = user;
+	out->port = port;
+}
+
+void
+kr_cli_format_duration(char *out, size_t size, double seconds)
+{
+	if (seconds < 0)
+		seconds = 0;
+	if (seconds < 1.0)
+		snprintf(out, size, "%.0f ms", seconds * 1000.0);
+	else
+		snprintf(out, size, "%.1f s", seconds);
+}
+
+static double
+now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct progress {
+	const struct kr_globals *g;
+	double start;
+};
+
+/* Called by the pool, one host at a time, as each finishes. */
+static void
+observe_progress(const struct kr_observe_job *job, void *arg)
+{
+	const struct progress *p = arg;
+	const struct kr_observed_host *h = &job->result;
+	char dur[32];
+
+	kr_cli_format_duration(dur, sizeof(dur), now_seconds() - p->start);
+	switch (h->status) {
+	case KR_OBS_OK:
+		kr_cli_progress(p->g, "host %s: observed (%u exec%s, %s)",
+			job->opts.host, job->execs, job->execs == 1 ? "" : "s",
+			dur);
+		break;
+	case KR_OBS_UNREACHABLE:
+		kr_cli_progress(p->g, "host %s: unreachable: %s",
+			job->opts.host, h->error ? h->error : "unknown reason");
+		break;
+	case KR_OBS_NO_DOCKER:
+		kr_cli_progress(p->g, "host %s: no docker: %s", job->opts.host,
+			h->error ? h->error : "unknown reason");
+		break;
+	default:
+		kr_cli_progress(p->g, "host %s: failed: %s", job->opts.host,
+			h->error ? h->error : "unknown reason");
+		break;
+	}
+}
+
+/* The host's last snapshot, or a failure entry saying there is none. */
+static void
+from_store(struct kr_observed_host *out, struct kr_store *s, const char *host)
+{
+	struct kr_store_snapshot snap;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	if ((err = kr_store_snapshot_latest(&snap, s, host)) < 0) {
+		kr_observed_host_set_failure(out, host, KR_OBS_FAILED,
+			err == KR_ENOTFOUND ?
+				"not observed yet (run 'kreconcile refresh')" :
+				kr_error_last());
+		return;
+	}
+	if (snap.json && kr_observed_host_load(out, snap.json,
+				 strlen(snap.json)) == 0) {
+		/* keep the stored fingerprint: it is what was planned from */
+		if (snap.fingerprint && strlen(snap.fingerprint) ==
+				KR_SHA256_HEX - 1)
+			memcpy(out->fingerprint, snap.fingerprint,
+				KR_SHA256_HEX);
+	} else {
+		kr_observed_host_set_failure(out, host,
+			snap.status == KR_OBS_OK ? KR_OBS_FAILED : snap.status,
+			snap.error ? snap.error :
+				"the stored snapshot cannot be read");
+	}
+	out->observed_at = snap.observed_at;
+	kr_store_snapshot_release(&snap);
+}
+
+static int
+store_snapshot(struct kr_store *s, int64_t run,
+	const struct kr_observed_host *h)
+{
+	char *json = kr_observed_host_dump(h);
+	int err;
+
+	err = kr_store_snapshot_add(s, run, h->name, h->status, h->error,
+		h->status == KR_OBS_OK ? h->fingerprint : NULL, json,
+		h->observed_at);
+	free(json);
+	return err;
+}
+
+/* Hosts the store has seen that the configuration no longer names. */
+static void
+add_removed(struct kr_cli_hosts *out, const struct kr_desired *d,
+	struct kr_store *s)
+{
+	struct kr_store_host *known = NULL;
+	size_t nknown = 0, i;
+
+	if (kr_store_hosts(&known, &nknown, s) < 0)
+		return;
+	for (i = 0; i < nknown; i++) {
+		if (kr_desired_host(d, known[i].name))
+			continue;
+		out->hosts = kr_xrealloc(out->hosts,
+			(out->n + 1) * sizeof(*out->hosts));
+		out->execs = kr_xrealloc(out->execs,
+			(out->n + 1) * sizeof(*out->execs));
+		from_store(&out->hosts[out->n], s, known[i].name);
+		out->execs[out->n] = 0;
+		out->n++;
+	}
+	kr_store_hosts_free(known, nknown);
+}
+
+int
+kr_cli_hosts_observe(struct kr_cli_hosts *out, const struct kr_globals *g,
+	const struct kr_loaded *l, struct kr_store *s, int64_t run,
+	const struct kr_cli_observe_opts *o)
+{
+	const struct kr_desired *d = l->desired;
+	struct kr_docker_scope_buf *scopes = NULL;
+	struct kr_observe_job *jobs = NULL;
+	struct kr_cli_ssh ssh;
+	struct progress p = { g, 0 };
+	long long maxp = l->config->sshkit_max_concurrent_starts;
+	size_t i, n = d->nhosts;
+	int err = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->hosts = kr_xcalloc(n ? n : 1, sizeof(*out->hosts));
+	out->execs = kr_xcalloc(n ? n : 1, sizeof(*out->execs));
+	out->n = n;
+	if (!o->refresh) {
+		out->from_store = true;
+		for (i = 0; i < n; i++)
+			from_store(&out->hosts[i], s, d->hosts[i].name);
+		goto removed;
+	}
+	if ((err = kr_cli_ssh_init(&ssh, l, o->accept_new_host_keys)) < 0)
+		return err;
+	scopes = kr_xcalloc(n ? n : 1, sizeof(*scopes));
+	jobs = kr_xcalloc(n ? n : 1, sizeof(*jobs));
+	for (i = 0; i < n; i++) {
+		const struct kr_host *h = &d->hosts[i];
+
+		kr_docker_scope_from_desired(&scopes[i], d, h);
+		kr_cli_ssh_for_host(&jobs[i].opts, &ssh, h->name, h->user,
+			h->port);
+		jobs[i].scope = &scopes[i].scope;
+	}
+	p.start = now_seconds();
+	kr_docker_observe_all(jobs, n,
+		maxp > 0 && maxp < 1000 ? (unsigned)maxp : 0, observe_progress,
+		&p);
+	for (i = 0; i < n; i++) {
+		out->hosts[i] = jobs[i].result;
+		out->execs[i] = jobs[i].execs;
+		if (s && store_snapshot(s, run, &out->hosts[i]) < 0 && !err) {
+			err = kr_error_last_code() ? kr_error_last_code() :
+				KR_ESTORE;
+			kr_cli_error("%s", kr_error_last());
+		}
+		kr_docker_scope_buf_release(&scopes[i]);
+	}
+	free(scopes);
+	free(jobs);
+	kr_cli_ssh_release(&ssh);
+removed:
+	if (o->include_removed && s)
+		add_removed(out, d, s);
+	/* only configured hosts count: a removed one is not read now */
+	for (i = 0; i < n; i++)
+		if (out->hosts[i].status != KR_OBS_OK)
+			out->failed++;
+	return err;
+}
+
+void
+kr_cli_hosts_release(struct kr_cli_hosts *h)
+{
+	size_t i;
+
+	if (!h)
+		return;
+	for (i = 0; i < h->n; i++)
+		kr_observed_host_release(&h->hosts[i]);
+	free(h->hosts);
+	free(h->execs);
+	memset(h, 0, sizeof(*h));
+}
+
+int
+kr_cli_hosts_exit(const struct kr_cli_hosts *h)
+{
+	if (!h->failed)
+		return KR_EXIT_OK;
+	return h->failed < h->n ? KR_EXIT_PARTIAL : KR_EXIT_ERROR;
+}

@@ -1,0 +1,106 @@
+/*
+ * The step refresh, status, plan and apply share: read every configured host
+ * (one exec each, in parallel, bounded by sshkit.max_concurrent_starts or
+ * 30), say how each went on stderr, and keep each snapshot in the store; or,
+ * with refresh off, take each host's last snapshot from the store. Also the
+ * small things every such command needs first: the store opened with this
+ * run's secret values registered, the desired revision recorded, the SSH
+ * options of a host built from the config's ssh section.
+ */
+#ifndef KR_CLI_HOSTS_H
+#define KR_CLI_HOSTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cli/cli.h"
+#include "cli/load.h"
+#include "drivers/transport.h"
+#include "state/observed.h"
+#include "state/store.h"
+
+/*
+ * The secret values of a loaded configuration, as kr_store_set_secrets
+ * wants them: every env `secret:` value of every app and accessory env
+ * file, the registry password and the ssh key_data keys. Not every line of
+ * .kamal/secrets (a registry username may sit there and is no secret).
+ * Keys name the secret (for messages). Appends to out.
+ */
+void kr_cli_secret_values(struct kr_kvlist *out, const struct kr_loaded *l);
+
+/*
+ * Open the state database (g->state_path, else .kreconcile/state.db beside
+ * the config) and register the run's secret values. Prints nothing;
+ * returns 0 or a negative KR_E* with kr_error_last() set.
+ */
+int kr_cli_store_open(struct kr_store **out, const struct kr_globals *g,
+	const struct kr_loaded *l);
+
+/*
+ * Record the desired revision (config hash, version, destination, the
+ * resolved model as JSON with every secret "(sensitive)"); *id_out its id.
+ */
+int kr_cli_revision_add(int64_t *id_out, struct kr_store *s,
+	const struct kr_loaded *l);
+
+/* The SSH settings shared by every host of a configuration; owns key_data. */
+struct kr_cli_ssh {
+	struct kr_transport_opts base;	/* host, user and port left unset */
+	struct kr_strvec key_data;	/* SECRET: PEM text of ssh.key_data */
+};
+
+/*
+ * Build the shared options from the config's ssh section (keys, key_data
+ * looked up in the secrets, keys_only, proxy, proxy_command, log_level,
+ * config: true = ~/.ssh/config, false = none, a path or the first of a
+ * list) and x-kreconcile.known_hosts. Strings are borrowed from l, which
+ * must outlive `out`. Returns 0, or KR_ECONFIG when a key_data secret is
+ * missing (message names it).
+ */
+int kr_cli_ssh_init(struct kr_cli_ssh *out, const struct kr_loaded *l,
+	bool accept_new_host_keys);
+void kr_cli_ssh_release(struct kr_cli_ssh *s);
+/* The options for one host: the shared ones plus its name, user and port. */
+void kr_cli_ssh_for_host(struct kr_transport_opts *out,
+	const struct kr_cli_ssh *s, const char *host, const char *user,
+	int port);
+
+/* What every host looks like now: one entry per configured host, in order. */
+struct kr_cli_hosts {
+	struct kr_observed_host *hosts;	/* n entries; each always filled */
+	unsigned *execs;		/* SSH execs sent per host (0 from the store) */
+	size_t n;
+	size_t failed;			/* entries whose status is not KR_OBS_OK */
+	bool from_store;		/* true: last snapshots, nothing was read now */
+};
+
+struct kr_cli_observe_opts {
+	bool refresh;			/* false: the store's last snapshots */
+	bool accept_new_host_keys;	/* --accept-new-host-keys */
+	bool include_removed;		/* add hosts the store knows and the
+					 * config no longer names, from their
+					 * last snapshot (not read now) */
+};
+
+/*
+ * Observe every host of l->desired into out (initialised by this call;
+ * release it), printing "host H: observed (1 exec, 0.3 s)" or
+ * "host H: unreachable: REASON" per host on stderr unless -q. With refresh
+ * each snapshot is stored under `run` (0 = none); a failing host is kept in
+ * out with its status and error and never stops the others. Returns 0
+ * (look at out->failed), or a negative KR_E* when nothing could be done
+ * (the store, the ssh options).
+ */
+int kr_cli_hosts_observe(struct kr_cli_hosts *out, const struct kr_globals *g,
+	const struct kr_loaded *l, struct kr_store *s, int64_t run,
+	const struct kr_cli_observe_opts *o);
+void kr_cli_hosts_release(struct kr_cli_hosts *h);
+
+/* The exit code for an observation: 0 all ok, 3 some failed, 1 all failed. */
+int kr_cli_hosts_exit(const struct kr_cli_hosts *h);
+
+/* "1.2 s", "340 ms": a duration for progress lines. */
+void kr_cli_format_duration(char *out, size_t size, double seconds);
+
+#endif
