@@ -31,7 +31,8 @@ int kr_buf_puts(struct kr_buf *b, const char *s);
 int kr_buf_putc(struct kr_buf *b, char c);
 int kr_buf_printf(struct kr_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-int kr_buf_vprintf(struct kr_buf *b, const char *fmt, va_list ap);
+int kr_buf_vprintf(struct kr_buf *b, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 /* Shorten to len bytes (len <= b->len). */
 void kr_buf_truncate(struct kr_buf *b, size_t len);
 
