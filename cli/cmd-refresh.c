@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
 #include "cli/hosts.h"
@@ -48,14 +49,16 @@ cmd_refresh_exec(const struct kr_globals *g, int argc, char **argv)
 		return kr_cli_usage(&kr_cmd_refresh_entry,
 			"unexpected argument '%s'", argv[optind]);
 
-	if ((err = kr_cli_load(&l, &diags, g, 0)) < 0) {
+	/* refresh needs no version: without one no revision is recorded */
+	if ((err = kr_cli_load(&l, &diags, g, KR_LOAD_ANY_VERSION)) < 0) {
 		kr_cli_print_diags(&diags);
 		if (!diags.n)
 			kr_cli_error("%s", kr_error_last());
 		goto out;
 	}
 	if (kr_cli_store_open(&s, g, &l) < 0 ||
-		kr_cli_revision_add(&rev, s, &l) < 0 ||
+		(strcmp(l.desired->version_source, "none") != 0 &&
+			kr_cli_revision_add(&rev, s, &l) < 0) ||
 		kr_store_run_begin(&run, s, KR_RUN_REFRESH, rev) < 0) {
 		kr_cli_error("%s", kr_error_last());
 		goto out;
