@@ -1776,6 +1776,61 @@ root_node(struct ctx *x, const struct kr_yaml_node *root)
 		xkr_node(x, v);
 }
 
+/*
+ * Kamal's ensure_one_host_for_ssl and ensure_unique_hosts_for_ssl_roles, on
+ * each proxied role's proxy (its own map merged over the root one).
+ */
+static void
+check_ssl_roles(struct ctx *x, const struct kr_yaml_node *servers)
+{
+	struct kr_config *c = x->c;
+	struct kr_strvec seen = { 0 }, owner = { 0 };
+	size_t i, j;
+
+	for (i = 0; i < c->nroles; i++) {
+		const struct kr_config_role *r = &c->roles[i];
+		const struct kr_config_proxy *rp = r->proxy_mode == KR_ROLE_PROXY_MAP ?
+			&r->proxy : NULL;
+		const struct kr_yaml_node *at = c->servers_is_list ? servers :
+			kr_yaml_get_key(servers, r->name);
+		const struct kr_strvec *hosts;
+		enum kr_tri ssl;
+		bool custom;
+
+		if (!kr_config_role_proxied(c, r))
+			continue;
+		ssl = rp && rp->ssl != KR_TRI_UNSET ? rp->ssl : c->proxy.ssl;
+		if (ssl != KR_TRI_TRUE)
+			continue;
+		custom = (rp && rp->ssl_certificate_pem && rp->ssl_private_key_pem) ||
+			(!(rp && rp->ssl != KR_TRI_UNSET) &&
+			 c->proxy.ssl_certificate_pem && c->proxy.ssl_private_key_pem);
+		if (r->nhosts > 1 && !custom)
+			err(x, at, "ssl is only supported on a single server unless you "
+				"provide custom certificates, found %zu servers for role '%s'",
+				r->nhosts, r->name);
+		hosts = rp && rp->hosts.n ? &rp->hosts : &c->proxy.hosts;
+		for (j = 0; j < hosts->n; j++) {
+			size_t k;
+
+			for (k = 0; k < seen.n; k++)
+				if (strcmp(seen.v[k], hosts->v[j]) == 0 &&
+				    strcmp(owner.v[k], r->name) != 0)
+					break;
+			if (k < seen.n) {
+				err(x, at, "different roles cannot share the same host for "
+					"ssl: '%s' (roles '%s' and '%s')", hosts->v[j],
+					owner.v[k], r->name);
+				continue;
+			}
+			kr_strvec_push(&seen, hosts->v[j]);
+			kr_strvec_push(&owner, r->name);
+		}
+	}
+	kr_strvec_release(&seen);
+	kr_strvec_release(&owner);
+}
+
 /* Kamal's ensure_required_keys_present and friends, after the walk. */
 static void
 check_roles(struct ctx *x, const struct kr_yaml_node *root)
@@ -1806,6 +1861,7 @@ check_roles(struct ctx *x, const struct kr_yaml_node *root)
 	if (!primary->nhosts)
 		err(x, servers, "no servers specified for the primary role '%s'",
 			pname);
+	check_ssl_roles(x, servers);
 	if (c->allow_empty_roles == KR_TRI_TRUE)
 		return;
 	for (i = 0; i < c->nroles; i++)

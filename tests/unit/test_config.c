@@ -426,6 +426,11 @@ test_errors_each_kind(void **state)
 	expect_one("ssh:\n  port: http\n", 10, 9, "'ssh/port' should be a port");
 	expect_one("require_destination: true\n", 9, 22, "a destination is required");
 	expect_one("boot:\n  wait: soon\n", 10, 9, "'boot/wait' should be an integer");
+	expect_one("servers:\n  - a\n  - b\nproxy:\n  host: x.com\n  ssl: true\n",
+		10, 3, "ssl is only supported on a single server");
+	expect_one("servers:\n  web: [a]\n  api:\n    hosts: [b]\n    proxy:\n"
+		"      host: x.com\n      ssl: true\nproxy:\n  host: x.com\n"
+		"  ssl: true\n", 10, 3, "cannot share the same host for ssl");
 }
 
 static void
