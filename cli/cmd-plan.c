@@ -1,17 +1,401 @@
-/* kreconcile plan: registered in the command table; being built (issue 4/5). */
+/*
+ * kreconcile plan: read every host (or, with --refresh=false, take the last
+ * snapshots), ask the registry for the images that are not on the hosts
+ * already, diff, and print the plan (Terraform-shaped text, or --json).
+ * -o FILE saves the JSON plan atomically for a later apply; the desired
+ * revision and the run are recorded in the state database.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "cli/cli.h"
+#include "cli/hosts.h"
+#include "cli/load.h"
+#include "common/buf.h"
+#include "common/error.h"
+#include "drivers/pool.h"
+#include "drivers/registry.h"
+#include "reconciler/diff.h"
+#include "reconciler/plan.h"
+
+enum { OPT_ACCEPT_NEW = 256, OPT_REFRESH, OPT_DETAILED, OPT_PRUNE };
+
+static const struct option plan_options[] = {
+	{ "accept-new-host-keys", no_argument, NULL, OPT_ACCEPT_NEW },
+	{ "refresh", optional_argument, NULL, OPT_REFRESH },
+	{ "detailed-exitcode", no_argument, NULL, OPT_DETAILED },
+	{ "prune", no_argument, NULL, OPT_PRUNE },
+	{ "out", required_argument, NULL, 'o' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* One image reference to look up, and what the registry said. */
+struct image_job {
+	const char *ref;
+	const struct kr_desired *d;
+	enum kr_image_avail avail;
+	char *error; /* the registry's error, other than "not found" */
+};
+
+/* True when some observed host has a container started from ref. */
+static bool
+image_on_a_host(const struct kr_cli_hosts *hosts, const char *ref)
+{
+	size_t i, j;
+
+	for (i = 0; i < hosts->n; i++) {
+		const struct kr_observed_host *h = &hosts->hosts[i];
+
+		if (h->status != KR_OBS_OK)
+			continue;
+		for (j = 0; j < h->ncontainers; j++)
+			if (h->containers[j].image &&
+				strcmp(h->containers[j].image, ref) == 0)
+				return true;
+	}
+	return false;
+}
+
+/*
+ * The credentials for ref: the configuration's registry when ref lives in
+ * it (Docker Hub when registry.server is unset), else none.
+ */
+static void
+image_auth(struct kr_registry_auth *out, const struct kr_desired *d,
+	const struct kr_registry_ref *ref)
+{
+	struct kr_registry_ref server = { 0 };
+	bool same;
+
+	memset(out, 0, sizeof(*out));
+	if (!d->registry.username || !d->registry.password)
+		return;
+	if (!d->registry.server)
+		same = strcmp(ref->registry, KR_REGISTRY_DOCKER_HUB) == 0;
+	else if (kr_registry_ref_parse(&server, d->registry.server, "x") == 0)
+		same = strcmp(server.registry, ref->registry) == 0;
+	else
+		same = false;
+	kr_registry_ref_release(&server);
+	if (same) {
+		out->username = d->registry.username;
+		out->password = d->registry.password;
+	}
+}
+
+/* Runs on a pool thread: resolve one reference. */
+static int
+resolve_one(size_t i, void *arg)
+{
+	struct image_job *job = &((struct image_job *)arg)[i];
+	struct kr_registry_ref ref;
+	struct kr_registry_auth auth;
+	char *digest = NULL;
+	int err;
+
+	if ((err = kr_registry_ref_parse(&ref, NULL, job->ref)) < 0) {
+		job->error = kr_xstrdup(kr_error_last());
+		return err;
+	}
+	image_auth(&auth, job->d, &ref);
+	err = kr_registry_resolve(&digest, &ref, &auth, NULL);
+	if (err == 0)
+		job->avail = KR_IMAGE_PRESENT;
+	else if (err == KR_ENOTFOUND)
+		job->avail = KR_IMAGE_MISSING;
+	else
+		job->error = kr_xstrdup(kr_error_last());
+	free(digest);
+	kr_registry_ref_release(&ref);
+	return err == KR_ENOTFOUND ? 0 : err;
+}
+
+/*
+ * Fill lookups (one per image the model runs). An image some host already
+ * runs by that exact reference is not looked up. Returns how many lookups
+ * failed for another reason than "not found"; each is printed.
+ */
+static size_t
+resolve_images(struct kr_image_lookup **out, size_t *nout,
+	const struct kr_desired *d, const struct kr_cli_hosts *hosts,
+	const struct kr_globals *g)
+{
+	struct kr_strvec refs = { 0 };
+	struct image_job *jobs, *todo;
+	struct kr_pool_result *r;
+	size_t i, n = 0, failed = 0;
+
+	kr_diff_images(&refs, d);
+	jobs = kr_xcalloc(refs.n ? refs.n : 1, sizeof(*jobs));
+	todo = kr_xcalloc(refs.n ? refs.n : 1, sizeof(*todo));
+	for (i = 0; i < refs.n; i++) {
+		jobs[i].ref = refs.v[i];
+		jobs[i].d = d;
+		if (image_on_a_host(hosts, refs.v[i]))
+			jobs[i].avail = KR_IMAGE_PRESENT;
+		else
+			todo[n++] = jobs[i];
+	}
+	if (n) {
+		kr_cli_progress(g, "registry: looking up %zu image%s", n,
+			n == 1 ? "" : "s");
+		r = kr_xcalloc(n, sizeof(*r));
+		kr_pool_run(r, n, 8, resolve_one, NULL, todo);
+		kr_pool_results_release(r, n);
+		free(r);
+	}
+	/* copy the answers back, in the model's order */
+	for (i = 0, n = 0; i < refs.n; i++) {
+		if (jobs[i].avail == KR_IMAGE_PRESENT)
+			continue;
+		jobs[i].avail = todo[n].avail;
+		if (todo[n].error) {
+			kr_cli_error("image '%s': %s", jobs[i].ref,
+				todo[n].error);
+			free(todo[n].error);
+			failed++;
+		}
+		n++;
+	}
+	*out = kr_xcalloc(refs.n ? refs.n : 1, sizeof(**out));
+	for (i = 0; i < refs.n; i++) {
+		(*out)[i].ref = kr_xstrdup(jobs[i].ref);
+		(*out)[i].avail = jobs[i].avail;
+	}
+	*nout = refs.n;
+	free(todo);
+	free(jobs);
+	kr_strvec_release(&refs);
+	return failed;
+}
+
+static void
+lookups_free(struct kr_image_lookup *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v && i < n; i++)
+		free((char *)v[i].ref);
+	free(v);
+}
+
+/* Write data to path atomically: a temp file beside it, fsync, rename. */
+static int
+save_atomic(const char *path, const char *data, size_t len)
+{
+	char *tmp = kr_xasprintf("%s.tmp-XXXXXX", path);
+	int fd = mkstemp(tmp), err = 0;
+	size_t off = 0;
+
+	if (fd < 0) {
+		kr_error_set(KR_EIO, "cannot create a file beside '%s': %s",
+			path, strerror(errno));
+		free(tmp);
+		return KR_EIO;
+	}
+	while (off < len) {
+		ssize_t w = write(fd, data + off, len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			err = KR_EIO;
+			break;
+		}
+		off += (size_t)w;
+	}
+	if (!err && (fchmod(fd, 0644) < 0 || fsync(fd) < 0))
+		err = KR_EIO;
+	if (close(fd) < 0 && !err)
+		err = KR_EIO;
+	if (!err && rename(tmp, path) < 0)
+		err = KR_EIO;
+	if (err) {
+		kr_error_set(err, "cannot write the plan to '%s': %s", path,
+			strerror(errno));
+		unlink(tmp);
+	}
+	free(tmp);
+	return err;
+}
+
+static int
+parse_bool(bool *out, const char *s)
+{
+	if (!s || strcmp(s, "true") == 0 || strcmp(s, "1") == 0 ||
+		strcmp(s, "yes") == 0) {
+		*out = true;
+		return 0;
+	}
+	if (strcmp(s, "false") == 0 || strcmp(s, "0") == 0 ||
+		strcmp(s, "no") == 0) {
+		*out = false;
+		return 0;
+	}
+	return -1;
+}
 
 static int
 cmd_plan_exec(const struct kr_globals *g, int argc, char **argv)
 {
-	kr_cli_error("plan: this command is not built yet");
-	return KR_EXIT_ERROR;
+	struct kr_cli_observe_opts oo = { .refresh = true,
+		.include_removed = true };
+	struct kr_diff_opts dopts = { 0 };
+	struct kr_image_lookup *images = NULL;
+	struct kr_plan_summary sum;
+	struct kr_loaded l;
+	struct kr_diags diags = { 0 };
+	struct kr_cli_hosts hosts = { 0 };
+	struct kr_buf text = KR_BUF_INIT, json = KR_BUF_INIT;
+	struct kr_store *s = NULL;
+	struct kr_plan *plan = NULL;
+	const char *outfile = NULL;
+	bool detailed = false, prune = false;
+	int64_t rev = 0, run = 0;
+	size_t nimages = 0, bad_images;
+	int c, rc = KR_EXIT_ERROR, err;
+	char summary[160];
+
+	memset(&l, 0, sizeof(l));
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:", plan_options, NULL)) != -1) {
+		switch (c) {
+		case OPT_ACCEPT_NEW:
+			oo.accept_new_host_keys = true;
+			break;
+		case OPT_REFRESH:
+			if (parse_bool(&oo.refresh, optarg) < 0)
+				return kr_cli_usage(&kr_cmd_plan_entry,
+					"--refresh takes true or false, not "
+					"'%s'",
+					optarg);
+			break;
+		case OPT_DETAILED:
+			detailed = true;
+			break;
+		case OPT_PRUNE:
+			prune = true;
+			break;
+		case 'o':
+			outfile = optarg;
+			break;
+		case ':':
+			return kr_cli_usage(&kr_cmd_plan_entry,
+				"option '%s' needs a value", argv[optind - 1]);
+		default:
+			return kr_cli_usage(&kr_cmd_plan_entry,
+				"unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return kr_cli_usage(&kr_cmd_plan_entry,
+			"unexpected argument '%s'", argv[optind]);
+
+	if ((err = kr_cli_load(&l, &diags, g, 0)) < 0) {
+		kr_cli_print_diags(&diags);
+		if (!diags.n)
+			kr_cli_error("%s", kr_error_last());
+		goto out;
+	}
+	if (kr_cli_store_open(&s, g, &l) < 0 ||
+		kr_cli_revision_add(&rev, s, &l) < 0 ||
+		kr_store_run_begin(&run, s, KR_RUN_PLAN, rev) < 0) {
+		kr_cli_error("%s", kr_error_last());
+		goto out;
+	}
+	if (kr_cli_hosts_observe(&hosts, g, &l, s, run, &oo) < 0) {
+		kr_cli_error("%s", kr_error_last());
+		kr_store_run_end(s, run, "failed", kr_error_last());
+		goto out;
+	}
+	bad_images = resolve_images(&images, &nimages, l.desired, &hosts, g);
+	if (bad_images) {
+		kr_cli_error("cannot plan: %zu image%s could not be looked up "
+			     "in the registry",
+			bad_images, bad_images == 1 ? "" : "s");
+		kr_store_run_end(s, run, "failed", "registry lookup failed");
+		goto out;
+	}
+
+	dopts.now = time(NULL);
+	dopts.prune = prune || l.desired->prune;
+	dopts.images = images;
+	dopts.nimages = nimages;
+	if (kr_diff_build(&plan, l.desired, hosts.hosts, hosts.n, &dopts) < 0) {
+		kr_cli_error("%s", kr_error_last());
+		kr_store_run_end(s, run, "failed", kr_error_last());
+		goto out;
+	}
+	if (outfile || g->json)
+		kr_plan_render_json(&json, plan, KR_PLAN_JSON_INDENT);
+	if (outfile && save_atomic(outfile, json.ptr, json.len) < 0) {
+		kr_cli_error("%s", kr_error_last());
+		kr_store_run_end(s, run, "failed", kr_error_last());
+		goto out;
+	}
+	if (g->json) {
+		fwrite(json.ptr, 1, json.len, stdout);
+	} else {
+		kr_plan_render_text(&text, plan, g->color ? KR_PLAN_COLOR : 0);
+		fwrite(text.ptr, 1, text.len, stdout);
+	}
+	if (fflush(stdout) != 0) {
+		kr_cli_error("cannot write the plan: %s", strerror(errno));
+		goto out;
+	}
+	if (outfile)
+		kr_cli_progress(g, "saved the plan to %s", outfile);
+
+	kr_plan_summarize(&sum, plan);
+	snprintf(summary, sizeof(summary),
+		"Plan: %zu to add, %zu to change, %zu to destroy; %zu waiting; "
+		"%zu host(s) not observed",
+		sum.add, sum.change, sum.destroy, sum.waiting, hosts.failed);
+	if (hosts.failed && hosts.failed == l.desired->nhosts)
+		rc = KR_EXIT_ERROR;
+	else if (hosts.failed)
+		rc = KR_EXIT_PARTIAL;
+	else if (detailed && kr_plan_has_changes(plan))
+		rc = KR_EXIT_CHANGES;
+	else
+		rc = KR_EXIT_OK;
+	kr_store_run_end(s, run, rc == KR_EXIT_ERROR ? "failed" :
+		rc == KR_EXIT_PARTIAL ? "partial" :
+		kr_plan_has_changes(plan) ? "changes" : "ok", summary);
+out:
+	kr_plan_free(plan);
+	lookups_free(images, nimages);
+	kr_buf_release(&text);
+	kr_buf_release(&json);
+	kr_cli_hosts_release(&hosts);
+	kr_store_close(s);
+	kr_loaded_release(&l);
+	kr_diags_release(&diags);
+	return rc;
 }
 
 const struct kr_cmd_entry kr_cmd_plan_entry = {
 	.name = "plan",
 	.summary = "show every change apply would make, and why",
-	.usage = "kreconcile plan [--json] [--detailed-exitcode] [--refresh=false] [-o FILE] [--prune]",
+	.usage = "kreconcile plan [--json] [--detailed-exitcode] [--refresh=false] "
+		 "[-o FILE] [--prune]\n"
+		 "  --refresh=false         plan from the last snapshots in the "
+		 "state database\n"
+		 "  --detailed-exitcode     exit 0 no changes, 2 changes, 1 "
+		 "error, 3 some hosts not observed\n"
+		 "  -o, --out FILE          save the plan (JSON) for "
+		 "'kreconcile apply FILE'\n"
+		 "  --prune                 plan removal of roles, accessories "
+		 "and hosts no longer configured\n"
+		 "  --accept-new-host-keys  trust the key of a host not yet in "
+		 "known_hosts",
 	.flags = KR_CMD_JSON,
 	.exec = cmd_plan_exec,
 };
