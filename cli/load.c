@@ -51,8 +51,10 @@ kr_cli_load(struct kr_loaded *out, struct kr_diags *diags,
 			g->destination, &so);
 		if (src && !rc)
 			rc = src;
-		if (kr_config_check_secrets(out->config, &out->secrets, where.ptr,
-			diags) && !rc)
+		/* when a secrets file failed, its keys are unknown: do not
+		 * report every name as missing on top of that failure */
+		if (!src && kr_config_check_secrets(out->config, &out->secrets,
+			where.ptr, diags) && !rc)
 			rc = KR_ECONFIG;
 		kr_buf_release(&where);
 	}
