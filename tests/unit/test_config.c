@@ -366,6 +366,36 @@ test_destination_merge(void **state)
 }
 
 static void
+test_destination_errors_point_into_their_file(void **state)
+{
+	struct kr_config_load_opts o = { .destination = "staging" };
+	struct kr_diags d = { 0 };
+	struct kr_config *c = NULL;
+	const char *dest = "env:\n  clear:\n    A: 1\nservers: 7\nprxy: {}\n";
+
+	assert_int_equal(kr_config_load_text(&c, &d, "deploy.yml", base,
+		strlen(base), "deploy.staging.yml", dest, strlen(dest), &o),
+		KR_ECONFIG);
+	kr_diags_sort(&d);
+	assert_int_equal(d.n, 2);
+	assert_string_equal(d.v[0].file, "deploy.staging.yml");
+	assert_int_equal(d.v[0].line, 4);
+	assert_int_equal(d.v[0].col, 10);
+	assert_non_null(strstr(d.v[0].msg, "'servers' should be a list or a map"));
+	assert_int_equal(d.v[1].line, 5);
+	assert_int_equal(d.v[1].col, 1);
+	assert_non_null(strstr(d.v[1].msg, "did you mean 'proxy'?"));
+	kr_diags_release(&d);
+
+	/* an empty destination file changes nothing */
+	assert_int_equal(kr_config_load_text(&c, &d, "deploy.yml", base,
+		strlen(base), "deploy.staging.yml", "", 0, &o), 0);
+	assert_string_equal(c->destination, "staging");
+	assert_string_equal(c->service, "app");
+	kr_config_free(c);
+}
+
+static void
 test_missing_destination_file(void **state)
 {
 	struct kr_config_load_opts o = { .destination = "nope" };
@@ -426,6 +456,13 @@ test_errors_each_kind(void **state)
 	expect_one("ssh:\n  port: http\n", 10, 9, "'ssh/port' should be a port");
 	expect_one("require_destination: true\n", 9, 22, "a destination is required");
 	expect_one("boot:\n  wait: soon\n", 10, 9, "'boot/wait' should be an integer");
+	expect_one("hooks_output: loud\n", 9, 15, "invalid hooks_output 'loud'");
+	expect_one("builder:\n  arch: amd64\n  cache:\n    type: s3\n", 12, 11,
+		"'builder/cache/type' should be gha or registry");
+	expect_one("builder:\n  arch: amd64\n  multiarch: false\n", 11, 3,
+		"'builder/multiarch' was removed in Kamal 2; use 'arch'");
+	expect_one("registry:\n  server: ghcr.io\n  username: u\n  password: [A, B]\n",
+		12, 13, "should be a string or a list with one string");
 	expect_one("servers:\n  - a\n  - b\nproxy:\n  host: x.com\n  ssl: true\n",
 		10, 3, "ssl is only supported on a single server");
 	expect_one("servers:\n  web: [a]\n  api:\n    hosts: [b]\n    proxy:\n"
@@ -640,6 +677,7 @@ main(void)
 		cmocka_unit_test(test_all_keys),
 		cmocka_unit_test(test_dokuya),
 		cmocka_unit_test(test_destination_merge),
+		cmocka_unit_test(test_destination_errors_point_into_their_file),
 		cmocka_unit_test(test_missing_destination_file),
 		cmocka_unit_test(test_errors_each_kind),
 		cmocka_unit_test(test_errors_in_roles),
