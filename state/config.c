@@ -782,8 +782,6 @@ proxy_node(struct ctx *x, const struct kr_yaml_node *n, const char *path,
 	static const char *const run_keys[] = { "http_port", "https_port",
 		"metrics_port", "debug", "log_max_size", "publish", "bind_ips",
 		"registry", "repository", "version", "options", NULL };
-	static const char *const ssl_keys[] = { "certificate_pem",
-		"private_key_pem", NULL };
 	const struct kr_yaml_node *v, *ssl;
 	char *sp, *host;
 	size_t i;
@@ -819,8 +817,7 @@ proxy_node(struct ctx *x, const struct kr_yaml_node *n, const char *path,
 		if (kr_yaml_to_bool(ssl, &b)) {
 			p->ssl = b ? KR_TRI_TRUE : KR_TRI_FALSE;
 		} else if (ssl->type == KR_YAML_MAP) {
-			p->ssl = KR_TRI_TRUE;
-			check_keys(x, ssl, sp, "ssl", ssl_keys, false);
+			p->ssl = KR_TRI_TRUE;	/* Kamal checks no other keys here */
 			p->ssl_certificate_pem = get_str(x, ssl, "certificate_pem", sp);
 			p->ssl_private_key_pem = get_str(x, ssl, "private_key_pem", sp);
 			if (!p->ssl_certificate_pem != !p->ssl_private_key_pem)
@@ -1154,8 +1151,6 @@ static void
 path_list(struct ctx *x, const struct kr_yaml_node *map, const char *key,
 	const char *path, struct kr_config_path **out, size_t *nout)
 {
-	static const char *const keys[] = { "local", "remote", "mode", "owner",
-		"options", NULL };
 	const struct kr_yaml_node *n = kr_yaml_get(map, key);
 	char *p;
 	size_t i;
@@ -1175,7 +1170,7 @@ path_list(struct ctx *x, const struct kr_yaml_node *map, const char *key,
 		char *ip = kr_xasprintf("%s/%zu", p, i);
 
 		if (item->type == KR_YAML_MAP) {
-			check_keys(x, item, ip, "path", keys, false);
+			/* Kamal types these keys but lets others pass: so do we */
 			e->local = get_str(x, item, "local", ip);
 			e->remote = get_str(x, item, "remote", ip);
 			e->mode = get_str(x, item, "mode", ip);
@@ -1449,7 +1444,8 @@ builder_node(struct ctx *x, const struct kr_yaml_node *n)
 	b->ssh = get_str(x, n, "ssh", "builder");
 	b->driver = get_str(x, n, "driver", "builder");
 	b->provenance = get_str(x, n, "provenance", "builder");
-	b->sbom = get_str(x, n, "sbom", "builder");
+	if (get_bool(x, n, "sbom", "builder") != KR_TRI_UNSET)
+		b->sbom = get_str(x, n, "sbom", "builder");
 }
 
 static void
