@@ -17,6 +17,9 @@ set -eu
 # Debian's docker 20.10 client, like the one on the bed's hosts, comes first.
 PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 export PATH KR_SOURCE_DIR KR_TESTBED
+# The bed's addresses are never reached through a proxy.
+no_proxy='*' NO_PROXY='*'
+export no_proxy NO_PROXY
 
 kr_test=$(basename "$0" .sh)
 ok() { printf 'ok - %s\n' "$*"; }
