@@ -1,17 +1,649 @@
-/* kreconcile apply: registered in the command table; being built (issue 4/5). */
+/*
+ * kreconcile apply: plan afresh (read every host, look up images, diff) or
+ * check a saved plan against a fresh one, print it, ask (unless
+ * --auto-approve), take Kamal's deploy lock, carry out every host's changes
+ * in parallel (reconciler/apply.h: one exec per host, each action
+ * journaled), read the hosts again and say whether they now match.
+ *
+ * Ctrl-C and SIGTERM are caught by a thread of their own (every other
+ * thread blocks them, so no exec in flight is cut): the hosts already
+ * running finish their script, no other host starts, the lock is
+ * released and the journal says what did not run.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "cli/cli.h"
+#include "cli/hosts.h"
+#include "cli/load.h"
+#include "common/buf.h"
+#include "common/error.h"
+#include "drivers/pool.h"
+#include "drivers/registry.h"
+#include "reconciler/apply.h"
+#include "reconciler/diff.h"
+#include "reconciler/plan.h"
+
+enum {
+	OPT_ACCEPT_NEW = 256,
+	OPT_AUTO_APPROVE,
+	OPT_PRUNE,
+	OPT_LOCK_WAIT,
+	OPT_MESSAGE,
+};
+
+static const struct option apply_options[] = {
+	{ "accept-new-host-keys", no_argument, NULL, OPT_ACCEPT_NEW },
+	{ "auto-approve", no_argument, NULL, OPT_AUTO_APPROVE },
+	{ "prune", no_argument, NULL, OPT_PRUNE },
+	{ "lock-wait", required_argument, NULL, OPT_LOCK_WAIT },
+	{ "message", required_argument, NULL, OPT_MESSAGE },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* ---- signals --------------------------------------------------------------- */
+
+static volatile sig_atomic_t apply_interrupted;
+static sigset_t apply_sigs;
+
+static void *
+signal_thread(void *arg)
+{
+	int sig;
+
+	(void)arg;
+	for (;;) {
+		if (sigwait(&apply_sigs, &sig) != 0)
+			continue;
+		if (sig == SIGUSR2)	/* our own wake-up: done */
+			break;
+		if (!apply_interrupted)
+			fprintf(stderr, "kreconcile: %s: finishing the actions "
+				"in flight, then releasing the lock\n",
+				sig == SIGINT ? "interrupted" : "terminated");
+		apply_interrupted = 1;
+	}
+	return NULL;
+}
+
+/* ---- registry lookups (as plan does: the same plan needs the same answers) */
+
+struct image_job {
+	const char *ref;
+	const struct kr_desired *d;
+	enum kr_image_avail avail;
+	char *error;
+};
+
+static bool
+image_on_a_host(const struct kr_cli_hosts *hosts, const char *ref)
+{
+	size_t i, j;
+
+	for (i = 0; i < hosts->n; i++)
+		for (j = 0; hosts->hosts[i].status == KR_OBS_OK &&
+		     j < hosts->hosts[i].ncontainers; j++)
+			if (hosts->hosts[i].containers[j].image &&
+			    strcmp(hosts->hosts[i].containers[j].image,
+				ref) == 0)
+				return true;
+	return false;
+}
+
+static int
+resolve_one(size_t i, void *arg)
+{
+	struct image_job *job = &((struct image_job *)arg)[i];
+	const struct kr_desired *d = job->d;
+	struct kr_registry_ref ref, server = { 0 };
+	struct kr_registry_auth auth = { 0 };
+	char *digest = NULL;
+	bool same = false;
+	int err;
+
+	if ((err = kr_registry_ref_parse(&ref, NULL, job->ref)) < 0) {
+		job->error = kr_xstrdup(kr_error_last());
+		return err;
+	}
+	if (d->registry.username && d->registry.password) {
+		if (!d->registry.server)
+			same = strcmp(ref.registry,
+				KR_REGISTRY_DOCKER_HUB) == 0;
+		else if (kr_registry_ref_parse(&server, d->registry.server,
+			"x") == 0)
+			same = strcmp(server.registry, ref.registry) == 0;
+		kr_registry_ref_release(&server);
+	}
+	if (same) {
+		auth.username = d->registry.username;
+		auth.password = d->registry.password;
+	}
+	err = kr_registry_resolve(&digest, &ref, &auth, NULL);
+	if (err == 0)
+		job->avail = KR_IMAGE_PRESENT;
+	else if (err == KR_ENOTFOUND)
+		job->avail = KR_IMAGE_MISSING;
+	else
+		job->error = kr_xstrdup(kr_error_last());
+	free(digest);
+	kr_registry_ref_release(&ref);
+	return err == KR_ENOTFOUND ? 0 : err;
+}
+
+/* Fill lookups for every image the model runs; returns lookup failures. */
+static size_t
+resolve_images(struct kr_image_lookup **out, size_t *nout,
+	const struct kr_desired *d, const struct kr_cli_hosts *hosts,
+	const struct kr_globals *g)
+{
+	struct kr_strvec refs = { 0 };
+	struct image_job *jobs;
+	struct kr_pool_result *r;
+	size_t i, failed = 0, todo = 0;
+
+	kr_diff_images(&refs, d);
+	jobs = kr_xcalloc(refs.n + 1, sizeof(*jobs));
+	for (i = 0; i < refs.n; i++) {
+		jobs[i].ref = refs.v[i];
+		jobs[i].d = d;
+		if (image_on_a_host(hosts, refs.v[i]))
+			jobs[i].avail = KR_IMAGE_PRESENT;
+		else
+			todo++;
+	}
+	if (todo) {
+		struct image_job *t = kr_xcalloc(todo, sizeof(*t));
+		size_t k = 0;
+
+		for (i = 0; i < refs.n; i++)
+			if (jobs[i].avail != KR_IMAGE_PRESENT)
+				t[k++] = jobs[i];
+		kr_cli_progress(g, "registry: looking up %zu image%s", todo,
+			todo == 1 ? "" : "s");
+		r = kr_xcalloc(todo, sizeof(*r));
+		kr_pool_run(r, todo, 8, resolve_one, NULL, t);
+		kr_pool_results_release(r, todo);
+		free(r);
+		for (i = 0, k = 0; i < refs.n; i++) {
+			if (jobs[i].avail == KR_IMAGE_PRESENT)
+				continue;
+			jobs[i].avail = t[k].avail;
+			if (t[k].error) {
+				kr_cli_error("image '%s': %s", jobs[i].ref,
+					t[k].error);
+				free(t[k].error);
+				failed++;
+			}
+			k++;
+		}
+		free(t);
+	}
+	*out = kr_xcalloc(refs.n + 1, sizeof(**out));
+	for (i = 0; i < refs.n; i++) {
+		(*out)[i].ref = kr_xstrdup(jobs[i].ref);
+		(*out)[i].avail = jobs[i].avail;
+	}
+	*nout = refs.n;
+	free(jobs);
+	kr_strvec_release(&refs);
+	return failed;
+}
+
+static void
+lookups_free(struct kr_image_lookup *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free((char *)v[i].ref);
+	free(v);
+}
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+static int
+read_file(char **out, size_t *len, const char *path)
+{
+	struct kr_buf b = KR_BUF_INIT;
+	char chunk[8192];
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	if (!f) {
+		kr_error_set(KR_EIO, "cannot read the plan '%s': %s", path,
+			strerror(errno));
+		return KR_EIO;
+	}
+	kr_buf_init(&b, 64 * 1024 * 1024);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (kr_buf_put(&b, chunk, n) < 0)
+			break;
+	if (ferror(f) || n > 0) {
+		fclose(f);
+		kr_buf_release(&b);
+		kr_error_set(KR_EIO, "cannot read the plan '%s'", path);
+		return KR_EIO;
+	}
+	fclose(f);
+	*out = kr_buf_detach(&b, len);
+	return 0;
+}
+
+static char *
+performer(void)
+{
+	struct passwd *pw = getpwuid(getuid());
+	char host[256] = "";
+	const char *user = getenv("KR_PERFORMER");
+
+	if (user && *user)
+		return kr_xstrdup(user);
+	gethostname(host, sizeof(host) - 1);
+	return kr_xasprintf("%s@%s", pw && pw->pw_name ? pw->pw_name :
+		"unknown", *host ? host : "localhost");
+}
+
+struct conn_ctx {
+	const struct kr_loaded *l;
+	struct kr_cli_ssh ssh;
+};
+
+static int
+apply_connect(struct kr_transport **out, const char *host, void *arg)
+{
+	struct conn_ctx *c = arg;
+	const struct kr_desired *d = c->l->desired;
+	const struct kr_host *h = kr_desired_host(d, host);
+	struct kr_transport_opts o;
+
+	/* a host no longer configured: the configuration's ssh user */
+	kr_cli_ssh_for_host(&o, &c->ssh, host, h ? h->user :
+		d->nhosts ? d->hosts[0].user : "root", h ? h->port : 22);
+	return kr_transport_connect(out, &o);
+}
+
+struct progress_ctx {
+	const struct kr_globals *g;
+};
+
+static void
+apply_progress(const struct kr_apply_event *ev, void *arg)
+{
+	struct progress_ctx *p = arg;
+
+	if (!ev->address || strcmp(ev->what, "starting") == 0)
+		return;
+	if (strcmp(ev->what, "ok") == 0) {
+		if (p->g->verbosity >= 0)
+			fprintf(stderr, "%s: %s ok\n", ev->address, ev->action);
+		return;
+	}
+	fprintf(stderr, "%s: %s %s\n", ev->address, ev->action, ev->what);
+}
+
+/* Ask on the terminal; true only for "yes". */
+static bool
+confirm(void)
+{
+	char line[64];
+
+	fputs("\nDo you want to perform these actions?\n"
+		"  Only 'yes' will be accepted to approve.\n\n"
+		"  Enter a value: ", stdout);
+	fflush(stdout);
+	if (!fgets(line, sizeof(line), stdin))
+		return false;
+	line[strcspn(line, "\r\n")] = '\0';
+	return strcmp(line, "yes") == 0;
+}
+
+static void
+print_execs(const struct kr_globals *g, const struct kr_desired *d,
+	const struct kr_cli_hosts *before, const struct kr_cli_hosts *after,
+	const struct kr_apply_result *r, unsigned lock_execs)
+{
+	size_t i, j;
+
+	if (g->verbosity <= 0)
+		return;
+	for (i = 0; i < before->n && i < d->nhosts; i++) {
+		unsigned n = before->execs[i] + after->execs[i];
+
+		for (j = 0; j < r->nhosts; j++)
+			if (strcmp(r->hosts[j].name, d->hosts[i].name) == 0)
+				n += r->hosts[j].execs;
+		if (d->lock_host && strcmp(d->lock_host, d->hosts[i].name) == 0)
+			n += lock_execs;
+		fprintf(stderr, "host %s: %u SSH exec%s\n", d->hosts[i].name, n,
+			n == 1 ? "" : "s");
+	}
+}
 
 static int
 cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 {
-	kr_cli_error("apply: this command is not built yet");
-	return KR_EXIT_ERROR;
+	struct kr_cli_observe_opts oo = { .refresh = true,
+		.include_removed = true };
+	struct kr_diff_opts dopts = { 0 };
+	struct kr_image_lookup *images = NULL;
+	struct kr_plan_identity saved;
+	struct kr_plan_summary sum;
+	struct kr_loaded l;
+	struct kr_diags diags = { 0 };
+	struct kr_cli_hosts hosts = { 0 }, after = { 0 };
+	struct kr_apply_result res = { 0 };
+	struct kr_apply_opts ao = { 0 };
+	struct conn_ctx cc = { 0 };
+	struct progress_ctx pc = { g };
+	struct kr_buf text = KR_BUF_INIT, json = KR_BUF_INIT;
+	struct kr_store *s = NULL;
+	struct kr_plan *plan = NULL, *plan2 = NULL;
+	struct kr_transport *lock_t = NULL;
+	const char *planfile = NULL, *message = NULL;
+	char *planjson = NULL, *who = NULL, *holder = NULL;
+	bool auto_approve = false, prune = false, have_saved = false;
+	bool ssh_ready = false, locked = false, sig_thread = false;
+	long lock_wait = 0;
+	int64_t rev = 0, run = 0;
+	size_t nimages = 0, planlen = 0, i;
+	unsigned lock_execs = 0;
+	pthread_t sig_tid;
+	sigset_t old_mask;
+	int c, rc = KR_EXIT_ERROR, err;
+	char summary[256], *end;
+
+	memset(&l, 0, sizeof(l));
+	memset(&saved, 0, sizeof(saved));
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", apply_options, NULL)) != -1) {
+		switch (c) {
+		case OPT_ACCEPT_NEW:
+			oo.accept_new_host_keys = true;
+			break;
+		case OPT_AUTO_APPROVE:
+			auto_approve = true;
+			break;
+		case OPT_PRUNE:
+			prune = true;
+			break;
+		case OPT_LOCK_WAIT:
+			errno = 0;
+			lock_wait = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || lock_wait < 0 ||
+			    lock_wait > 86400)
+				return kr_cli_usage(&kr_cmd_apply_entry,
+					"--lock-wait takes seconds (0 to "
+					"86400), not '%s'", optarg);
+			break;
+		case OPT_MESSAGE:
+			message = optarg;
+			break;
+		case ':':
+			return kr_cli_usage(&kr_cmd_apply_entry,
+				"option '%s' needs a value", argv[optind - 1]);
+		default:
+			return kr_cli_usage(&kr_cmd_apply_entry,
+				"unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		planfile = argv[optind++];
+	if (optind < argc)
+		return kr_cli_usage(&kr_cmd_apply_entry,
+			"unexpected argument '%s'", argv[optind]);
+
+	/* Ctrl-C and SIGTERM go to one thread; nothing else is cut short */
+	sigemptyset(&apply_sigs);
+	sigaddset(&apply_sigs, SIGINT);
+	sigaddset(&apply_sigs, SIGTERM);
+	sigaddset(&apply_sigs, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, &apply_sigs, &old_mask);
+	if (pthread_create(&sig_tid, NULL, signal_thread, NULL) == 0)
+		sig_thread = true;
+
+	if (planfile) {
+		if (read_file(&planjson, &planlen, planfile) < 0 ||
+		    kr_plan_identity_read(&saved, planjson, planlen) < 0) {
+			kr_cli_error("%s", kr_error_last());
+			goto out;
+		}
+		have_saved = true;
+	}
+	if ((err = kr_cli_load(&l, &diags, g, 0)) < 0) {
+		kr_cli_print_diags(&diags);
+		if (!diags.n)
+			kr_cli_error("%s", kr_error_last());
+		goto out;
+	}
+	if (kr_cli_store_open(&s, g, &l) < 0 ||
+	    kr_cli_revision_add(&rev, s, &l) < 0 ||
+	    kr_store_run_begin(&run, s, KR_RUN_APPLY, rev) < 0) {
+		kr_cli_error("%s", kr_error_last());
+		goto out;
+	}
+	if (kr_cli_hosts_observe(&hosts, g, &l, s, run, &oo) < 0) {
+		kr_cli_error("%s", kr_error_last());
+		kr_store_run_end(s, run, "failed", kr_error_last());
+		goto out;
+	}
+	if (resolve_images(&images, &nimages, l.desired, &hosts, g)) {
+		kr_cli_error("cannot apply: images could not be looked up in "
+			"the registry");
+		kr_store_run_end(s, run, "failed", "registry lookup failed");
+		goto out;
+	}
+	dopts.now = time(NULL);
+	dopts.prune = have_saved ? saved.prune : prune || l.desired->prune;
+	dopts.images = images;
+	dopts.nimages = nimages;
+	if (kr_diff_build(&plan, l.desired, hosts.hosts, hosts.n, &dopts) < 0) {
+		kr_cli_error("%s", kr_error_last());
+		kr_store_run_end(s, run, "failed", kr_error_last());
+		goto out;
+	}
+	if (have_saved && kr_plan_identity_check(&saved, plan) < 0) {
+		kr_cli_error("%s; run 'kreconcile plan' again", kr_error_last());
+		kr_store_run_end(s, run, "failed", "stale plan");
+		goto out;
+	}
+
+	if (g->json) {
+		kr_plan_render_json(&json, plan, KR_PLAN_JSON_INDENT);
+		fwrite(json.ptr, 1, json.len, stdout);
+	} else {
+		kr_plan_render_text(&text, plan, g->color ? KR_PLAN_COLOR : 0);
+		fwrite(text.ptr, 1, text.len, stdout);
+	}
+	fflush(stdout);
+	if (!kr_plan_has_changes(plan)) {
+		rc = kr_cli_hosts_exit(&hosts);
+		kr_store_run_end(s, run, rc == KR_EXIT_OK ? "ok" : "partial",
+			"no changes");
+		goto out;
+	}
+	if (!auto_approve) {
+		if (!isatty(STDIN_FILENO)) {
+			kr_cli_error("refusing to apply without confirmation: "
+				"stdin is not a terminal (use --auto-approve)");
+			kr_store_run_end(s, run, "failed", "not confirmed");
+			goto out;
+		}
+		if (!confirm()) {
+			printf("\nApply cancelled.\n");
+			kr_store_run_end(s, run, "cancelled", "not confirmed");
+			goto out;
+		}
+	}
+
+	if (kr_cli_ssh_init(&cc.ssh, &l, oo.accept_new_host_keys) < 0) {
+		kr_cli_error("%s", kr_error_last());
+		goto out;
+	}
+	ssh_ready = true;
+	cc.l = &l;
+	who = performer();
+
+	/* Kamal's deploy lock, on the primary role's first host */
+	if (l.desired->lock_host && !apply_interrupted) {
+		struct kr_apply_lock_opts lo = {
+			.service = l.desired->service,
+			.destination = l.desired->destination,
+			.who = who,
+			.version = l.desired->version,
+			.message = message ? message : "kreconcile apply",
+			.wait_seconds = (int)lock_wait,
+		};
+
+		if (apply_connect(&lock_t, l.desired->lock_host, &cc) < 0) {
+			kr_cli_error("cannot take the deploy lock on '%s': %s",
+				l.desired->lock_host, kr_error_last());
+			kr_store_run_end(s, run, "failed", kr_error_last());
+			goto out;
+		}
+		lock_execs++;
+		if (kr_apply_lock_acquire(&holder, lock_t, &lo) < 0) {
+			kr_cli_error("%s", kr_error_last());
+			if (holder)
+				fprintf(stderr, "%s\n", holder);
+			if (holder && !lock_wait)
+				fprintf(stderr, "(wait for it with --lock-wait "
+					"SECONDS)\n");
+			kr_store_run_end(s, run, "failed", "locked");
+			goto out;
+		}
+		locked = true;
+	}
+
+	ao.desired = l.desired;
+	ao.plan = plan;
+	ao.store = s;
+	ao.run = run;
+	ao.connect = apply_connect;
+	ao.connect_arg = &cc;
+	{
+		long long maxp = l.config->sshkit_max_concurrent_starts;
+
+		ao.max_parallel = maxp > 0 && maxp < 1000 ? (unsigned)maxp : 0;
+	}
+	ao.performer = who;
+	ao.interrupted = &apply_interrupted;
+	ao.progress = apply_progress;
+	ao.progress_arg = &pc;
+	if (kr_apply_run(&res, &ao) < 0) {
+		kr_cli_error("%s", kr_error_last());
+		kr_store_run_end(s, run, "failed", kr_error_last());
+		goto out;
+	}
+	for (i = 0; i < res.nhosts; i++)
+		if (res.hosts[i].state == KR_APPLY_HOST_FAILED ||
+		    res.hosts[i].state == KR_APPLY_HOST_SKIPPED)
+			kr_cli_error("host %s: %s", res.hosts[i].name,
+				res.hosts[i].error ? res.hosts[i].error :
+				"failed");
+
+	/* what the hosts look like now */
+	if (kr_cli_hosts_observe(&after, g, &l, s, run, &oo) == 0 &&
+	    kr_diff_build(&plan2, l.desired, after.hosts, after.n,
+		&dopts) < 0)
+		plan2 = NULL;
+	if (locked) {
+		lock_execs++;
+		if (kr_apply_lock_release(lock_t, l.desired->service,
+			l.desired->destination, NULL) < 0)
+			kr_cli_error("%s", kr_error_last());
+		else
+			locked = false;
+	}
+
+	printf("\nApply %s: %zu added, %zu changed, %zu destroyed.\n",
+		res.interrupted ? "interrupted" : res.hosts_failed ?
+		"incomplete" : "complete", res.added, res.changed,
+		res.destroyed);
+	if (!plan2) {
+		printf("The hosts could not be read again: whether they match "
+			"is unknown.\n");
+	} else if (!kr_plan_has_changes(plan2) && !after.failed) {
+		printf("Hosts match the configuration.\n");
+	} else {
+		kr_plan_summarize(&sum, plan2);
+		printf("Hosts do not match the configuration yet: %zu to add, "
+			"%zu to change, %zu to destroy (run 'kreconcile "
+			"plan').\n", sum.add, sum.change, sum.destroy);
+	}
+	print_execs(g, l.desired, &hosts, &after, &res, lock_execs);
+
+	if (res.hosts_failed + res.hosts_skipped == 0 && plan2 &&
+	    !kr_plan_has_changes(plan2) && !after.failed && !res.interrupted)
+		rc = KR_EXIT_OK;
+	else if (res.hosts_ok > 0)
+		rc = KR_EXIT_PARTIAL;
+	else
+		rc = KR_EXIT_ERROR;
+	snprintf(summary, sizeof(summary), "Apply: %zu added, %zu changed, "
+		"%zu destroyed; %zu host(s) failed%s", res.added, res.changed,
+		res.destroyed, res.hosts_failed + res.hosts_skipped,
+		res.interrupted ? "; interrupted" : "");
+	kr_store_run_end(s, run, rc == KR_EXIT_OK ? "ok" :
+		rc == KR_EXIT_PARTIAL ? "partial" : "failed", summary);
+out:
+	if (locked && lock_t &&
+	    kr_apply_lock_release(lock_t, l.desired->service,
+		l.desired->destination, NULL) < 0)
+		kr_cli_error("%s", kr_error_last());
+	kr_transport_close(lock_t);
+	if (sig_thread) {
+		pthread_kill(sig_tid, SIGUSR2);
+		pthread_join(sig_tid, NULL);
+	}
+	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+	if (apply_interrupted && rc == KR_EXIT_OK)
+		rc = KR_EXIT_ERROR;
+	kr_apply_result_release(&res);
+	kr_plan_free(plan2);
+	kr_plan_free(plan);
+	lookups_free(images, nimages);
+	kr_buf_release(&text);
+	kr_buf_release(&json);
+	kr_cli_hosts_release(&after);
+	kr_cli_hosts_release(&hosts);
+	if (ssh_ready)
+		kr_cli_ssh_release(&cc.ssh);
+	if (have_saved)
+		kr_plan_identity_release(&saved);
+	free(planjson);
+	free(who);
+	free(holder);
+	kr_store_close(s);
+	kr_loaded_release(&l);
+	kr_diags_release(&diags);
+	return rc;
 }
 
 const struct kr_cmd_entry kr_cmd_apply_entry = {
 	.name = "apply",
 	.summary = "carry out a plan: only the difference, in few steps",
-	.usage = "kreconcile apply [PLANFILE] [--auto-approve] [--prune] [--lock-wait SECONDS]",
+	.usage = "kreconcile apply [PLANFILE] [--auto-approve] [--prune] "
+		 "[--lock-wait SECONDS]\n"
+		 "  PLANFILE                a plan saved by 'kreconcile plan -o'; "
+		 "refused when stale\n"
+		 "  --auto-approve          do not ask (required when stdin is "
+		 "not a terminal)\n"
+		 "  --prune                 also remove roles, accessories and "
+		 "hosts no longer configured\n"
+		 "  --lock-wait SECONDS     wait this long for Kamal's deploy "
+		 "lock (default: fail at once)\n"
+		 "  --message TEXT          the deploy lock's message\n"
+		 "  --accept-new-host-keys  trust the key of a host not yet in "
+		 "known_hosts\n"
+		 "exit: 0 applied and hosts match, 1 error or nothing applied, 3 "
+		 "some hosts failed",
 	.flags = KR_CMD_JSON,
 	.exec = cmd_apply_exec,
 };
