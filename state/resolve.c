@@ -295,6 +295,13 @@ app_add(struct rctx *x, struct kr_host *h, const struct kr_config_role *r,
 	char *sd = service_and_dest(c), *path;
 	size_t i;
 
+	for (i = 0; i < h->napps; i++) {
+		if (strcmp(h->apps[i].role, r->name) == 0) {
+			/* the host listed twice in a role: one container */
+			free(sd);
+			return;
+		}
+	}
 	h->apps = kr_xrealloc(h->apps, (h->napps + 1) * sizeof(*h->apps));
 	a = &h->apps[h->napps++];
 	memset(a, 0, sizeof(*a));

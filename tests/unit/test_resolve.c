@@ -373,6 +373,26 @@ test_all_keys_hosts_and_files(void **state)
 }
 
 static void
+test_host_listed_twice(void **state)
+{
+	struct kr_config *c = NULL;
+	struct kr_diags d = { 0 };
+	struct kr_desired *out = NULL;
+	struct kr_resolve_opts ro = { .version = V, .skip_secrets = true };
+	const char *text = "service: s\nimage: i\nregistry:\n  server: "
+		"localhost:5000\nbuilder:\n  arch: amd64\nservers:\n"
+		"  - a\n  - root@a\n  - a:22\n";
+
+	assert_int_equal(kr_config_load_text(&c, &d, "deploy.yml", text,
+		strlen(text), NULL, NULL, 0, NULL), 0);
+	assert_int_equal(kr_desired_resolve(&out, &d, c, NULL, &ro), 0);
+	assert_int_equal(out->nhosts, 1);
+	assert_int_equal(out->hosts[0].napps, 1);
+	kr_desired_free(out);
+	kr_config_free(c);
+}
+
+static void
 test_skip_secrets(void **state)
 {
 	struct kr_desired *d = resolve("dokuya", NULL, true);
@@ -509,6 +529,7 @@ main(void)
 		cmocka_unit_test(test_multi_roles_and_tags),
 		cmocka_unit_test(test_destination),
 		cmocka_unit_test(test_all_keys_hosts_and_files),
+		cmocka_unit_test(test_host_listed_twice),
 		cmocka_unit_test(test_skip_secrets),
 		cmocka_unit_test(test_missing_secret_fails),
 		cmocka_unit_test(test_missing_accessory_file),
