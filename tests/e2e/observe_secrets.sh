@@ -28,11 +28,14 @@ s2=$(wc -l <"$KR_TESTBED_DIR/h2/exec.log")
 "$KREC" -v refresh --app-version v1 >"$work/out" 2>&1 || fail "refresh failed: $(cat "$work/out")"
 db=.kreconcile/state.db
 [ -s $db ] || fail "no state database"
-# Another connection kept open keeps the WAL file (with the newest pages) after kreconcile
-# closes, so it can be scanned too.
-sleep 120 | sqlite3 $db >/dev/null 2>&1 &
+# A reader that holds a read transaction open keeps what kreconcile writes next in the WAL (a
+# checkpoint cannot move it past the reader), so the WAL can be scanned too.
+mkfifo "$work/fifo"
+sqlite3 $db <"$work/fifo" >/dev/null 2>&1 &
 holder=$!
-trap 'kill $holder 2>/dev/null; bed_reset 1 2; rm -rf "$work"' EXIT
+exec 3>"$work/fifo"
+trap 'exec 3>&-; kill $holder 2>/dev/null || true; bed_reset 1 2; rm -rf "$work"' EXIT
+echo 'BEGIN; SELECT count(*) FROM snapshots;' >&3
 {
 	"$KREC" status --app-version v1
 	"$KREC" status --json --app-version v1
@@ -57,7 +60,8 @@ for i in 1 2; do
 	[ -s "$work/cmds$i" ] || fail "no command recorded on host $i"
 	grep -aqF -f "$work/secrets" "$work/cmds$i" && found="$found commands-of-host-$i"
 done
-kill $holder 2>/dev/null || true
+exec 3>&-
+wait $holder || true
 [ -z "$found" ] || fail "a secret value was found in:$found"
 n=$(sqlite3 $db 'select count(*) from snapshots' 2>/dev/null || echo '?')
 ok "no secret in the store ($n snapshots), outputs, saved plan or remote commands"
