@@ -32,3 +32,13 @@ bed_netns 1 bash -c "exec 3<>/dev/tcp/$KR_TESTBED_HOST2/22" || fail "host 1 cann
 bed_netns 2 bash -c "exec 3<>/dev/tcp/${KR_TESTBED_REGISTRY%:*}/${KR_TESTBED_REGISTRY#*:}" ||
 	fail "host 2 cannot reach the registry"
 ok "hosts reach each other and the registry"
+
+bed_ssh 2 "printf '%s' '$KR_TESTBED_REGISTRY_PASSWORD' |
+	docker login -u '$KR_TESTBED_REGISTRY_USER' --password-stdin $KR_TESTBED_REGISTRY >/dev/null 2>&1 &&
+	docker network create kamal >/dev/null && docker run -d --name $name --network kamal \
+	-p 8082:80 $KR_TESTBED_REGISTRY/sample-app:v2 >/dev/null 2>&1" || fail "could not start a container on host 2"
+wait_for 10 curl -sf "http://$KR_TESTBED_HOST2:8082/up" || fail "host 2's published port does not answer"
+# (busybox wget: no -T, it crashes with a timeout set)
+[ "$(bed_docker 1 exec "$name" wget -q -O- "http://$KR_TESTBED_HOST2:8082/version")" = "v2 " ] ||
+	fail "a container on host 1 cannot reach a port published on host 2"
+ok "a container on host 1 reaches a port published on host 2"
