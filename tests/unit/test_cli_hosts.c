@@ -1,0 +1,355 @@
+/*
+ * The parts of cli/hosts.c that need no host: which values are registered
+ * as secrets with the store, the SSH options built from the config's ssh
+ * section, the exit code of an observation, durations, and observing with
+ * refresh off (last snapshots from a real store in a temp directory, hosts
+ * no longer configured included). cli/hosts.c is compiled into this test;
+ * the CLI's print helpers are replaced by ones that record what was said.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "cli/hosts.c"
+#include "cli/load.c"
+
+static struct kr_buf said = KR_BUF_INIT;
+
+void
+kr_cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	kr_buf_vprintf(&said, fmt, ap);
+	va_end(ap);
+	kr_buf_putc(&said, '\n');
+}
+
+void
+kr_cli_progress(const struct kr_globals *g, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (g->verbosity < 0)
+		return;
+	va_start(ap, fmt);
+	kr_buf_vprintf(&said, fmt, ap);
+	va_end(ap);
+	kr_buf_putc(&said, '\n');
+}
+
+static const char deploy_yml[] =
+	"service: app\n"
+	"image: acme/app\n"
+	"servers:\n"
+	"  web:\n"
+	"    hosts: [10.0.0.1, 10.0.0.2]\n"
+	"registry:\n"
+	"  username: acme\n"
+	"  password: [REG_PW]\n"
+	"builder:\n"
+	"  arch: amd64\n"
+	"env:\n"
+	"  clear: {MODE: prod}\n"
+	"  secret: [DB_PW]\n"
+	"accessories:\n"
+	"  db:\n"
+	"    image: postgres:16\n"
+	"    host: 10.0.0.2\n"
+	"    env:\n"
+	"      secret: [PG_PW]\n"
+	"ssh:\n"
+	"  user: deploy\n"
+	"  port: 2222\n"
+	"  keys_only: true\n"
+	"  keys: [/keys/id_ed25519]\n"
+	"  key_data: [SSH_KEY]\n"
+	"  proxy: bastion@10.0.0.9\n"
+	"  log_level: debug\n"
+	"  config: false\n"
+	"x-kreconcile:\n"
+	"  known_hosts: /etc/kr/known_hosts\n";
+
+/* A loaded configuration as kr_cli_load leaves it, from text. */
+static void
+load(struct kr_loaded *l, const char *yml, bool with_key)
+{
+	struct kr_diags d = { 0 };
+	struct kr_resolve_opts ro = { .version = "v1",
+		.version_source = "--app-version" };
+
+	memset(l, 0, sizeof(*l));
+	assert_int_equal(kr_config_load_text(&l->config, &d, "deploy.yml", yml,
+				 strlen(yml), NULL, NULL, 0, NULL),
+		0);
+	kr_kvlist_set(&l->secrets, "REG_PW", "registry-pw-1");
+	kr_kvlist_set(&l->secrets, "DB_PW", "db-pw-2");
+	kr_kvlist_set(&l->secrets, "PG_PW", "pg-pw-3");
+	if (with_key)
+		kr_kvlist_set(&l->secrets, "SSH_KEY",
+			"-----BEGIN OPENSSH PRIVATE KEY-----\nk\n");
+	/* in .kamal/secrets but no secret of the model: never registered */
+	kr_kvlist_set(&l->secrets, "UNUSED", "not-a-model-secret");
+	assert_int_equal(kr_desired_resolve(&l->desired, &d, l->config,
+				 &l->secrets, &ro),
+		0);
+	kr_diags_release(&d);
+}
+
+/* Whether the n bytes at p hold s anywhere (binary-safe). */
+static bool
+holds(const char *p, size_t n, const char *s)
+{
+	size_t i, k = strlen(s);
+
+	for (i = 0; i + k <= n; i++)
+		if (memcmp(p + i, s, k) == 0)
+			return true;
+	return false;
+}
+
+static bool
+has_value(const struct kr_kvlist *kv, const char *v)
+{
+	size_t i;
+
+	for (i = 0; i < kv->n; i++)
+		if (strcmp(kv->v[i].value, v) == 0)
+			return true;
+	return false;
+}
+
+static void
+test_secret_values(void **state)
+{
+	struct kr_loaded l;
+	struct kr_kvlist kv = { 0 };
+
+	(void)state;
+	load(&l, deploy_yml, true);
+	kr_cli_secret_values(&kv, &l);
+	assert_true(has_value(&kv, "registry-pw-1"));
+	assert_true(has_value(&kv, "db-pw-2"));
+	assert_true(has_value(&kv, "pg-pw-3"));
+	assert_true(has_value(&kv, "-----BEGIN OPENSSH PRIVATE KEY-----\nk\n"));
+	assert_false(has_value(&kv, "not-a-model-secret"));
+	/* the registry username is clear: registering it would refuse every revision */
+	assert_false(has_value(&kv, "acme"));
+	kr_kvlist_release(&kv);
+	kr_loaded_release(&l);
+}
+
+static void
+test_ssh_options(void **state)
+{
+	struct kr_loaded l;
+	struct kr_cli_ssh ssh;
+	struct kr_transport_opts o;
+
+	(void)state;
+	load(&l, deploy_yml, true);
+	assert_int_equal(kr_cli_ssh_init(&ssh, &l, true), 0);
+	kr_cli_ssh_for_host(&o, &ssh, l.desired->hosts[1].name,
+		l.desired->hosts[1].user, l.desired->hosts[1].port);
+	assert_string_equal(o.host, "10.0.0.2");
+	assert_string_equal(o.user, "deploy");
+	assert_int_equal(o.port, 2222);
+	assert_true(o.keys_only);
+	assert_true(o.accept_new_host_keys);
+	assert_non_null(o.keys);
+	assert_string_equal(o.keys->v[0], "/keys/id_ed25519");
+	assert_non_null(o.key_data);
+	assert_int_equal(o.key_data->n, 1);
+	assert_string_equal(o.key_data->v[0],
+		"-----BEGIN OPENSSH PRIVATE KEY-----\nk\n");
+	assert_string_equal(o.proxy, "bastion@10.0.0.9");
+	assert_string_equal(o.log_level, "debug");
+	assert_string_equal(o.known_hosts, "/etc/kr/known_hosts");
+	assert_string_equal(o.ssh_config, ""); /* config: false = no file */
+	kr_cli_ssh_release(&ssh);
+	kr_loaded_release(&l);
+}
+
+static void
+test_ssh_config_forms(void **state)
+{
+	static const char *const forms[][2] = {
+		{ "  config: true\n", NULL },
+		{ "  config: /etc/kr/ssh_config\n", "/etc/kr/ssh_config" },
+		{ "  config: [/a/one, /a/two]\n", "/a/one" },
+		{ "", NULL },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		struct kr_loaded l;
+		struct kr_cli_ssh ssh;
+		char *yml = kr_xasprintf("service: app\nimage: acme/app\n"
+					 "servers: [10.0.0.1]\nbuilder: {arch: "
+					 "amd64}\nregistry: {username: u, "
+					 "password: [REG_PW]}\nssh:\n  user: "
+					 "root\n%s",
+			forms[i][0]);
+
+		load(&l, yml, false);
+		assert_int_equal(kr_cli_ssh_init(&ssh, &l, false), 0);
+		if (forms[i][1])
+			assert_string_equal(ssh.base.ssh_config, forms[i][1]);
+		else
+			assert_null(ssh.base.ssh_config);
+		assert_null(ssh.base.key_data);
+		assert_null(ssh.base.known_hosts);
+		assert_false(ssh.base.accept_new_host_keys);
+		kr_cli_ssh_release(&ssh);
+		kr_loaded_release(&l);
+		free(yml);
+	}
+}
+
+static void
+test_ssh_key_data_missing(void **state)
+{
+	struct kr_loaded l;
+	struct kr_cli_ssh ssh;
+
+	(void)state;
+	load(&l, deploy_yml, false);
+	assert_int_equal(kr_cli_ssh_init(&ssh, &l, false), KR_ECONFIG);
+	assert_non_null(strstr(kr_error_last(), "'SSH_KEY'"));
+	kr_loaded_release(&l);
+}
+
+static void
+test_exit_and_duration(void **state)
+{
+	struct kr_cli_hosts h = { .n = 4 };
+	char buf[32];
+
+	(void)state;
+	h.failed = 0;
+	assert_int_equal(kr_cli_hosts_exit(&h), KR_EXIT_OK);
+	h.failed = 1;
+	assert_int_equal(kr_cli_hosts_exit(&h), KR_EXIT_PARTIAL);
+	h.failed = 4;
+	assert_int_equal(kr_cli_hosts_exit(&h), KR_EXIT_ERROR);
+	kr_cli_format_duration(buf, sizeof(buf), 0.3);
+	assert_string_equal(buf, "300 ms");
+	kr_cli_format_duration(buf, sizeof(buf), 1.26);
+	assert_string_equal(buf, "1.3 s");
+	kr_cli_format_duration(buf, sizeof(buf), -1);
+	assert_string_equal(buf, "0 ms");
+}
+
+/* With refresh off: the store's last snapshots, and a note where none. */
+static void
+test_observe_from_store(void **state)
+{
+	char dir[] = "/tmp/kr-test-cli-hosts-XXXXXX";
+	struct kr_globals g = { .config = "config/deploy.yml" };
+	struct kr_cli_observe_opts o = { .refresh = false,
+		.include_removed = true };
+	struct kr_observed_host snap = { 0 };
+	struct kr_cli_hosts h;
+	struct kr_loaded l;
+	struct kr_store *s = NULL;
+	int64_t rev = 0;
+	char *path, *json, *model = NULL;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	path = kr_xasprintf("%s/state.db", dir);
+	g.state_path = path;
+	load(&l, deploy_yml, true);
+	assert_int_equal(kr_cli_store_open(&s, &g, &l), 0);
+	/* the revision holds the model without a secret value */
+	assert_int_equal(kr_cli_revision_add(&rev, s, &l), 0);
+	assert_true(rev > 0);
+
+	snap.name = kr_xstrdup("10.0.0.1");
+	snap.docker_version = kr_xstrdup("27.0.1");
+	snap.observed_at = 1700000000;
+	kr_observed_host_fingerprint(&snap, snap.fingerprint);
+	json = kr_observed_host_dump(&snap);
+	assert_int_equal(kr_store_snapshot_add(s, 0, "10.0.0.1", KR_OBS_OK,
+				 NULL, snap.fingerprint, json, snap.observed_at),
+		0);
+	free(json);
+	/* a host the configuration no longer names */
+	assert_int_equal(kr_store_snapshot_add(s, 0, "10.0.0.7",
+				 KR_OBS_UNREACHABLE, "no route to host", NULL,
+				 NULL, 1700000001),
+		0);
+
+	assert_int_equal(kr_cli_hosts_observe(&h, &g, &l, s, 0, &o), 0);
+	assert_true(h.from_store);
+	assert_int_equal(h.n, 3);
+	assert_string_equal(h.hosts[0].name, "10.0.0.1");
+	assert_int_equal(h.hosts[0].status, KR_OBS_OK);
+	assert_string_equal(h.hosts[0].docker_version, "27.0.1");
+	assert_string_equal(h.hosts[0].fingerprint, snap.fingerprint);
+	assert_int_equal(h.hosts[0].observed_at, 1700000000);
+	assert_int_equal(h.execs[0], 0);
+	assert_string_equal(h.hosts[1].name, "10.0.0.2");
+	assert_int_not_equal(h.hosts[1].status, KR_OBS_OK);
+	assert_non_null(strstr(h.hosts[1].error, "kreconcile refresh"));
+	assert_string_equal(h.hosts[2].name, "10.0.0.7");
+	assert_int_equal(h.hosts[2].status, KR_OBS_UNREACHABLE);
+	assert_string_equal(h.hosts[2].error, "no route to host");
+	/* only configured hosts count as failed */
+	assert_int_equal(h.failed, 1);
+	assert_int_equal(kr_cli_hosts_exit(&h), KR_EXIT_PARTIAL);
+	kr_cli_hosts_release(&h);
+
+	kr_store_close(s);
+	s = NULL;
+	/* nothing secret in the database file */
+	{
+		FILE *f = fopen(path, "rb");
+		size_t n;
+
+		assert_non_null(f);
+		model = kr_xmalloc(1 << 20);
+		n = fread(model, 1, (1 << 20) - 1, f);
+		fclose(f);
+		assert_false(holds(model, n, "db-pw-2"));
+		assert_false(holds(model, n, "pg-pw-3"));
+		assert_false(holds(model, n, "registry-pw-1"));
+		assert_true(holds(model, n, "27.0.1"));
+	}
+	free(model);
+	kr_observed_host_release(&snap);
+	kr_loaded_release(&l);
+	{
+		char *cmd = kr_xasprintf("rm -rf '%s'", dir);
+
+		assert_int_equal(system(cmd), 0);
+		free(cmd);
+	}
+	free(path);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_secret_values),
+		cmocka_unit_test(test_ssh_options),
+		cmocka_unit_test(test_ssh_config_forms),
+		cmocka_unit_test(test_ssh_key_data_missing),
+		cmocka_unit_test(test_exit_and_duration),
+		cmocka_unit_test(test_observe_from_store),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+
+	kr_buf_release(&said);
+	return rc;
+}
