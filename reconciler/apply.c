@@ -222,6 +222,26 @@ tail_of(const char *s)
 	return kr_xstrdup(p);
 }
 
+/* An env change whose app failed its health gate: the old file is back. */
+static bool
+env_restored(const struct kr_plan *p, const struct kr_apply_script *s,
+	size_t ci)
+{
+	const struct kr_change *ce = &p->changes[ci];
+	size_t i;
+
+	if (ce->type != KR_CHANGE_ENV || !ce->env_file)
+		return false;
+	for (i = 0; i < s->nsteps; i++) {
+		const struct kr_change *c = &p->changes[s->steps[i].change];
+
+		if (c->type == KR_CHANGE_APP && c->env_file == ce->env_file &&
+		    s->steps[i].result == KR_STEP_FAILED)
+			return true;
+	}
+	return false;
+}
+
 static void
 count_changes(struct kr_apply_host *hr, const struct kr_plan *p,
 	const struct kr_apply_script *s)
@@ -242,7 +262,7 @@ count_changes(struct kr_apply_host *hr, const struct kr_plan *p,
 			if (s->steps[j].change == ci &&
 			    s->steps[j].result != KR_STEP_OK)
 				done = false;
-		if (!done)
+		if (!done || env_restored(p, s, ci))
 			continue;
 		switch (p->changes[ci].action) {
 		case KR_ACTION_CREATE:

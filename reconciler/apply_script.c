@@ -249,6 +249,25 @@ write_file(struct sctx *x, const char *path, const char *content, size_t len,
 	put_input(x, content, len);
 }
 
+/*
+ * Where an env step keeps the file it overwrites, for this run only (the
+ * random suffix): if the app reading it then fails its health gate, the
+ * old file comes back with the old container, so the next plan still sees
+ * the difference. Outside the env directory, which observe scans.
+ */
+static char *
+prev_path(const struct sctx *x, const char *path)
+{
+	char *flat = kr_xstrdup(path), *p, *out;
+
+	for (p = flat; *p; p++)
+		if (*p == '/')
+			*p = '%';
+	out = kr_xasprintf(".kamal/kreconcile-prev/%s-%s", x->suffix, flat);
+	free(flat);
+	return out;
+}
+
 static int
 step_network(struct sctx *x, const struct kr_change *c, size_t ci)
 {
@@ -311,6 +330,19 @@ step_env(struct sctx *x, const struct kr_change *c, size_t ci)
 		kr_error_set(KR_EINVAL, "'%s': the env file's content is not "
 			"known (are the secrets loaded?)", c->address);
 		return KR_EINVAL;
+	}
+	if (c->name && strncmp(c->name, "roles/", 6) == 0) {
+		char *prev = prev_path(x, path);
+
+		kr_buf_puts(&x->s->text, "mkdir -p .kamal/kreconcile-prev\n"
+			"if [ -f ");
+		kr_docker_cmd_home_path(&x->s->text, path);
+		kr_buf_puts(&x->s->text, " ]; then cp -p -- ");
+		kr_docker_cmd_home_path(&x->s->text, path);
+		kr_buf_putc(&x->s->text, ' ');
+		kr_docker_cmd_home_path(&x->s->text, prev);
+		kr_buf_puts(&x->s->text, "; fi\n");
+		free(prev);
 	}
 	write_file(x, path, ef->content, strlen(ef->content), "600");
 	step_close(x, true);
@@ -493,7 +525,7 @@ step_app(struct sctx *x, const struct kr_change *c, size_t ci)
 {
 	const struct kr_app *a = c->app;
 	struct kr_buf cmd = KR_BUF_INIT, *t = &x->s->text;
-	char *label = NULL, *hostname = NULL, *old = NULL;
+	char *label = NULL, *hostname = NULL, *old = NULL, *prev = NULL;
 	int err = 0;
 
 	add_step(x->s, ci, c->address, kr_action_name(c->action));
@@ -527,15 +559,24 @@ step_app(struct sctx *x, const struct kr_change *c, size_t ci)
 	 * way as Kamal does, and renamed back if the new one fails.
 	 */
 	old = kr_xasprintf("%s_replaced_%s", a->name, x->suffix);
+	if (a->env_file.path)
+		prev = prev_path(x, a->env_file.path);
 	kr_buf_puts(t, "kr_name=");
 	kr_shell_quote(t, a->name);
 	kr_buf_puts(t, "\nkr_old=\nif docker container inspect \"$kr_name\" "
 		">/dev/null 2>&1; then\n\tkr_old=");
 	kr_shell_quote(t, old);
 	kr_buf_puts(t, "\n\tdocker rename \"$kr_name\" \"$kr_old\"\nfi\n"
-		"kr_undo() {\n\tdocker rm -f \"$kr_name\" >/dev/null 2>&1 || "
+		"kr_prev=");
+	kr_shell_quote(t, prev ? prev : "");
+	kr_buf_puts(t, "\nkr_envf=");
+	kr_shell_quote(t, a->env_file.path ? a->env_file.path : "");
+	kr_buf_puts(t, "\nkr_undo() {\n\tdocker rm -f \"$kr_name\" >/dev/null 2>&1 || "
 		"true\n\tif [ -n \"$kr_old\" ]; then docker rename \"$kr_old\" "
-		"\"$kr_name\" || true; fi\n}\n");
+		"\"$kr_name\" || true; fi\n"
+		"\tif [ -n \"$kr_prev\" ] && [ -f \"$kr_prev\" ]; then\n"
+		"\t\tmv -f \"$kr_prev\" \"$kr_envf\" && echo \"restored the "
+		"previous $kr_envf\"\n\tfi\n}\n");
 	label = hash_label(c->defhash);
 	if (a->hostname_prefix && *a->hostname_prefix)
 		hostname = kr_xasprintf("%s-%.12s", a->hostname_prefix,
@@ -555,6 +596,7 @@ step_app(struct sctx *x, const struct kr_change *c, size_t ci)
 		x->d->deploy_timeout > 0 ? x->d->deploy_timeout : 30,
 		x->d->readiness_delay >= 0 ? x->d->readiness_delay : 7);
 	stop_list(x, &c->containers, a->stop_timeout);
+	kr_buf_puts(t, "if [ -n \"$kr_prev\" ]; then rm -f \"$kr_prev\"; fi\n");
 	retention(x, a);
 	audit(x, c->name, "Booted app version %s (kreconcile)", a->version);
 close:
@@ -563,6 +605,7 @@ out:
 	free(label);
 	free(hostname);
 	free(old);
+	free(prev);
 	kr_buf_release(&cmd);
 	return err;
 }
@@ -706,8 +749,9 @@ kr_apply_script_parse(struct kr_apply_script *s, const char *text, size_t len)
 				st->result = st->status == 0 ? KR_STEP_OK :
 					KR_STEP_FAILED;
 				olen = pos > out_start ? pos - out_start : 0;
-				/* the newline printed before the marker */
-				if (olen && text[out_start + olen - 1] == '\n')
+				/* the newline printed before the marker, and
+				 * the output's own trailing newlines */
+				while (olen && text[out_start + olen - 1] == '\n')
 					olen--;
 				free(st->output);
 				st->output = olen ? kr_xstrndup(text + out_start,
