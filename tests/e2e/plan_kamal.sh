@@ -3,7 +3,8 @@
 # the accessory with its directory) plans as "No changes" with the matching configuration
 # (exit 0 with --detailed-exitcode), in one SSH exec per host. A new version plans as a change
 # (exit 2) and is saved atomically with -o; a version the registry lacks waits; --refresh=false
-# plans from the store without contacting a host; an unreachable host gives exit 3.
+# plans from the store without contacting a host; a role taken out of the config is kept unless
+# --prune (or x-kreconcile.prune); a registry error is exit 1; an unreachable host gives exit 3.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/observe_common.sh"
 need_krec
@@ -64,6 +65,31 @@ rc=0
 grep -q "^  # $h1/app/web is waiting for image $KR_TESTBED_REGISTRY/sample-app:no-such-tag$" \
 	"$work/out" || fail "not waiting: $(cat "$work/out")"
 ok "a tag the registry lacks: waiting for image, nothing planned"
+
+# the worker role taken out of the configuration: kept, unless pruned
+awk '/^  worker:/ { skip = 1; next } skip && /^    / { next } { skip = 0; print }' \
+	config/deploy.yml >config/deploy.noworker.yml
+grep -q worker config/deploy.noworker.yml && fail "setup: worker still configured"
+rc=0
+"$KREC" -c config/deploy.noworker.yml plan --app-version v1 --detailed-exitcode >"$work/out" \
+	2>"$work/err" || rc=$?
+[ $rc = 0 ] || fail "a removed role without --prune exited $rc: $(cat "$work/out" "$work/err")"
+grep -q "^  # $h2/app/worker is not in the configuration, kept (use --prune)$" "$work/out" ||
+	fail "removed role not reported as kept: $(cat "$work/out")"
+rc=0
+"$KREC" -c config/deploy.noworker.yml plan --app-version v1 --detailed-exitcode --prune \
+	>"$work/out" 2>"$work/err" || rc=$?
+[ $rc = 2 ] || fail "--prune exited $rc"
+grep -q "^  # $h2/app/worker will be destroyed$" "$work/out" || fail "--prune: $(cat "$work/out")"
+sed '/^x-kreconcile:/d' config/deploy.noworker.yml | sed '/^  known_hosts:/d' >"$work/base"
+{ cat "$work/base"; printf 'x-kreconcile:\n  prune: true\n  known_hosts: %s\n' \
+	"$KR_TESTBED_KNOWN_HOSTS"; } >config/deploy.prune.yml
+rc=0
+"$KREC" -c config/deploy.prune.yml plan --app-version v1 --detailed-exitcode >"$work/out2" \
+	2>"$work/err" || rc=$?
+[ $rc = 2 ] || fail "x-kreconcile.prune exited $rc: $(cat "$work/err")"
+cmp -s "$work/out" "$work/out2" || fail "x-kreconcile.prune differs from --prune"
+ok "removed role: kept without prune (exit 0), destroyed with --prune or x-kreconcile.prune (exit 2)"
 
 sed "s|^  server: .*|  server: ${h1%.*}.1:5999|" config/deploy.yml >config/deploy.badreg.yml
 rc=0
