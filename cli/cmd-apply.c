@@ -27,6 +27,7 @@
 #include "cli/load.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "drivers/docker.h"
 #include "drivers/pool.h"
 #include "drivers/registry.h"
 #include "reconciler/apply.h"
@@ -267,6 +268,54 @@ apply_connect(struct kr_transport **out, const char *host, void *arg)
 	kr_cli_ssh_for_host(&o, &c->ssh, host, h ? h->user :
 		d->nhosts ? d->hosts[0].user : "root", h ? h->port : 22);
 	return kr_transport_connect(out, &o);
+}
+
+/*
+ * Hosts no longer configured that apply acted on: the shared observe step
+ * reads only configured hosts (a removed one comes from its last
+ * snapshot), so read these again here and store what they show now, or the
+ * next plan would plan their removals again from the old snapshot.
+ */
+static void
+reobserve_removed(struct kr_cli_hosts *after, const struct kr_loaded *l,
+	struct conn_ctx *cc, const struct kr_apply_result *res,
+	struct kr_store *s, int64_t run)
+{
+	const struct kr_desired *d = l->desired;
+	size_t i, j;
+
+	for (i = d->nhosts; i < after->n; i++) {
+		struct kr_docker_scope_buf sb;
+		struct kr_observe_job job;
+		const char *name = after->hosts[i].name;
+		bool acted = false;
+		char *json;
+
+		for (j = 0; j < res->nhosts; j++)
+			if (strcmp(res->hosts[j].name, name) == 0 &&
+			    (res->hosts[j].state == KR_APPLY_HOST_OK ||
+			     res->hosts[j].state == KR_APPLY_HOST_FAILED))
+				acted = true;
+		if (!acted)
+			continue;
+		memset(&job, 0, sizeof(job));
+		kr_docker_scope_from_desired(&sb, d, NULL);
+		kr_cli_ssh_for_host(&job.opts, &cc->ssh, name,
+			d->nhosts ? d->hosts[0].user : "root", 22);
+		job.scope = &sb.scope;
+		kr_docker_observe_all(&job, 1, 1, NULL, NULL);
+		json = kr_observed_host_dump(&job.result);
+		if (kr_store_snapshot_add(s, run, job.result.name,
+			job.result.status, job.result.error,
+			job.result.status == KR_OBS_OK ? job.result.fingerprint :
+			NULL, json, job.result.observed_at) < 0)
+			kr_cli_error("%s", kr_error_last());
+		free(json);
+		kr_observed_host_release(&after->hosts[i]);
+		after->hosts[i] = job.result;
+		after->execs[i] = job.execs;
+		kr_docker_scope_buf_release(&sb);
+	}
 }
 
 struct progress_ctx {
@@ -549,10 +598,12 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 				"failed");
 
 	/* what the hosts look like now */
-	if (kr_cli_hosts_observe(&after, g, &l, s, run, &oo) == 0 &&
-	    kr_diff_build(&plan2, l.desired, after.hosts, after.n,
-		&dopts) < 0)
-		plan2 = NULL;
+	if (kr_cli_hosts_observe(&after, g, &l, s, run, &oo) == 0) {
+		reobserve_removed(&after, &l, &cc, &res, s, run);
+		if (kr_diff_build(&plan2, l.desired, after.hosts, after.n,
+			&dopts) < 0)
+			plan2 = NULL;
+	}
 	if (locked) {
 		lock_execs++;
 		if (kr_apply_lock_release(lock_t, l.desired->service,
