@@ -157,8 +157,8 @@ resolve_images(struct kr_image_lookup **out, size_t *nout,
 			continue;
 		jobs[i].avail = todo[n].avail;
 		if (todo[n].error) {
-			kr_cli_error("image '%s': %s", jobs[i].ref,
-				todo[n].error);
+			kr_cli_error(
+				"image '%s': %s", jobs[i].ref, todo[n].error);
 			free(todo[n].error);
 			failed++;
 		}
@@ -366,9 +366,12 @@ cmd_plan_exec(const struct kr_globals *g, int argc, char **argv)
 		rc = KR_EXIT_CHANGES;
 	else
 		rc = KR_EXIT_OK;
-	kr_store_run_end(s, run, rc == KR_EXIT_ERROR ? "failed" :
-		rc == KR_EXIT_PARTIAL ? "partial" :
-		kr_plan_has_changes(plan) ? "changes" : "ok", summary);
+	kr_store_run_end(s, run,
+		rc == KR_EXIT_ERROR	  ? "failed" :
+		rc == KR_EXIT_PARTIAL	  ? "partial" :
+		kr_plan_has_changes(plan) ? "changes" :
+					    "ok",
+		summary);
 out:
 	kr_plan_free(plan);
 	lookups_free(images, nimages);
@@ -384,18 +387,20 @@ out:
 const struct kr_cmd_entry kr_cmd_plan_entry = {
 	.name = "plan",
 	.summary = "show every change apply would make, and why",
-	.usage = "kreconcile plan [--json] [--detailed-exitcode] [--refresh=false] "
-		 "[-o FILE] [--prune]\n"
-		 "  --refresh=false         plan from the last snapshots in the "
-		 "state database\n"
-		 "  --detailed-exitcode     exit 0 no changes, 2 changes, 1 "
-		 "error, 3 some hosts not observed\n"
-		 "  -o, --out FILE          save the plan (JSON) for "
-		 "'kreconcile apply FILE'\n"
-		 "  --prune                 plan removal of roles, accessories "
-		 "and hosts no longer configured\n"
-		 "  --accept-new-host-keys  trust the key of a host not yet in "
-		 "known_hosts",
+	.usage =
+		"kreconcile plan [--json] [--detailed-exitcode] "
+		"[--refresh=false] "
+		"[-o FILE] [--prune]\n"
+		"  --refresh=false         plan from the last snapshots in the "
+		"state database\n"
+		"  --detailed-exitcode     exit 0 no changes, 2 changes, 1 "
+		"error, 3 some hosts not observed\n"
+		"  -o, --out FILE          save the plan (JSON) for "
+		"'kreconcile apply FILE'\n"
+		"  --prune                 plan removal of roles, accessories "
+		"and hosts no longer configured\n"
+		"  --accept-new-host-keys  trust the key of a host not yet in "
+		"known_hosts",
 	.flags = KR_CMD_JSON,
 	.exec = cmd_plan_exec,
 };

@@ -72,8 +72,11 @@ cmd_refresh_exec(const struct kr_globals *g, int argc, char **argv)
 	rc = err < 0 ? KR_EXIT_ERROR : kr_cli_hosts_exit(&hosts);
 	snprintf(summary, sizeof(summary), "%zu of %zu hosts observed",
 		hosts.n - hosts.failed, hosts.n);
-	kr_store_run_end(s, run, rc == KR_EXIT_OK ? "ok" :
-		rc == KR_EXIT_PARTIAL ? "partial" : "failed", summary);
+	kr_store_run_end(s, run,
+		rc == KR_EXIT_OK      ? "ok" :
+		rc == KR_EXIT_PARTIAL ? "partial" :
+					"failed",
+		summary);
 	if (hosts.failed)
 		kr_cli_error("%zu of %zu hosts could not be observed",
 			hosts.failed, hosts.n);
@@ -90,7 +93,8 @@ out:
 
 const struct kr_cmd_entry kr_cmd_refresh_entry = {
 	.name = "refresh",
-	.summary = "read every host into the state database (one exec per host)",
+	.summary =
+		"read every host into the state database (one exec per host)",
 	.usage = "kreconcile refresh [--accept-new-host-keys]\n"
 		 "  --accept-new-host-keys  trust and record the key of a host "
 		 "not yet in known_hosts\n"

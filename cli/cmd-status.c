@@ -30,13 +30,14 @@ static const struct option status_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* The prefix of an app container's name for role: "<service>-<role>[-<dest>]-". */
+/* The prefix of an app container's name for role: "<service>-<role>[-<dest>]-".
+ */
 static char *
 app_prefix(const struct kr_desired *d, const char *role)
 {
-	return d->destination ?
-		kr_xasprintf("%s-%s-%s-", d->service, role, d->destination) :
-		kr_xasprintf("%s-%s-", d->service, role);
+	return d->destination ? kr_xasprintf("%s-%s-%s-", d->service, role,
+					d->destination) :
+				kr_xasprintf("%s-%s-", d->service, role);
 }
 
 /* An app container of this service and destination (Kamal's labels). */
@@ -50,7 +51,7 @@ is_app_container(const struct kr_desired *d, const struct kr_obs_container *c)
 	if (!svc || !role || strcmp(svc, d->service) != 0)
 		return false;
 	return strcmp(dest ? dest : "", d->destination ? d->destination : "") ==
-		0;
+	       0;
 }
 
 /* The version of an app container: its name after the role's prefix. */
@@ -134,12 +135,12 @@ role_json(const struct kr_desired *d, const struct kr_host *dh,
 			continue;
 		cj = json_object();
 		json_object_set_new(cj, "name", json_string(c->name));
-		json_object_set_new(cj, "version",
-			json_string(container_version(d, c)));
+		json_object_set_new(
+			cj, "version", json_string(container_version(d, c)));
 		json_object_set_new(cj, "image",
 			c->image ? json_string(c->image) : json_null());
-		json_object_set_new(cj, "state",
-			json_string(container_state(c)));
+		json_object_set_new(
+			cj, "state", json_string(container_state(c)));
 		json_object_set_new(cj, "health",
 			c->health ? json_string(c->health) : json_null());
 		json_array_append_new(cs, cj);
@@ -148,8 +149,8 @@ role_json(const struct kr_desired *d, const struct kr_host *dh,
 
 			json_object_set_new(rj, "version",
 				json_string(container_version(d, c)));
-			json_object_set_new(rj, "container",
-				json_string(c->name));
+			json_object_set_new(
+				rj, "container", json_string(c->name));
 			json_array_append_new(running, rj);
 		}
 	}
@@ -202,8 +203,8 @@ env_file_json(const struct kr_observed_host *h, const struct kr_env_file *ef,
 		f && *f->sha256 ? json_string(f->sha256) : json_null());
 	json_object_set_new(o, "configured_sha256",
 		*ef->sha256 ? json_string(ef->sha256) : json_null());
-	json_object_set_new(o, "mode",
-		f && f->mode ? json_string(f->mode) : json_null());
+	json_object_set_new(
+		o, "mode", f && f->mode ? json_string(f->mode) : json_null());
 	return o;
 }
 
@@ -221,16 +222,16 @@ host_json(const struct kr_desired *d, const struct kr_observed_host *h,
 
 	json_object_set_new(o, "name", json_string(h->name));
 	json_object_set_new(o, "configured", json_boolean(dh != NULL));
-	json_object_set_new(o, "status",
-		json_string(kr_obs_status_name(h->status)));
+	json_object_set_new(
+		o, "status", json_string(kr_obs_status_name(h->status)));
 	json_object_set_new(o, "reachable",
 		json_boolean(h->status == KR_OBS_OK ||
-			h->status == KR_OBS_NO_DOCKER));
-	json_object_set_new(o, "error",
-		h->error ? json_string(h->error) : json_null());
+			     h->status == KR_OBS_NO_DOCKER));
+	json_object_set_new(
+		o, "error", h->error ? json_string(h->error) : json_null());
 	kr_obs_time_format(when, h->observed_at);
-	json_object_set_new(o, "observed_at",
-		*when ? json_string(when) : json_null());
+	json_object_set_new(
+		o, "observed_at", *when ? json_string(when) : json_null());
 	json_object_set_new(o, "from_store", json_boolean(from_store));
 	if (!from_store)
 		json_object_set_new(o, "execs", json_integer(execs));
@@ -252,10 +253,10 @@ host_json(const struct kr_desired *d, const struct kr_observed_host *h,
 	kr_strvec_release(&rv);
 	/* accessories configured here, then any other of the service seen */
 	for (i = 0; dh && i < dh->naccessories; i++)
-		json_array_append_new(accs,
-			accessory_json(h, dh->accessories[i].name,
-				dh->accessories[i].container,
-				dh->accessories[i].image, true));
+		json_array_append_new(
+			accs, accessory_json(h, dh->accessories[i].name,
+				      dh->accessories[i].container,
+				      dh->accessories[i].image, true));
 	for (i = 0; i < d->nhosts; i++) {
 		for (j = 0; j < d->hosts[i].naccessories; j++) {
 			const struct kr_accessory *a =
@@ -271,8 +272,8 @@ host_json(const struct kr_desired *d, const struct kr_observed_host *h,
 					seen = true;
 			if (!seen && kr_observed_container(h, a->container))
 				json_array_append_new(accs,
-					accessory_json(h, a->name,
-						a->container, NULL, false));
+					accessory_json(h, a->name, a->container,
+						NULL, false));
 		}
 	}
 	for (i = 0; dh && i < dh->napps; i++) {
@@ -284,18 +285,19 @@ host_json(const struct kr_desired *d, const struct kr_observed_host *h,
 		free(who);
 	}
 	for (i = 0; dh && i < dh->naccessories; i++) {
-		char *who = kr_xasprintf("accessory %s",
-			dh->accessories[i].name);
+		char *who =
+			kr_xasprintf("accessory %s", dh->accessories[i].name);
 
 		if (dh->accessories[i].env_file.path)
 			json_array_append_new(envs,
-				env_file_json(h,
-					&dh->accessories[i].env_file, who));
+				env_file_json(
+					h, &dh->accessories[i].env_file, who));
 		free(who);
 	}
 	lock = json_object();
 	json_object_set_new(lock, "lock_host",
-		json_boolean(d->lock_host && strcmp(d->lock_host, h->name) == 0));
+		json_boolean(
+			d->lock_host && strcmp(d->lock_host, h->name) == 0));
 	json_object_set_new(lock, "held", json_boolean(h->lock.held));
 	json_object_set_new(lock, "details",
 		h->lock.held && h->lock.details ? json_string(h->lock.details) :
@@ -334,11 +336,13 @@ format_age(char *out, size_t size, time_t t, time_t now)
 }
 
 static void
-print_host_text(const json_t *hj, const struct kr_observed_host *h,
-	time_t now, bool color)
+print_host_text(const json_t *hj, const struct kr_observed_host *h, time_t now,
+	bool color)
 {
-	const char *bold = color ? "\033[1m" : "", *red = color ? "\033[31m" : "",
-		   *yellow = color ? "\033[33m" : "", *reset = color ? "\033[0m" : "";
+	const char *bold = color ? "\033[1m" : "",
+		   *red = color ? "\033[31m" : "",
+		   *yellow = color ? "\033[33m" : "",
+		   *reset = color ? "\033[0m" : "";
 	json_t *v;
 	size_t i, j;
 	char when[32], age[32];
@@ -370,7 +374,8 @@ print_host_text(const json_t *hj, const struct kr_observed_host *h,
 	if (h->status != KR_OBS_OK)
 		return;
 
-	json_array_foreach(json_object_get(hj, "roles"), i, v) {
+	json_array_foreach(json_object_get(hj, "roles"), i, v)
+	{
 		json_t *running = json_object_get(v, "running_versions");
 		json_t *cs = json_object_get(v, "containers");
 		const char *want = jstr(v, "configured_version");
@@ -383,7 +388,8 @@ print_host_text(const json_t *hj, const struct kr_observed_host *h,
 		json_array_foreach(running, j, c)
 			printf("%s%s running (%s)", j ? ", " : "",
 				jstr(c, "version"), jstr(c, "container"));
-		json_array_foreach(cs, j, c) {
+		json_array_foreach(cs, j, c)
+		{
 			if (strcmp(jstr(c, "state"), "running") == 0)
 				continue;
 			printf("%s%s %s", first ? "; " : ", ",
@@ -393,14 +399,16 @@ print_host_text(const json_t *hj, const struct kr_observed_host *h,
 		if (!json_is_true(json_object_get(v, "configured")))
 			printf(" %s(role not configured on this host)%s",
 				yellow, reset);
-		else if (*want && (json_array_size(running) != 1 ||
-				  strcmp(jstr(json_array_get(running, 0),
-						 "version"),
-					  want) != 0))
+		else if (*want &&
+			 (json_array_size(running) != 1 ||
+				 strcmp(jstr(json_array_get(running, 0),
+						"version"),
+					 want) != 0))
 			printf(" %s(configured: %s)%s", yellow, want, reset);
 		putchar('\n');
 	}
-	json_array_foreach(json_object_get(hj, "accessories"), i, v) {
+	json_array_foreach(json_object_get(hj, "accessories"), i, v)
+	{
 		printf("  accessory %s: ", jstr(v, "name"));
 		if (!json_is_true(json_object_get(v, "present")))
 			printf("%sabsent%s", yellow, reset);
@@ -411,13 +419,14 @@ print_host_text(const json_t *hj, const struct kr_observed_host *h,
 			printf(" %s(not configured on this host)%s", yellow,
 				reset);
 		else if (json_is_true(json_object_get(v, "present")) &&
-			strcmp(jstr(v, "image"), jstr(v, "configured_image")) !=
-				0)
+			 strcmp(jstr(v, "image"),
+				 jstr(v, "configured_image")) != 0)
 			printf(" %s(configured: %s)%s", yellow,
 				jstr(v, "configured_image"), reset);
 		putchar('\n');
 	}
-	json_array_foreach(json_object_get(hj, "env_files"), i, v) {
+	json_array_foreach(json_object_get(hj, "env_files"), i, v)
+	{
 		const char *st = jstr(v, "state");
 
 		printf("  env file %s (%s): %s%s%s\n", jstr(v, "path"),
@@ -491,16 +500,19 @@ cmd_status_exec(const struct kr_globals *g, int argc, char **argv)
 	}
 	err = kr_cli_hosts_observe(&hosts, g, &l, s, run, &oo);
 	if (oo.refresh)
-		kr_store_run_end(s, run, err < 0 ? "failed" :
-			hosts.failed ? "partial" : "ok", "status --refresh");
+		kr_store_run_end(s, run,
+			err < 0	     ? "failed" :
+			hosts.failed ? "partial" :
+				       "ok",
+			"status --refresh");
 	if (err < 0) {
 		kr_cli_error("%s", kr_error_last());
 		goto out;
 	}
 
 	out = json_object();
-	json_object_set_new(out, "format_version",
-		json_string(STATUS_FORMAT_VERSION));
+	json_object_set_new(
+		out, "format_version", json_string(STATUS_FORMAT_VERSION));
 	json_object_set_new(out, "service", json_string(l.desired->service));
 	json_object_set_new(out, "destination",
 		l.desired->destination ? json_string(l.desired->destination) :
@@ -514,7 +526,8 @@ cmd_status_exec(const struct kr_globals *g, int argc, char **argv)
 			failed++;
 	}
 	if (g->json) {
-		char *text = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		char *text =
+			json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 
 		if (text)
 			printf("%s\n", text);
@@ -523,8 +536,9 @@ cmd_status_exec(const struct kr_globals *g, int argc, char **argv)
 		json_array_foreach(json_object_get(out, "hosts"), i, hj)
 			print_host_text(hj, &hosts.hosts[i], now, g->color);
 	}
-	rc = !failed ? KR_EXIT_OK :
-		failed < l.desired->nhosts ? KR_EXIT_PARTIAL : KR_EXIT_ERROR;
+	rc = !failed			? KR_EXIT_OK :
+	     failed < l.desired->nhosts ? KR_EXIT_PARTIAL :
+					  KR_EXIT_ERROR;
 out:
 	json_decref(out);
 	kr_cli_hosts_release(&hosts);
@@ -537,7 +551,8 @@ out:
 const struct kr_cmd_entry kr_cmd_status_entry = {
 	.name = "status",
 	.summary = "show what each host runs, as last read",
-	.usage = "kreconcile status [--json] [--refresh] [--accept-new-host-keys]\n"
+	.usage = "kreconcile status [--json] [--refresh] "
+		 "[--accept-new-host-keys]\n"
 		 "  reads the state database (the last refresh); contacts no "
 		 "host unless --refresh\n"
 		 "  --refresh               read every host first, as "

@@ -42,22 +42,23 @@ kr_cli_secret_values(struct kr_kvlist *out, const struct kr_loaded *l)
 	if (d) {
 		for (i = 0; i < d->nhosts; i++) {
 			for (j = 0; j < d->hosts[i].napps; j++)
-				add_env_secrets(out,
-					&d->hosts[i].apps[j].env_file);
+				add_env_secrets(
+					out, &d->hosts[i].apps[j].env_file);
 			for (j = 0; j < d->hosts[i].naccessories; j++)
 				add_env_secrets(out,
 					&d->hosts[i].accessories[j].env_file);
 		}
 		if (d->registry.password && *d->registry.password)
-			kr_kvlist_append(out, "registry/password",
-				d->registry.password);
+			kr_kvlist_append(
+				out, "registry/password", d->registry.password);
 	}
 	if (!l->config)
 		return;
 	for (i = 0; i < l->config->ssh.key_data.n; i++) {
 		const char *name = l->config->ssh.key_data.v[i];
-		const char *v = is_inline_key(name) ? name :
-			kr_kvlist_get(&l->secrets, name);
+		const char *v = is_inline_key(name) ?
+					name :
+					kr_kvlist_get(&l->secrets, name);
 
 		if (v && *v)
 			kr_kvlist_append(out, "ssh/key_data", v);
@@ -71,7 +72,7 @@ kr_cli_store_open(struct kr_store **out, const struct kr_globals *g,
 	struct kr_kvlist sec = { 0 };
 	struct kr_store *s = NULL;
 	char *path = g->state_path ? kr_xstrdup(g->state_path) :
-		kr_store_default_path(g->config);
+				     kr_store_default_path(g->config);
 	int err;
 
 	if ((err = kr_store_open(&s, path)) < 0)
@@ -86,8 +87,8 @@ out:
 }
 
 int
-kr_cli_revision_add(int64_t *id_out, struct kr_store *s,
-	const struct kr_loaded *l)
+kr_cli_revision_add(
+	int64_t *id_out, struct kr_store *s, const struct kr_loaded *l)
 {
 	const struct kr_desired *d = l->desired;
 	struct kr_store_revision rev = { 0 };
@@ -102,9 +103,10 @@ kr_cli_revision_add(int64_t *id_out, struct kr_store *s,
 	}
 	rev.config_sha256 = d->config_sha256;
 	rev.app_version = d->version;
-	rev.git_commit = d->version_source &&
-			strcmp(d->version_source, "git HEAD") == 0 ?
-		d->version : NULL;
+	rev.git_commit = d->version_source && strcmp(d->version_source,
+						      "git HEAD") == 0 ?
+				 d->version :
+				 NULL;
 	rev.destination = d->destination;
 	rev.model_json = text;
 	err = kr_store_revision_add(id_out, s, &rev);
@@ -124,8 +126,9 @@ kr_cli_ssh_init(struct kr_cli_ssh *out, const struct kr_loaded *l,
 	memset(out, 0, sizeof(*out));
 	for (i = 0; i < c->key_data.n; i++) {
 		const char *name = c->key_data.v[i];
-		const char *v = is_inline_key(name) ? name :
-			kr_kvlist_get(&l->secrets, name);
+		const char *v = is_inline_key(name) ?
+					name :
+					kr_kvlist_get(&l->secrets, name);
 
 		if (!v) {
 			kr_error_set(KR_ECONFIG,
@@ -248,26 +251,26 @@ from_store(struct kr_observed_host *out, struct kr_store *s, const char *host)
 				kr_error_last());
 		return;
 	}
-	if (snap.json && kr_observed_host_load(out, snap.json,
-				 strlen(snap.json)) == 0) {
+	if (snap.json &&
+		kr_observed_host_load(out, snap.json, strlen(snap.json)) == 0) {
 		/* keep the stored fingerprint: it is what was planned from */
-		if (snap.fingerprint && strlen(snap.fingerprint) ==
-				KR_SHA256_HEX - 1)
+		if (snap.fingerprint &&
+			strlen(snap.fingerprint) == KR_SHA256_HEX - 1)
 			memcpy(out->fingerprint, snap.fingerprint,
 				KR_SHA256_HEX);
 	} else {
 		kr_observed_host_set_failure(out, host,
 			snap.status == KR_OBS_OK ? KR_OBS_FAILED : snap.status,
 			snap.error ? snap.error :
-				"the stored snapshot cannot be read");
+				     "the stored snapshot cannot be read");
 	}
 	out->observed_at = snap.observed_at;
 	kr_store_snapshot_release(&snap);
 }
 
 static int
-store_snapshot(struct kr_store *s, int64_t run,
-	const struct kr_observed_host *h)
+store_snapshot(
+	struct kr_store *s, int64_t run, const struct kr_observed_host *h)
 {
 	char *json = kr_observed_host_dump(h);
 	int err;
@@ -292,10 +295,10 @@ add_removed(struct kr_cli_hosts *out, const struct kr_desired *d,
 	for (i = 0; i < nknown; i++) {
 		if (kr_desired_host(d, known[i].name))
 			continue;
-		out->hosts = kr_xrealloc(out->hosts,
-			(out->n + 1) * sizeof(*out->hosts));
-		out->execs = kr_xrealloc(out->execs,
-			(out->n + 1) * sizeof(*out->execs));
+		out->hosts = kr_xrealloc(
+			out->hosts, (out->n + 1) * sizeof(*out->hosts));
+		out->execs = kr_xrealloc(
+			out->execs, (out->n + 1) * sizeof(*out->execs));
 		from_store(&out->hosts[out->n], s, known[i].name);
 		out->execs[out->n] = 0;
 		out->n++;
@@ -335,8 +338,8 @@ kr_cli_hosts_observe(struct kr_cli_hosts *out, const struct kr_globals *g,
 		const struct kr_host *h = &d->hosts[i];
 
 		kr_docker_scope_from_desired(&scopes[i], d, h);
-		kr_cli_ssh_for_host(&jobs[i].opts, &ssh, h->name, h->user,
-			h->port);
+		kr_cli_ssh_for_host(
+			&jobs[i].opts, &ssh, h->name, h->user, h->port);
 		jobs[i].scope = &scopes[i].scope;
 	}
 	p.start = now_seconds();
@@ -348,7 +351,7 @@ kr_cli_hosts_observe(struct kr_cli_hosts *out, const struct kr_globals *g,
 		out->execs[i] = jobs[i].execs;
 		if (s && store_snapshot(s, run, &out->hosts[i]) < 0 && !err) {
 			err = kr_error_last_code() ? kr_error_last_code() :
-				KR_ESTORE;
+						     KR_ESTORE;
 			kr_cli_error("%s", kr_error_last());
 		}
 		kr_docker_scope_buf_release(&scopes[i]);

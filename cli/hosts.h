@@ -41,13 +41,13 @@ int kr_cli_store_open(struct kr_store **out, const struct kr_globals *g,
  * Record the desired revision (config hash, version, destination, the
  * resolved model as JSON with every secret "(sensitive)"); *id_out its id.
  */
-int kr_cli_revision_add(int64_t *id_out, struct kr_store *s,
-	const struct kr_loaded *l);
+int kr_cli_revision_add(
+	int64_t *id_out, struct kr_store *s, const struct kr_loaded *l);
 
 /* The SSH settings shared by every host of a configuration; owns key_data. */
 struct kr_cli_ssh {
-	struct kr_transport_opts base;	/* host, user and port left unset */
-	struct kr_strvec key_data;	/* SECRET: PEM text of ssh.key_data */
+	struct kr_transport_opts base; /* host, user and port left unset */
+	struct kr_strvec key_data; /* SECRET: PEM text of ssh.key_data */
 };
 
 /*
@@ -68,19 +68,19 @@ void kr_cli_ssh_for_host(struct kr_transport_opts *out,
 
 /* What every host looks like now: one entry per configured host, in order. */
 struct kr_cli_hosts {
-	struct kr_observed_host *hosts;	/* n entries; each always filled */
-	unsigned *execs;		/* SSH execs sent per host (0 from the store) */
+	struct kr_observed_host *hosts; /* n entries; each always filled */
+	unsigned *execs; /* SSH execs sent per host (0 from the store) */
 	size_t n;
-	size_t failed;			/* entries whose status is not KR_OBS_OK */
-	bool from_store;		/* true: last snapshots, nothing was read now */
+	size_t failed; /* entries whose status is not KR_OBS_OK */
+	bool from_store; /* true: last snapshots, nothing was read now */
 };
 
 struct kr_cli_observe_opts {
-	bool refresh;			/* false: the store's last snapshots */
-	bool accept_new_host_keys;	/* --accept-new-host-keys */
-	bool include_removed;		/* add hosts the store knows and the
-					 * config no longer names, from their
-					 * last snapshot (not read now) */
+	bool refresh; /* false: the store's last snapshots */
+	bool accept_new_host_keys; /* --accept-new-host-keys */
+	bool include_removed; /* add hosts the store knows and the
+			       * config no longer names, from their
+			       * last snapshot (not read now) */
 };
 
 /*

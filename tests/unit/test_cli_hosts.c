@@ -46,37 +46,36 @@ kr_cli_progress(const struct kr_globals *g, const char *fmt, ...)
 	kr_buf_putc(&said, '\n');
 }
 
-static const char deploy_yml[] =
-	"service: app\n"
-	"image: acme/app\n"
-	"servers:\n"
-	"  web:\n"
-	"    hosts: [10.0.0.1, 10.0.0.2]\n"
-	"registry:\n"
-	"  username: acme\n"
-	"  password: [REG_PW]\n"
-	"builder:\n"
-	"  arch: amd64\n"
-	"env:\n"
-	"  clear: {MODE: prod}\n"
-	"  secret: [DB_PW]\n"
-	"accessories:\n"
-	"  db:\n"
-	"    image: postgres:16\n"
-	"    host: 10.0.0.2\n"
-	"    env:\n"
-	"      secret: [PG_PW]\n"
-	"ssh:\n"
-	"  user: deploy\n"
-	"  port: 2222\n"
-	"  keys_only: true\n"
-	"  keys: [/keys/id_ed25519]\n"
-	"  key_data: [SSH_KEY]\n"
-	"  proxy: bastion@10.0.0.9\n"
-	"  log_level: debug\n"
-	"  config: false\n"
-	"x-kreconcile:\n"
-	"  known_hosts: /etc/kr/known_hosts\n";
+static const char deploy_yml[] = "service: app\n"
+				 "image: acme/app\n"
+				 "servers:\n"
+				 "  web:\n"
+				 "    hosts: [10.0.0.1, 10.0.0.2]\n"
+				 "registry:\n"
+				 "  username: acme\n"
+				 "  password: [REG_PW]\n"
+				 "builder:\n"
+				 "  arch: amd64\n"
+				 "env:\n"
+				 "  clear: {MODE: prod}\n"
+				 "  secret: [DB_PW]\n"
+				 "accessories:\n"
+				 "  db:\n"
+				 "    image: postgres:16\n"
+				 "    host: 10.0.0.2\n"
+				 "    env:\n"
+				 "      secret: [PG_PW]\n"
+				 "ssh:\n"
+				 "  user: deploy\n"
+				 "  port: 2222\n"
+				 "  keys_only: true\n"
+				 "  keys: [/keys/id_ed25519]\n"
+				 "  key_data: [SSH_KEY]\n"
+				 "  proxy: bastion@10.0.0.9\n"
+				 "  log_level: debug\n"
+				 "  config: false\n"
+				 "x-kreconcile:\n"
+				 "  known_hosts: /etc/kr/known_hosts\n";
 
 /* A loaded configuration as kr_cli_load leaves it, from text. */
 static void
@@ -98,8 +97,8 @@ load(struct kr_loaded *l, const char *yml, bool with_key)
 			"-----BEGIN OPENSSH PRIVATE KEY-----\nk\n");
 	/* in .kamal/secrets but no secret of the model: never registered */
 	kr_kvlist_set(&l->secrets, "UNUSED", "not-a-model-secret");
-	assert_int_equal(kr_desired_resolve(&l->desired, &d, l->config,
-				 &l->secrets, &ro),
+	assert_int_equal(kr_desired_resolve(
+				 &l->desired, &d, l->config, &l->secrets, &ro),
 		0);
 	kr_diags_release(&d);
 }
@@ -141,7 +140,8 @@ test_secret_values(void **state)
 	assert_true(has_value(&kv, "pg-pw-3"));
 	assert_true(has_value(&kv, "-----BEGIN OPENSSH PRIVATE KEY-----\nk\n"));
 	assert_false(has_value(&kv, "not-a-model-secret"));
-	/* the registry username is clear: registering it would refuse every revision */
+	/* the registry username is clear: registering it would refuse every
+	 * revision */
 	assert_false(has_value(&kv, "acme"));
 	kr_kvlist_release(&kv);
 	kr_loaded_release(&l);
@@ -168,8 +168,8 @@ test_ssh_options(void **state)
 	assert_string_equal(o.keys->v[0], "/keys/id_ed25519");
 	assert_non_null(o.key_data);
 	assert_int_equal(o.key_data->n, 1);
-	assert_string_equal(o.key_data->v[0],
-		"-----BEGIN OPENSSH PRIVATE KEY-----\nk\n");
+	assert_string_equal(
+		o.key_data->v[0], "-----BEGIN OPENSSH PRIVATE KEY-----\nk\n");
 	assert_string_equal(o.proxy, "bastion@10.0.0.9");
 	assert_string_equal(o.log_level, "debug");
 	assert_string_equal(o.known_hosts, "/etc/kr/known_hosts");
@@ -279,14 +279,15 @@ test_observe_from_store(void **state)
 	snap.observed_at = 1700000000;
 	kr_observed_host_fingerprint(&snap, snap.fingerprint);
 	json = kr_observed_host_dump(&snap);
-	assert_int_equal(kr_store_snapshot_add(s, 0, "10.0.0.1", KR_OBS_OK,
-				 NULL, snap.fingerprint, json, snap.observed_at),
+	assert_int_equal(
+		kr_store_snapshot_add(s, 0, "10.0.0.1", KR_OBS_OK, NULL,
+			snap.fingerprint, json, snap.observed_at),
 		0);
 	free(json);
 	/* a host the configuration no longer names */
-	assert_int_equal(kr_store_snapshot_add(s, 0, "10.0.0.7",
-				 KR_OBS_UNREACHABLE, "no route to host", NULL,
-				 NULL, 1700000001),
+	assert_int_equal(
+		kr_store_snapshot_add(s, 0, "10.0.0.7", KR_OBS_UNREACHABLE,
+			"no route to host", NULL, NULL, 1700000001),
 		0);
 
 	assert_int_equal(kr_cli_hosts_observe(&h, &g, &l, s, 0, &o), 0);

@@ -71,8 +71,8 @@ test_image_auth(void **state)
 {
 	(void)state;
 	assert_string_equal(user_for("ghcr.io", "ghcr.io/acme/app:v1"), "acme");
-	assert_string_equal(user_for("198.18.0.1:5000",
-				    "198.18.0.1:5000/sample-app:v1"),
+	assert_string_equal(
+		user_for("198.18.0.1:5000", "198.18.0.1:5000/sample-app:v1"),
 		"acme");
 	/* another registry, or Docker Hub, gets no credentials */
 	assert_null(user_for("ghcr.io", "postgres:16"));
