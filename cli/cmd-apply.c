@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "cli/cli.h"
 #include "cli/hosts.h"
 #include "cli/load.h"
@@ -339,18 +341,91 @@ apply_progress(const struct kr_apply_event *ev, void *arg)
 
 /* Ask on the terminal; true only for "yes". */
 static bool
-confirm(void)
+confirm(FILE *out)
 {
 	char line[64];
 
 	fputs("\nDo you want to perform these actions?\n"
 		"  Only 'yes' will be accepted to approve.\n\n"
-		"  Enter a value: ", stdout);
-	fflush(stdout);
+		"  Enter a value: ", out);
+	fflush(out);
 	if (!fgets(line, sizeof(line), stdin))
 		return false;
 	line[strcspn(line, "\r\n")] = '\0';
 	return strcmp(line, "yes") == 0;
+}
+
+#define APPLY_JSON_FORMAT "1.0"
+
+static const char *
+host_state_name(enum kr_apply_host_state st)
+{
+	switch (st) {
+	case KR_APPLY_HOST_OK:
+		return "ok";
+	case KR_APPLY_HOST_FAILED:
+		return "failed";
+	case KR_APPLY_HOST_SKIPPED:
+		return "skipped";
+	case KR_APPLY_HOST_NOTHING:
+		break;
+	}
+	return "unchanged";
+}
+
+/*
+ * --json: one object on stdout, {format_version, plan, applied, result}:
+ * result (when applied) holds the counts, each host's outcome and whether
+ * the hosts match now. The plan's JSON never holds a secret; host errors
+ * are the scripts' output (docker's messages, the container's log tail).
+ */
+static void
+print_json(const struct kr_plan *plan, const struct kr_apply_result *res,
+	const struct kr_plan *plan2, bool hosts_ok)
+{
+	json_t *root = json_object(), *r, *hosts;
+	char *text;
+	size_t i;
+
+	json_object_set_new(root, "format_version",
+		json_string(APPLY_JSON_FORMAT));
+	json_object_set_new(root, "plan", kr_plan_to_json(plan));
+	json_object_set_new(root, "applied", json_boolean(res != NULL));
+	if (res) {
+		r = json_object();
+		json_object_set_new(r, "added", json_integer((json_int_t)res->added));
+		json_object_set_new(r, "changed",
+			json_integer((json_int_t)res->changed));
+		json_object_set_new(r, "destroyed",
+			json_integer((json_int_t)res->destroyed));
+		json_object_set_new(r, "interrupted",
+			json_boolean(res->interrupted));
+		hosts = json_array();
+		for (i = 0; i < res->nhosts; i++) {
+			const struct kr_apply_host *h = &res->hosts[i];
+			json_t *o = json_object();
+
+			json_object_set_new(o, "name", json_string(h->name));
+			json_object_set_new(o, "state",
+				json_string(host_state_name(h->state)));
+			json_object_set_new(o, "execs", json_integer(h->execs));
+			json_object_set_new(o, "error", h->error ?
+				json_string(h->error) : json_null());
+			json_array_append_new(hosts, o);
+		}
+		json_object_set_new(r, "hosts", hosts);
+		json_object_set_new(root, "result", r);
+	}
+	json_object_set_new(root, "hosts_match", plan2 ?
+		json_boolean(!kr_plan_has_changes(plan2) && hosts_ok) :
+		json_null());
+	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	if (text) {
+		fputs(text, stdout);
+		fputc('\n', stdout);
+	}
+	free(text);
+	json_decref(root);
 }
 
 static void
@@ -391,7 +466,7 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 	struct kr_apply_opts ao = { 0 };
 	struct conn_ctx cc = { 0 };
 	struct progress_ctx pc = { g };
-	struct kr_buf text = KR_BUF_INIT, json = KR_BUF_INIT;
+	struct kr_buf text = KR_BUF_INIT;
 	struct kr_store *s = NULL;
 	struct kr_plan *plan = NULL, *plan2 = NULL;
 	struct kr_transport *lock_t = NULL;
@@ -503,15 +578,14 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 		goto out;
 	}
 
-	if (g->json) {
-		kr_plan_render_json(&json, plan, KR_PLAN_JSON_INDENT);
-		fwrite(json.ptr, 1, json.len, stdout);
-	} else {
+	if (!g->json) {
 		kr_plan_render_text(&text, plan, g->color ? KR_PLAN_COLOR : 0);
 		fwrite(text.ptr, 1, text.len, stdout);
+		fflush(stdout);
 	}
-	fflush(stdout);
 	if (!kr_plan_has_changes(plan)) {
+		if (g->json)
+			print_json(plan, NULL, plan, !hosts.failed);
 		rc = kr_cli_hosts_exit(&hosts);
 		kr_store_run_end(s, run, rc == KR_EXIT_OK ? "ok" : "partial",
 			"no changes");
@@ -524,8 +598,8 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 			kr_store_run_end(s, run, "failed", "not confirmed");
 			goto out;
 		}
-		if (!confirm()) {
-			printf("\nApply cancelled.\n");
+		if (!confirm(g->json ? stderr : stdout)) {
+			fprintf(g->json ? stderr : stdout, "\nApply cancelled.\n");
 			kr_store_run_end(s, run, "cancelled", "not confirmed");
 			goto out;
 		}
@@ -613,11 +687,16 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 			locked = false;
 	}
 
-	printf("\nApply %s: %zu added, %zu changed, %zu destroyed.\n",
-		res.interrupted ? "interrupted" : res.hosts_failed ?
-		"incomplete" : "complete", res.added, res.changed,
-		res.destroyed);
-	if (!plan2) {
+	if (g->json)
+		print_json(plan, &res, plan2, !after.failed);
+	else
+		printf("\nApply %s: %zu added, %zu changed, %zu destroyed.\n",
+			res.interrupted ? "interrupted" : res.hosts_failed ?
+			"incomplete" : "complete", res.added, res.changed,
+			res.destroyed);
+	if (g->json) {
+		/* said in the JSON */
+	} else if (!plan2) {
 		printf("The hosts could not be read again: whether they match "
 			"is unknown.\n");
 	} else if (!kr_plan_has_changes(plan2) && !after.failed) {
@@ -661,7 +740,6 @@ out:
 	kr_plan_free(plan);
 	lookups_free(images, nimages);
 	kr_buf_release(&text);
-	kr_buf_release(&json);
 	kr_cli_hosts_release(&after);
 	kr_cli_hosts_release(&hosts);
 	if (ssh_ready)
