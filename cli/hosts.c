@@ -186,10 +186,7 @@ kr_cli_format_duration(char *out, size_t size, double seconds)
 {
 	if (seconds < 0)
 		seconds = 0;
-	if (seconds < 1.0)
-		snprintf(out, size, "%.0f ms", seconds * 1000.0);
-	else
-		snprintf(out, size, "%.1f s", seconds);
+	snprintf(out, size, seconds < 0.1 ? "%.2f s" : "%.1f s", seconds);
 }
 
 static double

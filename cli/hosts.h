@@ -85,12 +85,12 @@ struct kr_cli_observe_opts {
 
 /*
  * Observe every host of l->desired into out (initialised by this call;
- * release it), printing "host H: observed (1 exec, 0.3 s)" or
- * "host H: unreachable: REASON" per host on stderr unless -q. With refresh
- * each snapshot is stored under `run` (0 = none); a failing host is kept in
- * out with its status and error and never stops the others. Returns 0
- * (look at out->failed), or a negative KR_E* when nothing could be done
- * (the store, the ssh options).
+ * release it), printing "host H: observed (1 exec, 0.3 s)" (the time since the
+ * observing began) or "host H: unreachable: REASON" per host on stderr unless
+ * -q. With refresh each snapshot is stored under `run` (0 = none); a failing
+ * host is kept in out with its status and error and never stops the others.
+ * Returns 0 (look at out->failed), or a negative KR_E* when nothing could be
+ * done (the store, the ssh options).
  */
 int kr_cli_hosts_observe(struct kr_cli_hosts *out, const struct kr_globals *g,
 	const struct kr_loaded *l, struct kr_store *s, int64_t run,
@@ -100,7 +100,8 @@ void kr_cli_hosts_release(struct kr_cli_hosts *h);
 /* The exit code for an observation: 0 all ok, 3 some failed, 1 all failed. */
 int kr_cli_hosts_exit(const struct kr_cli_hosts *h);
 
-/* "1.2 s", "340 ms": a duration for progress lines. */
+/* "0.3 s", "12.5 s" ("0.04 s" below a tenth): a duration for progress
+ * lines. */
 void kr_cli_format_duration(char *out, size_t size, double seconds);
 
 #endif

@@ -242,11 +242,13 @@ test_exit_and_duration(void **state)
 	h.failed = 4;
 	assert_int_equal(kr_cli_hosts_exit(&h), KR_EXIT_ERROR);
 	kr_cli_format_duration(buf, sizeof(buf), 0.3);
-	assert_string_equal(buf, "300 ms");
+	assert_string_equal(buf, "0.3 s");
 	kr_cli_format_duration(buf, sizeof(buf), 1.26);
 	assert_string_equal(buf, "1.3 s");
 	kr_cli_format_duration(buf, sizeof(buf), -1);
-	assert_string_equal(buf, "0 ms");
+	assert_string_equal(buf, "0.00 s");
+	kr_cli_format_duration(buf, sizeof(buf), 0.042);
+	assert_string_equal(buf, "0.04 s");
 }
 
 /* With refresh off: the store's last snapshots, and a note where none. */
