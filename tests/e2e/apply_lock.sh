@@ -1,11 +1,14 @@
 #!/bin/sh
 # Kamal's deploy lock: held by someone else, apply stops with the holder's details and changes
 # nothing; --lock-wait waits for it. A saved plan is refused once a host moved; apply without a
-# terminal and without --auto-approve refuses to act.
+# terminal and without --auto-approve refuses to act. Along the way (v1 -> v2 -> v3 with
+# retain_containers: 1): one stopped old container kept per role, older ones removed; and
+# apply --json's result.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/observe_common.sh"
 . "$(dirname "$0")/apply_lib.sh"
 apply_setup
+printf 'retain_containers: 1\n' >>"$proj/config/deploy.yml"
 
 krec apply --app-version v1 --auto-approve || { show_out; fail "v1 apply failed"; }
 web=$(cid 1 sample-web-v1)
@@ -53,3 +56,17 @@ status=0
 grep -q 'auto-approve' "$out" || { show_out; fail "the refusal does not name --auto-approve"; }
 [ "$(bed_docker 1 inspect -f '{{.State.Status}}' sample-web-v3)" = running ] || fail "v3 was touched"
 ok "without a terminal and without --auto-approve apply refuses (exit $status) and changes nothing"
+
+# ---- retention: v3 running, v2 kept stopped, v1 removed
+[ "$(names 1 | tr '\n' ' ')" = "sample-web-v2 sample-web-v3 " ] || fail "host 1 keeps: $(names 1)"
+[ "$(bed_docker 1 inspect -f '{{.State.Status}}' sample-web-v2)" = exited ] || fail "v2 not stopped"
+ok "retain_containers: 1 keeps the last stopped version and removes older ones"
+
+# ---- --json: one object; nothing to apply, hosts match
+(cd "$proj" && "$KREC" --json apply --app-version v3 --auto-approve) >"$out" 2>/dev/null ||
+	{ show_out; fail "apply --json failed"; }
+python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["format_version"] and d["applied"] is False and d["hosts_match"] is True, d
+assert d["plan"]["format_version"]' "$out" || { show_out; fail "apply --json output"; }
+ok "apply --json prints one object (plan, applied, hosts_match)"
