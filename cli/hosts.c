@@ -14,6 +14,8 @@
 #include "cli/hosts.h"
 #include "common/error.h"
 #include "drivers/docker.h"
+#include "drivers/pool.h"
+#include "drivers/registry.h"
 
 static void
 add_env_secrets(struct kr_kvlist *out, const struct kr_env_file *ef)
@@ -386,4 +388,151 @@ kr_cli_hosts_exit(const struct kr_cli_hosts *h)
 	if (!h->failed)
 		return KR_EXIT_OK;
 	return h->failed < h->n ? KR_EXIT_PARTIAL : KR_EXIT_ERROR;
+}
+
+/* ---- registry lookups for the diff (plan, apply) ---- */
+
+/* One image reference to look up, and what the registry said. */
+struct image_job {
+	const char *ref;
+	const struct kr_desired *d;
+	enum kr_image_avail avail;
+	char *error; /* the registry's error, other than "not found" */
+};
+
+/* True when some observed host has a container started from ref. */
+static bool
+image_on_a_host(const struct kr_cli_hosts *hosts, const char *ref)
+{
+	size_t i, j;
+
+	for (i = 0; i < hosts->n; i++) {
+		const struct kr_observed_host *h = &hosts->hosts[i];
+
+		if (h->status != KR_OBS_OK)
+			continue;
+		for (j = 0; j < h->ncontainers; j++)
+			if (h->containers[j].image &&
+				strcmp(h->containers[j].image, ref) == 0)
+				return true;
+	}
+	return false;
+}
+
+/*
+ * The credentials for ref: the configuration's registry when ref lives in
+ * it (Docker Hub when registry.server is unset), else none.
+ */
+static void
+image_auth(struct kr_registry_auth *out, const struct kr_desired *d,
+	const struct kr_registry_ref *ref)
+{
+	struct kr_registry_ref server = { 0 };
+	bool same;
+
+	memset(out, 0, sizeof(*out));
+	if (!d->registry.username || !d->registry.password)
+		return;
+	if (!d->registry.server)
+		same = strcmp(ref->registry, KR_REGISTRY_DOCKER_HUB) == 0;
+	else if (kr_registry_ref_parse(&server, d->registry.server, "x") == 0)
+		same = strcmp(server.registry, ref->registry) == 0;
+	else
+		same = false;
+	kr_registry_ref_release(&server);
+	if (same) {
+		out->username = d->registry.username;
+		out->password = d->registry.password;
+	}
+}
+
+/* Runs on a pool thread: resolve one reference. */
+static int
+resolve_one(size_t i, void *arg)
+{
+	struct image_job *job = &((struct image_job *)arg)[i];
+	struct kr_registry_ref ref;
+	struct kr_registry_auth auth;
+	char *digest = NULL;
+	int err;
+
+	if ((err = kr_registry_ref_parse(&ref, NULL, job->ref)) < 0) {
+		job->error = kr_xstrdup(kr_error_last());
+		return err;
+	}
+	image_auth(&auth, job->d, &ref);
+	err = kr_registry_resolve(&digest, &ref, &auth, NULL);
+	if (err == 0)
+		job->avail = KR_IMAGE_PRESENT;
+	else if (err == KR_ENOTFOUND)
+		job->avail = KR_IMAGE_MISSING;
+	else
+		job->error = kr_xstrdup(kr_error_last());
+	free(digest);
+	kr_registry_ref_release(&ref);
+	return err == KR_ENOTFOUND ? 0 : err;
+}
+
+size_t
+kr_cli_images_resolve(struct kr_image_lookup **out, size_t *nout,
+	const struct kr_desired *d, const struct kr_cli_hosts *hosts,
+	const struct kr_globals *g)
+{
+	struct kr_strvec refs = { 0 };
+	struct image_job *jobs, *todo;
+	struct kr_pool_result *r;
+	size_t i, n = 0, failed = 0;
+
+	kr_diff_images(&refs, d);
+	jobs = kr_xcalloc(refs.n ? refs.n : 1, sizeof(*jobs));
+	todo = kr_xcalloc(refs.n ? refs.n : 1, sizeof(*todo));
+	for (i = 0; i < refs.n; i++) {
+		jobs[i].ref = refs.v[i];
+		jobs[i].d = d;
+		if (image_on_a_host(hosts, refs.v[i]))
+			jobs[i].avail = KR_IMAGE_PRESENT;
+		else
+			todo[n++] = jobs[i];
+	}
+	if (n) {
+		kr_cli_progress(g, "registry: looking up %zu image%s", n,
+			n == 1 ? "" : "s");
+		r = kr_xcalloc(n, sizeof(*r));
+		kr_pool_run(r, n, 8, resolve_one, NULL, todo);
+		kr_pool_results_release(r, n);
+		free(r);
+	}
+	/* copy the answers back, in the model's order */
+	for (i = 0, n = 0; i < refs.n; i++) {
+		if (jobs[i].avail == KR_IMAGE_PRESENT)
+			continue;
+		jobs[i].avail = todo[n].avail;
+		if (todo[n].error) {
+			kr_cli_error(
+				"image '%s': %s", jobs[i].ref, todo[n].error);
+			free(todo[n].error);
+			failed++;
+		}
+		n++;
+	}
+	*out = kr_xcalloc(refs.n ? refs.n : 1, sizeof(**out));
+	for (i = 0; i < refs.n; i++) {
+		(*out)[i].ref = kr_xstrdup(jobs[i].ref);
+		(*out)[i].avail = jobs[i].avail;
+	}
+	*nout = refs.n;
+	free(todo);
+	free(jobs);
+	kr_strvec_release(&refs);
+	return failed;
+}
+
+void
+kr_cli_images_free(struct kr_image_lookup *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v && i < n; i++)
+		free((char *)v[i].ref);
+	free(v);
 }

@@ -17,6 +17,7 @@
 #include "cli/cli.h"
 #include "cli/load.h"
 #include "drivers/transport.h"
+#include "reconciler/diff.h"
 #include "state/observed.h"
 #include "state/store.h"
 
@@ -99,6 +100,22 @@ void kr_cli_hosts_release(struct kr_cli_hosts *h);
 
 /* The exit code for an observation: 0 all ok, 3 some failed, 1 all failed. */
 int kr_cli_hosts_exit(const struct kr_cli_hosts *h);
+
+/*
+ * What the registry says of every image the model runs (kr_diff_images), as
+ * kr_diff_opts.images wants it: an image some observed host already runs by
+ * that exact reference counts as present and is not looked up; the others
+ * are resolved at once (8 at a time) with the configuration's registry
+ * credentials when the image lives in that registry (Docker Hub when
+ * registry.server is unset), anonymously otherwise. "Not found" is
+ * KR_IMAGE_MISSING ("waiting for image"); any other answer is printed as
+ * "image 'REF': REASON" and counted. Returns that count; *out (n = *nout)
+ * is always set; free it with kr_cli_images_free.
+ */
+size_t kr_cli_images_resolve(struct kr_image_lookup **out, size_t *nout,
+	const struct kr_desired *d, const struct kr_cli_hosts *hosts,
+	const struct kr_globals *g);
+void kr_cli_images_free(struct kr_image_lookup *v, size_t n);
 
 /* "0.3 s", "12.5 s" ("0.04 s" below a tenth): a duration for progress
  * lines. */
