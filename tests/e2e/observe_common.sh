@@ -1,6 +1,5 @@
 # observe_common.sh: sourced by the observe_* and plan_* end-to-end tests after lib.sh.
-#   kr_project DIR             a project in DIR: the bed's sample config (image named without the
-#                              registry, which registry.server adds, as Kamal does) and its secrets
+#   kr_project DIR             a project in DIR: a copy of the bed's sample config and its secrets
 #   kamal_login I              docker login on host I as Kamal does (password on stdin)
 #   kamal_env_files I ROLE..   write the env files of ROLE(s) (and "db") byte for byte as Kamal does
 #   kamal_app I ROLE VERSION   start an app container exactly as Kamal 2 names, labels and runs it
@@ -14,8 +13,6 @@ kr_database_url="postgres://sample:$kr_db_password@$KR_TESTBED_HOST2:5432/sample
 kr_project() {
 	mkdir -p "$1"
 	cp -R "$KR_TESTBED_SAMPLE/config" "$KR_TESTBED_SAMPLE/.kamal" "$1/"
-	# Kamal prepends registry.server to image; the sample names the registry in both.
-	sed -i 's|^image: .*|image: sample-app|' "$1/config/deploy.yml"
 }
 
 secret_values() {
