@@ -80,7 +80,7 @@ cmd_refresh_exec(const struct kr_globals *g, int argc, char **argv)
 	if (hosts.failed)
 		kr_cli_error("%zu of %zu hosts could not be observed",
 			hosts.failed, hosts.n);
-	else
+	else if (rc == KR_EXIT_OK)
 		kr_cli_progress(g, "refreshed %zu host%s into %s", hosts.n,
 			hosts.n == 1 ? "" : "s", kr_store_path(s));
 out:

@@ -329,8 +329,10 @@ kr_cli_hosts_observe(struct kr_cli_hosts *out, const struct kr_globals *g,
 			from_store(&out->hosts[i], s, d->hosts[i].name);
 		goto removed;
 	}
-	if ((err = kr_cli_ssh_init(&ssh, l, o->accept_new_host_keys)) < 0)
+	if ((err = kr_cli_ssh_init(&ssh, l, o->accept_new_host_keys)) < 0) {
+		kr_cli_hosts_release(out);
 		return err;
+	}
 	scopes = kr_xcalloc(n ? n : 1, sizeof(*scopes));
 	jobs = kr_xcalloc(n ? n : 1, sizeof(*jobs));
 	for (i = 0; i < n; i++) {

@@ -218,6 +218,9 @@ test_ssh_config_forms(void **state)
 static void
 test_ssh_key_data_missing(void **state)
 {
+	struct kr_globals g = { .config = "config/deploy.yml" };
+	struct kr_cli_observe_opts o = { .refresh = true };
+	struct kr_cli_hosts h;
 	struct kr_loaded l;
 	struct kr_cli_ssh ssh;
 
@@ -225,6 +228,12 @@ test_ssh_key_data_missing(void **state)
 	load(&l, deploy_yml, false);
 	assert_int_equal(kr_cli_ssh_init(&ssh, &l, false), KR_ECONFIG);
 	assert_non_null(strstr(kr_error_last(), "'SSH_KEY'"));
+	/* observing stops before any host is contacted, and says nothing */
+	assert_int_equal(
+		kr_cli_hosts_observe(&h, &g, &l, NULL, 0, &o), KR_ECONFIG);
+	assert_int_equal(h.n, 0);
+	assert_null(h.hosts);
+	kr_cli_hosts_release(&h);
 	kr_loaded_release(&l);
 }
 
