@@ -67,12 +67,15 @@ void kr_cli_ssh_for_host(struct kr_transport_opts *out,
 	const struct kr_cli_ssh *s, const char *host, const char *user,
 	int port);
 
-/* What every host looks like now: one entry per configured host, in order. */
+/*
+ * What every host looks like now: one entry per configured host, in the
+ * configuration's order, then (include_removed) hosts no longer configured.
+ */
 struct kr_cli_hosts {
 	struct kr_observed_host *hosts; /* n entries; each always filled */
 	unsigned *execs; /* SSH execs sent per host (0 from the store) */
 	size_t n;
-	size_t failed; /* entries whose status is not KR_OBS_OK */
+	size_t failed; /* configured hosts whose status is not KR_OBS_OK */
 	bool from_store; /* true: last snapshots, nothing was read now */
 };
 
