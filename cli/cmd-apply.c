@@ -256,6 +256,7 @@ performer(void)
 struct conn_ctx {
 	const struct kr_loaded *l;
 	struct kr_cli_ssh ssh;
+	struct kr_transport *lock_t;	/* the lock host's connection, reused */
 };
 
 static int
@@ -266,6 +267,10 @@ apply_connect(struct kr_transport **out, const char *host, void *arg)
 	const struct kr_host *h = kr_desired_host(d, host);
 	struct kr_transport_opts o;
 
+	if (c->lock_t && d->lock_host && strcmp(host, d->lock_host) == 0) {
+		*out = c->lock_t;
+		return 0;
+	}
 	/* a host no longer configured: the configuration's ssh user */
 	kr_cli_ssh_for_host(&o, &c->ssh, host, h ? h->user :
 		d->nhosts ? d->hosts[0].user : "root", h ? h->port : 22);
@@ -318,6 +323,15 @@ reobserve_removed(struct kr_cli_hosts *after, const struct kr_loaded *l,
 		after->execs[i] = job.execs;
 		kr_docker_scope_buf_release(&sb);
 	}
+}
+
+static void
+apply_disconnect(struct kr_transport *t, void *arg)
+{
+	struct conn_ctx *c = arg;
+
+	if (t != c->lock_t)
+		kr_transport_close(t);
 }
 
 struct progress_ctx {
@@ -642,6 +656,7 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 			goto out;
 		}
 		locked = true;
+		cc.lock_t = lock_t;
 	}
 
 	ao.desired = l.desired;
@@ -649,6 +664,7 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 	ao.store = s;
 	ao.run = run;
 	ao.connect = apply_connect;
+	ao.disconnect = apply_disconnect;
 	ao.connect_arg = &cc;
 	{
 		long long maxp = l.config->sshkit_max_concurrent_starts;

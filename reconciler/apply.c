@@ -401,7 +401,10 @@ host_run(size_t i, void *arg)
 	count_changes(hr, o->plan, s);
 	err = 0;
 out:
-	kr_transport_close(t);
+	if (t && o->disconnect)
+		o->disconnect(t, o->connect_arg);
+	else
+		kr_transport_close(t);
 	kr_exec_result_release(&res);
 	free(entries);
 	return err;

@@ -149,6 +149,9 @@ struct kr_apply_opts {
 	int64_t run;			/* the store's run id */
 	/* Connect to a plan host (name as the plan has it). */
 	int (*connect)(struct kr_transport **out, const char *host, void *arg);
+	/* Done with a transport connect gave; NULL = kr_transport_close.
+	 * (The CLI hands out the deploy lock's connection and keeps it.) */
+	void (*disconnect)(struct kr_transport *t, void *arg);
 	void *connect_arg;
 	unsigned max_parallel;		/* 0 = KR_POOL_DEFAULT */
 	const char *performer;
