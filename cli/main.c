@@ -120,7 +120,8 @@ help_command(const char *name)
 
 	if (!cmd)
 		return kr_cli_usage(NULL, "unknown command '%s'", name);
-	printf("usage: %s\n\n%s\n\n%s", cmd->usage, cmd->summary, global_help);
+	printf("kreconcile %s: %s\n\nusage: %s\n\n%s", cmd->name, cmd->summary,
+		cmd->usage, global_help);
 	return KR_EXIT_OK;
 }
 
