@@ -56,6 +56,9 @@ static const struct option apply_options[] = {
 /* ---- signals --------------------------------------------------------------- */
 
 static volatile sig_atomic_t apply_interrupted;
+/* 0 until the lock is about to be taken: a signal before then exits at
+ * once (nothing has changed on any host, nothing to release) */
+static volatile sig_atomic_t apply_phase;
 static sigset_t apply_sigs;
 
 static void *
@@ -69,6 +72,12 @@ signal_thread(void *arg)
 			continue;
 		if (sig == SIGUSR2)	/* our own wake-up: done */
 			break;
+		if (!apply_phase) {
+			fprintf(stderr, "kreconcile: %s before anything was "
+				"changed\n", sig == SIGINT ? "interrupted" :
+				"terminated");
+			_exit(KR_EXIT_ERROR);
+		}
 		if (!apply_interrupted)
 			fprintf(stderr, "kreconcile: %s: finishing the actions "
 				"in flight, then releasing the lock\n",
@@ -635,8 +644,9 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 			.who = who,
 			.version = l.desired->version,
 			.message = message ? message : "kreconcile apply",
-			.wait_seconds = (int)lock_wait,
 		};
+		time_t deadline = time(NULL) + lock_wait;
+		int lerr;
 
 		if (apply_connect(&lock_t, l.desired->lock_host, &cc) < 0) {
 			kr_cli_error("cannot take the deploy lock on '%s': %s",
@@ -644,8 +654,23 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 			kr_store_run_end(s, run, "failed", kr_error_last());
 			goto out;
 		}
-		lock_execs++;
-		if (kr_apply_lock_acquire(&holder, lock_t, &lo) < 0) {
+		/* from here a signal lets the step in flight finish */
+		apply_phase = 1;
+		/* --lock-wait: one attempt every 2 s, so Ctrl-C is heard */
+		for (;;) {
+			free(holder);
+			holder = NULL;
+			lock_execs++;
+			lerr = kr_apply_lock_acquire(&holder, lock_t, &lo);
+			if (lerr != KR_ELOCKED || apply_interrupted ||
+			    time(NULL) + 2 > deadline)
+				break;
+			if (lock_execs == 1)
+				kr_cli_progress(g, "the deploy lock is held; "
+					"waiting up to %ld s", lock_wait);
+			sleep(2);
+		}
+		if (lerr < 0) {
 			kr_cli_error("%s", kr_error_last());
 			if (holder)
 				fprintf(stderr, "%s\n", holder);

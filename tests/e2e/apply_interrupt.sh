@@ -26,6 +26,25 @@ signal_mid_apply() {
 	wait "$pid" || status=$?
 }
 
+# ---- SIGTERM while the hosts are read (nothing changed yet): exit at once, no lock taken
+"$KR_TESTBED" delay 3000 >/dev/null
+trap '"$KR_TESTBED" delay 0 >/dev/null; bed_reset 1 2; rm -rf "$proj"' EXIT
+(cd "$proj" && exec "$KREC" apply --app-version v2 --auto-approve) >"$out" 2>&1 &
+pid=$!
+sleep 1
+t0=$(date +%s%N)
+kill -TERM "$pid"
+status=0
+wait "$pid" || status=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+"$KR_TESTBED" delay 0 >/dev/null
+[ "$status" -ne 0 ] || { show_out; fail "SIGTERM during observe exited 0"; }
+[ "$ms" -lt 1500 ] || fail "SIGTERM during observe took $ms ms to exit"
+grep -q 'before anything was changed' "$out" || { show_out; fail "no word on the early exit"; }
+bed_ssh 1 test -d .kamal/lock-sample && fail "a lock was taken"
+[ -z "$(cid 1 sample-web-v2)" ] || fail "something was deployed"
+ok "SIGTERM while reading the hosts: exit $status in $ms ms, no lock, nothing changed"
+
 # ---- SIGTERM
 signal_mid_apply v2 TERM
 [ "$status" -ne 0 ] || { show_out; fail "an interrupted apply exited 0"; }
