@@ -155,7 +155,7 @@ add_step(struct kr_apply_script *s, size_t change, const char *address,
 	return st;
 }
 
-/* Open step i's framed subshell; `uses_stdin` false gives it /dev/null. */
+/* Open the last added step's framed `set -e` subshell (its begin marker). */
 static void
 step_open(struct sctx *x, const char *comment)
 {
@@ -170,6 +170,7 @@ step_open(struct sctx *x, const char *comment)
 		x->s->nsteps - 1);
 }
 
+/* Close it: stdin is /dev/null unless the step reads its bytes from it. */
 static void
 step_close(struct sctx *x, bool uses_stdin)
 {
@@ -617,7 +618,7 @@ kr_apply_script_build(struct kr_apply_script *out,
 {
 	struct sctx x = { .s = out, .d = d, .o = o };
 	struct kr_strvec pulled = { 0 };
-	size_t i, before;
+	size_t i;
 	int err = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -640,7 +641,6 @@ kr_apply_script_build(struct kr_apply_script *out,
 		out->nonce, x.suffix);
 	kr_buf_puts(&out->text, prelude);
 	kr_buf_puts(&out->text, "mkdir -p .kamal\n");
-	before = out->text.len;
 
 	for (i = ph->first; i < ph->first + ph->count && i < p->nchanges;
 	     i++) {
@@ -693,11 +693,8 @@ kr_apply_script_build(struct kr_apply_script *out,
 	}
 	if (!err && out->nsteps)
 		kr_buf_puts(&out->text, "\nexit 0\n");
-	if (err < 0 || !out->nsteps) {
-		/* nothing to run: no script at all */
-		(void)before;
-		kr_buf_reset(&out->text);
-	}
+	if (err < 0 || !out->nsteps)
+		kr_buf_reset(&out->text);	/* nothing to run: no script */
 	kr_strvec_release(&pulled);
 	free(x.audit_path);
 	return err;
