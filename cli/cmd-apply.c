@@ -30,8 +30,6 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "drivers/docker.h"
-#include "drivers/pool.h"
-#include "drivers/registry.h"
 #include "reconciler/apply.h"
 #include "reconciler/diff.h"
 #include "reconciler/plan.h"
@@ -85,137 +83,6 @@ signal_thread(void *arg)
 		apply_interrupted = 1;
 	}
 	return NULL;
-}
-
-/* ---- registry lookups (as plan does: the same plan needs the same answers) */
-
-struct image_job {
-	const char *ref;
-	const struct kr_desired *d;
-	enum kr_image_avail avail;
-	char *error;
-};
-
-static bool
-image_on_a_host(const struct kr_cli_hosts *hosts, const char *ref)
-{
-	size_t i, j;
-
-	for (i = 0; i < hosts->n; i++)
-		for (j = 0; hosts->hosts[i].status == KR_OBS_OK &&
-		     j < hosts->hosts[i].ncontainers; j++)
-			if (hosts->hosts[i].containers[j].image &&
-			    strcmp(hosts->hosts[i].containers[j].image,
-				ref) == 0)
-				return true;
-	return false;
-}
-
-static int
-resolve_one(size_t i, void *arg)
-{
-	struct image_job *job = &((struct image_job *)arg)[i];
-	const struct kr_desired *d = job->d;
-	struct kr_registry_ref ref, server = { 0 };
-	struct kr_registry_auth auth = { 0 };
-	char *digest = NULL;
-	bool same = false;
-	int err;
-
-	if ((err = kr_registry_ref_parse(&ref, NULL, job->ref)) < 0) {
-		job->error = kr_xstrdup(kr_error_last());
-		return err;
-	}
-	if (d->registry.username && d->registry.password) {
-		if (!d->registry.server)
-			same = strcmp(ref.registry,
-				KR_REGISTRY_DOCKER_HUB) == 0;
-		else if (kr_registry_ref_parse(&server, d->registry.server,
-			"x") == 0)
-			same = strcmp(server.registry, ref.registry) == 0;
-		kr_registry_ref_release(&server);
-	}
-	if (same) {
-		auth.username = d->registry.username;
-		auth.password = d->registry.password;
-	}
-	err = kr_registry_resolve(&digest, &ref, &auth, NULL);
-	if (err == 0)
-		job->avail = KR_IMAGE_PRESENT;
-	else if (err == KR_ENOTFOUND)
-		job->avail = KR_IMAGE_MISSING;
-	else
-		job->error = kr_xstrdup(kr_error_last());
-	free(digest);
-	kr_registry_ref_release(&ref);
-	return err == KR_ENOTFOUND ? 0 : err;
-}
-
-/* Fill lookups for every image the model runs; returns lookup failures. */
-static size_t
-resolve_images(struct kr_image_lookup **out, size_t *nout,
-	const struct kr_desired *d, const struct kr_cli_hosts *hosts,
-	const struct kr_globals *g)
-{
-	struct kr_strvec refs = { 0 };
-	struct image_job *jobs;
-	struct kr_pool_result *r;
-	size_t i, failed = 0, todo = 0;
-
-	kr_diff_images(&refs, d);
-	jobs = kr_xcalloc(refs.n + 1, sizeof(*jobs));
-	for (i = 0; i < refs.n; i++) {
-		jobs[i].ref = refs.v[i];
-		jobs[i].d = d;
-		if (image_on_a_host(hosts, refs.v[i]))
-			jobs[i].avail = KR_IMAGE_PRESENT;
-		else
-			todo++;
-	}
-	if (todo) {
-		struct image_job *t = kr_xcalloc(todo, sizeof(*t));
-		size_t k = 0;
-
-		for (i = 0; i < refs.n; i++)
-			if (jobs[i].avail != KR_IMAGE_PRESENT)
-				t[k++] = jobs[i];
-		kr_cli_progress(g, "registry: looking up %zu image%s", todo,
-			todo == 1 ? "" : "s");
-		r = kr_xcalloc(todo, sizeof(*r));
-		kr_pool_run(r, todo, 8, resolve_one, NULL, t);
-		kr_pool_results_release(r, todo);
-		free(r);
-		for (i = 0, k = 0; i < refs.n; i++) {
-			if (jobs[i].avail == KR_IMAGE_PRESENT)
-				continue;
-			jobs[i].avail = t[k].avail;
-			if (t[k].error) {
-				kr_cli_error("image '%s': %s", jobs[i].ref,
-					t[k].error);
-				free(t[k].error);
-				failed++;
-			}
-			k++;
-		}
-		free(t);
-	}
-	*out = kr_xcalloc(refs.n + 1, sizeof(**out));
-	for (i = 0; i < refs.n; i++) {
-		(*out)[i].ref = kr_xstrdup(jobs[i].ref);
-		(*out)[i].avail = jobs[i].avail;
-	}
-	*nout = refs.n;
-	free(jobs);
-	kr_strvec_release(&refs);
-	return failed;
-}
-
-static void
-lookups_free(struct kr_image_lookup *v, size_t n)
-{
-	for (size_t i = 0; v && i < n; i++)
-		free((char *)v[i].ref);
-	free(v);
 }
 
 /* ---- helpers ---------------------------------------------------------------- */
@@ -580,7 +447,7 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 		kr_store_run_end(s, run, "failed", kr_error_last());
 		goto out;
 	}
-	if (resolve_images(&images, &nimages, l.desired, &hosts, g)) {
+	if (kr_cli_images_resolve(&images, &nimages, l.desired, &hosts, g)) {
 		kr_cli_error("cannot apply: images could not be looked up in "
 			"the registry");
 		kr_store_run_end(s, run, "failed", "registry lookup failed");
@@ -779,7 +646,7 @@ out:
 	kr_apply_result_release(&res);
 	kr_plan_free(plan2);
 	kr_plan_free(plan);
-	lookups_free(images, nimages);
+	kr_cli_images_free(images, nimages);
 	kr_buf_release(&text);
 	kr_cli_hosts_release(&after);
 	kr_cli_hosts_release(&hosts);
