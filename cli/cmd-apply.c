@@ -247,6 +247,25 @@ confirm(FILE *out)
 
 #define APPLY_JSON_FORMAT "1.0"
 
+/* Nothing left to do, and nothing held back for an image not pushed yet. */
+static bool
+plan_done(const struct kr_plan *p)
+{
+	struct kr_plan_summary sum;
+
+	kr_plan_summarize(&sum, p);
+	return !kr_plan_has_changes(p) && sum.waiting == 0;
+}
+
+static size_t
+plan_waiting(const struct kr_plan *p)
+{
+	struct kr_plan_summary sum;
+
+	kr_plan_summarize(&sum, p);
+	return sum.waiting;
+}
+
 static const char *
 host_state_name(enum kr_apply_host_state st)
 {
@@ -307,7 +326,7 @@ print_json(const struct kr_plan *plan, const struct kr_apply_result *res,
 		json_object_set_new(root, "result", r);
 	}
 	json_object_set_new(root, "hosts_match", plan2 ?
-		json_boolean(!kr_plan_has_changes(plan2) && hosts_ok) :
+		json_boolean(plan_done(plan2) && hosts_ok) :
 		json_null());
 	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	if (text) {
@@ -477,6 +496,14 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 		if (g->json)
 			print_json(plan, NULL, plan, !hosts.failed);
 		rc = kr_cli_hosts_exit(&hosts);
+		/* a version whose image is not pushed yet is no success */
+		if (plan_waiting(plan)) {
+			kr_cli_error("%zu change%s wait%s for an image the "
+				"registry does not have yet; nothing applied",
+				plan_waiting(plan), plan_waiting(plan) == 1 ?
+				"" : "s", plan_waiting(plan) == 1 ? "s" : "");
+			rc = KR_EXIT_ERROR;
+		}
 		kr_store_run_end(s, run, rc == KR_EXIT_OK ? "ok" : "partial",
 			"no changes");
 		goto out;
@@ -607,19 +634,21 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 	} else if (!plan2) {
 		printf("The hosts could not be read again: whether they match "
 			"is unknown.\n");
-	} else if (!kr_plan_has_changes(plan2) && !after.failed) {
+	} else if (plan_done(plan2) && !after.failed) {
 		printf("Hosts match the configuration.\n");
 	} else {
 		kr_plan_summarize(&sum, plan2);
 		printf("Hosts do not match the configuration yet: %zu to add, "
-			"%zu to change, %zu to destroy (run 'kreconcile "
-			"plan').\n", sum.add, sum.change, sum.destroy);
+			"%zu to change, %zu to destroy, %zu waiting for an image "
+			"(run 'kreconcile plan').\n", sum.add, sum.change,
+			sum.destroy, sum.waiting);
 	}
 	print_execs(g, l.desired, &hosts, &after, &res, lock_execs);
 
-	if (res.hosts_failed + res.hosts_skipped == 0 && plan2 &&
-	    !kr_plan_has_changes(plan2) && !after.failed && !res.interrupted)
-		rc = KR_EXIT_OK;
+	if (res.hosts_failed + res.hosts_skipped == 0 && !res.interrupted &&
+	    plan2 && !after.failed)
+		/* every host did its part: done only if nothing is left */
+		rc = plan_done(plan2) ? KR_EXIT_OK : KR_EXIT_ERROR;
 	else if (res.hosts_ok > 0)
 		rc = KR_EXIT_PARTIAL;
 	else

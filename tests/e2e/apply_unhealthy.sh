@@ -40,3 +40,13 @@ fi
 krec apply --app-version v2 --auto-approve || { show_out; fail "v2 after the failure did not apply"; }
 [ "$(app_get 1 sample-web-v2 /version)" = "v2 hello" ] || fail "v2 does not serve"
 ok "the next apply with a good version converges"
+
+# a version the registry does not have: waiting, nothing sent, and no success
+e1=$(bed_execs 1)
+status=0
+krec apply --app-version v404 --auto-approve || status=$?
+[ "$status" -eq 1 ] || { show_out; fail "apply of an unpushed version: exit $status, want 1"; }
+grep -q 'registry does not have' "$out" || { show_out; fail "no word on the missing image"; }
+[ "$(execs_since 1 "$e1")" = 1 ] || fail "apply of an unpushed version sent more than the observe exec"
+[ "$(app_get 1 sample-web-v2 /version)" = "v2 hello" ] || fail "v2 stopped serving"
+ok "a version the registry does not have: waiting, nothing sent to the hosts, exit 1"
