@@ -80,19 +80,16 @@ kr_apply_lock_acquire(char **holder, struct kr_transport *t,
 		o->message ? o->message : "");
 	base64_wrapped(&b64, (const unsigned char *)details.ptr, details.len);
 
-	kr_buf_printf(&cmd, "mkdir -p .kamal || exit 1\n"
-		"kr_end=$(( $(date +%%s) + %d ))\n"
-		"while ! mkdir ", o->wait_seconds > 0 ? o->wait_seconds : 0);
+	/* one attempt: the caller waits between attempts (and hears Ctrl-C) */
+	kr_buf_puts(&cmd, "mkdir -p .kamal || exit 1\nif ! mkdir ");
 	kr_shell_quote(&cmd, dir);
-	kr_buf_puts(&cmd, " 2>/dev/null; do\n\tif [ ! -d ");
+	kr_buf_puts(&cmd, " 2>/dev/null; then\n\tif [ ! -d ");
 	kr_shell_quote(&cmd, dir);
 	kr_buf_puts(&cmd, " ]; then echo \"cannot create the lock directory\"; "
-		"exit 1; fi\n"
-		"\tif [ \"$(date +%s)\" -ge \"$kr_end\" ]; then\n"
-		"\t\techo '@@KRL held'\n\t\tbase64 -d <");
+		"exit 1; fi\n\techo '@@KRL held'\n\tbase64 -d <");
 	kr_shell_quote(&cmd, dir);
 	kr_buf_puts(&cmd, "/details 2>/dev/null || echo '(no details)'\n"
-		"\t\texit 3\n\tfi\n\tsleep 1\ndone\nprintf '%s\\n'");
+		"\texit 3\nfi\nprintf '%s\\n'");
 	kr_shell_arg(&cmd, b64.ptr);
 	kr_buf_puts(&cmd, " >");
 	kr_shell_quote(&cmd, dir);

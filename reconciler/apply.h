@@ -89,15 +89,15 @@ struct kr_apply_lock_opts {
 	const char *who;		/* "Locked by: <who>" */
 	const char *version;
 	const char *message;
-	int wait_seconds;		/* keep trying this long (0: once) */
 	time_t now;			/* 0 = time(NULL) */
 };
 
 /*
- * Take the lock in one exec: `mkdir` of the lock directory, then its
- * base64 `details` (Kamal's format). Held by someone else (after
- * wait_seconds): KR_ELOCKED and *holder (allocated) is their decoded
- * details. Other failures: KR_EIO/KR_ESSH with a message.
+ * Take the lock in one exec (one attempt; a caller that waits tries
+ * again): `mkdir` of the lock directory, then its base64 `details`
+ * (Kamal's format). Held by someone else: KR_ELOCKED and *holder
+ * (allocated) is their decoded details. Other failures: KR_EIO/KR_ESSH
+ * with a message.
  */
 int kr_apply_lock_acquire(char **holder, struct kr_transport *t,
 	const struct kr_apply_lock_opts *o);
