@@ -611,6 +611,42 @@ out:
 	return err;
 }
 
+/*
+ * Size the stdin buffer for every secret byte up front, so it never grows
+ * by realloc (which would leave copies of secrets in freed memory).
+ */
+static void
+reserve_input(struct kr_apply_script *s, const struct kr_desired *d,
+	const struct kr_plan *p, const struct kr_plan_host *ph)
+{
+	size_t i, j, total = 0;
+	char *zeros;
+
+	for (i = ph->first; i < ph->first + ph->count && i < p->nchanges;
+	     i++) {
+		const struct kr_change *c = &p->changes[i];
+
+		if (c->status != KR_STATUS_PLANNED)
+			continue;
+		if (c->type == KR_CHANGE_LOGIN && d->registry.password)
+			total += strlen(d->registry.password);
+		if (c->type == KR_CHANGE_ENV && c->env_file &&
+		    c->env_file->content)
+			total += strlen(c->env_file->content);
+		if (c->type == KR_CHANGE_ACCESSORY && c->accessory)
+			for (j = 0; j < c->accessory->nfiles; j++)
+				if (c->accessory->files[j].content)
+					total += strlen(
+						c->accessory->files[j].content);
+	}
+	if (!total)
+		return;
+	zeros = kr_xcalloc(1, total);
+	kr_buf_put(&s->input, zeros, total);
+	kr_buf_truncate(&s->input, 0);
+	free(zeros);
+}
+
 int
 kr_apply_script_build(struct kr_apply_script *out,
 	const struct kr_desired *d, const struct kr_plan *p,
@@ -625,6 +661,7 @@ kr_apply_script_build(struct kr_apply_script *out,
 	kr_buf_init(&out->text, 0);
 	kr_buf_init(&out->input, 0);
 	out->host = kr_xstrdup(ph->name);
+	reserve_input(out, d, p, ph);
 	if (o && o->nonce)
 		snprintf(out->nonce, sizeof(out->nonce), "%s", o->nonce);
 	else
