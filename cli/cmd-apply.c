@@ -210,6 +210,38 @@ apply_disconnect(struct kr_transport *t, void *arg)
 		kr_transport_close(t);
 }
 
+/* "HOST/lock/<service>[-<dest>]": the lock's address in the journal. */
+static char *
+lock_address(const struct kr_desired *d)
+{
+	if (d->destination && *d->destination)
+		return kr_xasprintf("%s/lock/%s-%s", d->lock_host, d->service,
+			d->destination);
+	return kr_xasprintf("%s/lock/%s", d->lock_host, d->service);
+}
+
+/* Release the deploy lock, journaled. */
+static int
+lock_release(struct kr_store *s, int64_t run, struct kr_transport *t,
+	const struct kr_desired *d)
+{
+	char *addr = lock_address(d), *msg = NULL;
+	int64_t e = 0;
+	int err;
+
+	kr_store_journal_begin(&e, s, run, d->lock_host, addr, "release");
+	err = kr_apply_lock_release(t, d->service, d->destination, NULL);
+	if (err < 0)
+		msg = kr_xstrdup(kr_error_last());
+	if (e)
+		kr_store_journal_end(s, e, err < 0 ? "failed" : "ok", msg);
+	if (err < 0)
+		kr_cli_error("%s", msg);
+	free(msg);
+	free(addr);
+	return err;
+}
+
 struct progress_ctx {
 	const struct kr_globals *g;
 };
@@ -380,7 +412,8 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 	struct kr_plan *plan = NULL, *plan2 = NULL;
 	struct kr_transport *lock_t = NULL;
 	const char *planfile = NULL, *message = NULL;
-	char *planjson = NULL, *who = NULL, *holder = NULL;
+	char *planjson = NULL, *who = NULL, *holder = NULL, *lock_addr = NULL;
+	int64_t lock_entry = 0;
 	bool auto_approve = false, prune = false, have_saved = false;
 	bool ssh_ready = false, locked = false, sig_thread = false;
 	long lock_wait = 0;
@@ -550,6 +583,9 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 		}
 		/* from here a signal lets the step in flight finish */
 		apply_phase = 1;
+		lock_addr = lock_address(l.desired);
+		kr_store_journal_begin(&lock_entry, s, run,
+			l.desired->lock_host, lock_addr, "acquire");
 		/* --lock-wait: one attempt every 2 s, so Ctrl-C is heard */
 		for (;;) {
 			free(holder);
@@ -564,6 +600,11 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 					"waiting up to %ld s", lock_wait);
 			sleep(2);
 		}
+		if (lock_entry)
+			kr_store_journal_end(s, lock_entry, lerr == 0 ? "ok" :
+				lerr == KR_ELOCKED ? "held" : "failed",
+				lerr == KR_ELOCKED ? holder : lerr < 0 ?
+				kr_error_last() : NULL);
 		if (lerr < 0) {
 			kr_cli_error("%s", kr_error_last());
 			if (holder)
@@ -615,10 +656,7 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 	}
 	if (locked) {
 		lock_execs++;
-		if (kr_apply_lock_release(lock_t, l.desired->service,
-			l.desired->destination, NULL) < 0)
-			kr_cli_error("%s", kr_error_last());
-		else
+		if (lock_release(s, run, lock_t, l.desired) == 0)
 			locked = false;
 	}
 
@@ -660,10 +698,8 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 	kr_store_run_end(s, run, rc == KR_EXIT_OK ? "ok" :
 		rc == KR_EXIT_PARTIAL ? "partial" : "failed", summary);
 out:
-	if (locked && lock_t &&
-	    kr_apply_lock_release(lock_t, l.desired->service,
-		l.desired->destination, NULL) < 0)
-		kr_cli_error("%s", kr_error_last());
+	if (locked && lock_t)
+		lock_release(s, run, lock_t, l.desired);
 	kr_transport_close(lock_t);
 	if (sig_thread) {
 		pthread_kill(sig_tid, SIGUSR2);
@@ -686,6 +722,7 @@ out:
 	free(planjson);
 	free(who);
 	free(holder);
+	free(lock_addr);
 	kr_store_close(s);
 	kr_loaded_release(&l);
 	kr_diags_release(&diags);

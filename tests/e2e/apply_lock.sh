@@ -23,7 +23,11 @@ grep -q 'Locked by: Alice' "$out" && grep -q 'hotfix in progress' "$out" ||
 	{ show_out; fail "the holder's details were not shown"; }
 [ "$(cid 1 sample-web-v1)" = "$web" ] && [ -z "$(cid 1 sample-web-v2)" ] || fail "something changed under the lock"
 bed_ssh 1 test -f .kamal/lock-sample/details || fail "someone else's lock was removed"
-ok "a lock held by someone else: exit $status, holder's details shown, nothing changed"
+if command -v sqlite3 >/dev/null 2>&1; then
+	sqlite3 "$proj/.kreconcile/state.db" "select stderr_tail from journal where action = 'acquire' and result = 'held'" |
+		grep -q 'Locked by: Alice' || fail "the journal does not record the held lock and its holder"
+fi
+ok "a lock held by someone else: exit $status, holder's details shown (and journaled), nothing changed"
 
 # ---- --lock-wait: the holder releases it after 2 s
 (sleep 2 && bed_ssh 1 'rm .kamal/lock-sample/details && rm -r .kamal/lock-sample') &
@@ -31,7 +35,11 @@ krec apply --app-version v2 --auto-approve --lock-wait 20 || { show_out; fail "a
 wait
 [ "$(app_get 1 sample-web-v2 /version)" = "v2 hello" ] || fail "v2 not deployed after waiting"
 bed_ssh 1 test -d .kamal/lock-sample && fail "our lock was left behind"
-ok "--lock-wait waits for the holder, then applies and releases the lock"
+if command -v sqlite3 >/dev/null 2>&1; then
+	[ "$(sqlite3 "$proj/.kreconcile/state.db" "select result from journal where action in ('acquire', 'release') order by id desc limit 2" | tr '\n' ' ')" = "ok ok " ] ||
+		fail "the journal does not record taking and releasing the lock"
+fi
+ok "--lock-wait waits for the holder, then applies and releases the lock (both journaled)"
 
 # ---- a saved plan goes stale when a host moves
 krec plan --app-version v3 -o "$proj/v3.plan" || [ $? -eq 2 ] || { show_out; fail "plan -o failed"; }
