@@ -250,7 +250,21 @@ static void
 apply_progress(const struct kr_apply_event *ev, void *arg)
 {
 	struct progress_ctx *p = arg;
+	char dur[32];
 
+	if (!ev->address && ev->result) {
+		const struct kr_apply_host *h = ev->result;
+
+		if (p->g->verbosity < 0 && h->state == KR_APPLY_HOST_OK)
+			return;
+		kr_cli_format_duration(dur, sizeof(dur), h->seconds);
+		fprintf(stderr, "host %s: %s (%zu action%s in %u exec, %s)\n",
+			ev->host, h->state == KR_APPLY_HOST_OK ? "applied" :
+			"failed", h->steps_ok + h->steps_failed +
+			h->steps_not_run, h->steps_ok + h->steps_failed +
+			h->steps_not_run == 1 ? "" : "s", h->execs, dur);
+		return;
+	}
 	if (!ev->address || strcmp(ev->what, "starting") == 0)
 		return;
 	if (strcmp(ev->what, "ok") == 0) {

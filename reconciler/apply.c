@@ -181,7 +181,31 @@ static void
 event(struct actx *x, const char *host, const char *address,
 	const char *action, const char *what, const char *detail)
 {
-	struct kr_apply_event ev = { host, address, action, what, detail };
+	struct kr_apply_event ev = { host, address, action, what, detail,
+		NULL };
+
+	if (!x->o->progress)
+		return;
+	pthread_mutex_lock(&x->mu);
+	x->o->progress(&ev, x->o->progress_arg);
+	pthread_mutex_unlock(&x->mu);
+}
+
+static double
+now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+host_event(struct actx *x, const struct kr_apply_host *hr)
+{
+	struct kr_apply_event ev = { hr->name, NULL, NULL,
+		hr->state == KR_APPLY_HOST_OK ? "ok" : "failed", hr->error,
+		hr };
 
 	if (!x->o->progress)
 		return;
@@ -311,6 +335,7 @@ host_run(size_t i, void *arg)
 	char reason[512];
 	size_t k;
 	int err = 0;
+	double t0 = now_seconds();
 
 	kr_exec_result_init(&res, APPLY_OUTPUT_MAX);
 	if (!s->nsteps)
@@ -396,6 +421,8 @@ host_run(size_t i, void *arg)
 	}
 	journal_end_all(x, s, entries, NULL, NULL);
 	count_changes(hr, o->plan, s);
+	hr->seconds = now_seconds() - t0;
+	host_event(x, hr);
 	err = 0;
 out:
 	if (t && o->disconnect)

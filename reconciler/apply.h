@@ -127,6 +127,7 @@ struct kr_apply_host {
 	enum kr_apply_host_state state;
 	char *error;			/* why it failed or was skipped; may be multi-line */
 	unsigned execs;			/* execs sent to it by apply */
+	double seconds;			/* wall time of its script (connect included) */
 	size_t steps_ok;
 	size_t steps_failed;
 	size_t steps_not_run;
@@ -136,10 +137,12 @@ struct kr_apply_host {
 
 struct kr_apply_event {
 	const char *host;
-	const char *address;	/* NULL: the event is about the host */
+	const char *address;	/* NULL: the event is about the host (then
+				 * `result` is its outcome) */
 	const char *action;
 	const char *what;	/* "ok", "failed", "not run", "starting" */
 	const char *detail;	/* output tail or error; may be NULL */
+	const struct kr_apply_host *result;	/* host events only */
 };
 
 struct kr_apply_opts {
