@@ -51,7 +51,7 @@ static const struct option apply_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* ---- signals --------------------------------------------------------------- */
+/* ---- signals ------------------------------------------------------------- */
 
 static volatile sig_atomic_t apply_interrupted;
 /* 0 until the lock is about to be taken: a signal before then exits at
@@ -85,7 +85,7 @@ signal_thread(void *arg)
 	return NULL;
 }
 
-/* ---- helpers ---------------------------------------------------------------- */
+/* ---- helpers ------------------------------------------------------------- */
 
 static int
 read_file(char **out, size_t *len, const char *path)

@@ -43,8 +43,8 @@ int kr_docker_cmd_app_run(struct kr_buf *out, const struct kr_app *a,
 	const char *name, const char *extra_label, const char *hostname);
 
 /*
- * docker run for accessory `acc` (extra_label as above): --name --detach --restart --network
- * logging --publish --env --env-file --volume (volumes, then files and
+ * docker run for accessory `acc` (extra_label as above): --name --detach
+ * --restart --network logging --publish --env --env-file --volume (volumes, then files and
  * directories under "$PWD"/<service>-<acc>/) --label options image cmd.
  */
 int kr_docker_cmd_accessory_run(struct kr_buf *out,

@@ -19,7 +19,7 @@
 #define APPLY_OUTPUT_MAX ((size_t)16 * 1024 * 1024)
 #define ERROR_TAIL 3000
 
-/* ---- the deploy lock ------------------------------------------------------ */
+/* ---- the deploy lock ----------------------------------------------------- */
 
 static void
 base64_wrapped(struct kr_buf *out, const unsigned char *s, size_t n)
@@ -168,7 +168,7 @@ out:
 	return err;
 }
 
-/* ---- running the scripts -------------------------------------------------- */
+/* ---- running the scripts ------------------------------------------------- */
 
 struct actx {
 	const struct kr_apply_opts *o;

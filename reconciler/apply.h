@@ -32,7 +32,7 @@
 
 struct kr_store;
 
-/* ---- one host's script -------------------------------------------------- */
+/* ---- one host's script --------------------------------------------------- */
 
 enum kr_step_result {
 	KR_STEP_NOT_RUN = 0,	/* the script never reached it */
@@ -81,7 +81,7 @@ void kr_apply_script_parse(struct kr_apply_script *s, const char *text,
 	size_t len);
 void kr_apply_script_release(struct kr_apply_script *s);
 
-/* ---- the deploy lock ------------------------------------------------------ */
+/* ---- the deploy lock ----------------------------------------------------- */
 
 struct kr_apply_lock_opts {
 	const char *service;
@@ -171,7 +171,8 @@ struct kr_apply_opts {
 struct kr_apply_result {
 	struct kr_apply_host *hosts;	/* one per plan host, plan order */
 	size_t nhosts;
-	size_t hosts_ok, hosts_failed, hosts_skipped;	/* of hosts with planned changes */
+	/* of the hosts with planned changes: */
+	size_t hosts_ok, hosts_failed, hosts_skipped;
 	size_t added, changed, destroyed;
 	bool interrupted;
 };
