@@ -44,8 +44,9 @@ int kr_docker_cmd_app_run(struct kr_buf *out, const struct kr_app *a,
 
 /*
  * docker run for accessory `acc` (extra_label as above): --name --detach
- * --restart --network logging --publish --env --env-file --volume (volumes, then files and
- * directories under "$PWD"/<service>-<acc>/) --label options image cmd.
+ * --restart --network logging --publish --env --env-file --volume
+ * (volumes, then files and directories under "$PWD"/<service>-<acc>/)
+ * --label options image cmd.
  */
 int kr_docker_cmd_accessory_run(struct kr_buf *out,
 	const struct kr_accessory *acc, const char *extra_label);
