@@ -1,0 +1,233 @@
+/*
+ * What a container runs with, at the root, in roles and in accessories:
+ * docker `options` (turned into docker args, restart taken out), `labels`,
+ * `logging`, and a `registry` with its credentials (literal or secret).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "state/config.h"
+#include "state/config_int.h"
+
+static bool
+valid_restart(const char *s)
+{
+	const char *p;
+
+	if (strcmp(s, "no") == 0 || strcmp(s, "always") == 0 ||
+	    strcmp(s, "unless-stopped") == 0 || strcmp(s, "on-failure") == 0)
+		return true;
+	if (strncmp(s, "on-failure:", 11) != 0 || !s[11])
+		return false;
+	for (p = s + 11; *p; p++)
+		if (*p < '0' || *p > '9')
+			return false;
+	return true;
+}
+
+/*
+ * options: {key: value} → "--key" "value" (Kamal's optionize): a list value
+ * repeats the option, true gives a bare flag. restart is taken out.
+ */
+void
+kr_cfg_options_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *map,
+	const char *key, const char *path, struct kr_strvec *args,
+	char **restart, bool check_restart)
+{
+	const struct kr_yaml_node *n = kr_cfg_get_map(x, map, key, path);
+	size_t i, j;
+
+	if (!n)
+		return;
+	for (i = 0; i < n->n; i++) {
+		const struct kr_yaml_node *k = n->v[2 * i], *v = n->v[2 * i + 1];
+		char *ks = kr_yaml_to_string(k);
+
+		if (!ks) {
+			kr_cfg_err(x, k, "keys of '%s/%s' must be strings",
+				path, key);
+			continue;
+		}
+		if (restart && strcmp(ks, "restart") == 0) {
+			char *s = NULL;
+
+			if (kr_yaml_kind(v) != KR_YK_STR)
+				kr_cfg_err(x, v,
+					"'%s/options/restart' should be a "
+					"string; "
+					"use \"no\" to disable restarts",
+					path);
+			else if (!valid_restart(s = kr_yaml_to_string(v)))
+				kr_cfg_err(x, v,
+					"'%s/options/restart' should be no, "
+					"always, "
+					"unless-stopped, on-failure or "
+					"on-failure:N",
+					path);
+			else if (check_restart) {
+				free(*restart);
+				*restart = s;
+				s = NULL;
+			}
+			free(s);
+			free(ks);
+			continue;
+		}
+		if (v->type == KR_YAML_SEQ) {
+			for (j = 0; j < v->n; j++) {
+				char *vs = kr_yaml_to_string(v->v[j]);
+
+				kr_strvec_push_owned(args, kr_xasprintf("--%s", ks));
+				if (!vs) {
+					kr_cfg_err(x, v->v[j],
+						"'%s/%s/%s' entries should be "
+						"strings",
+						path, key, ks);
+					vs = kr_xstrdup("");
+				}
+				kr_strvec_push_owned(args, vs);
+			}
+		} else if (v->type == KR_YAML_MAP) {
+			kr_cfg_err(x, v,
+				"'%s/%s/%s' should be a string or a list", path,
+				key, ks);
+		} else {
+			bool b;
+
+			kr_strvec_push_owned(args, kr_xasprintf("--%s", ks));
+			if (!(kr_yaml_to_bool(v, &b) && b))
+				kr_strvec_push_owned(args, kr_yaml_to_string(v));
+		}
+		free(ks);
+	}
+}
+
+void
+kr_cfg_logging_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *n,
+	const char *path, struct kr_config_logging *l)
+{
+	static const char *const keys[] = { "driver", "options", NULL };
+	const struct kr_yaml_node *o;
+	size_t i;
+
+	if (n->type != KR_YAML_MAP) {
+		kr_cfg_type_error(x, n, path, "a map");
+		return;
+	}
+	kr_cfg_check_keys(x, n, path, "logging", keys, false);
+	l->driver = kr_cfg_get_str(x, n, "driver", path);
+	if ((o = kr_cfg_get_map(x, n, "options", path))) {
+		for (i = 0; i < o->n; i++) {
+			char *k = kr_yaml_to_string(o->v[2 * i]);
+			char *v = kr_yaml_to_string(o->v[2 * i + 1]);
+
+			if (!k || !v)
+				kr_cfg_err(x, o->v[2 * i],
+					"'%s/options' should map names to "
+					"strings",
+					path);
+			else
+				kr_kvlist_set(&l->options, k, v);
+			free(k);
+			free(v);
+		}
+	}
+}
+
+void
+kr_cfg_labels_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *map,
+	const char *path, struct kr_kvlist *out, bool reserved)
+{
+	static const char *const res[] = { "service", "role", "destination",
+		NULL };
+	const struct kr_yaml_node *n = kr_yaml_get(map, "labels");
+	size_t i;
+
+	if (!n)
+		return;
+	kr_cfg_get_str_map(x, map, "labels", path, out);
+	if (!reserved || n->type != KR_YAML_MAP)
+		return;
+	for (i = 0; i < n->n; i++) {
+		const struct kr_yaml_node *k = n->v[2 * i];
+
+		if (k->value && kr_cfg_in_list(k->value, res))
+			kr_cfg_err(x, k,
+				"'%s/labels/%s': destination, role and service "
+				"are "
+				"reserved labels",
+				path, k->value);
+	}
+}
+
+bool
+kr_cfg_local_registry(const char *server)
+{
+	/* Kamal: server.match?("^localhost[:$]") */
+	return server && strncmp(server, "localhost", 9) == 0 &&
+		(server[9] == ':' || server[9] == '$');
+}
+
+static void
+registry_cred(struct kr_cfg_ctx *x, const struct kr_yaml_node *n,
+	const char *key, const char *path, char **literal, char **secret)
+{
+	const struct kr_yaml_node *v = kr_yaml_get(n, key);
+	char *p = kr_cfg_sub(path, key);
+
+	if (!v) {
+		free(p);
+		return;
+	}
+	if (v->type == KR_YAML_SEQ && v->n == 1 &&
+	    kr_yaml_kind(v->v[0]) == KR_YK_STR) {
+		*secret = kr_yaml_to_string(v->v[0]);
+		kr_cfg_add_secret_ref(x, *secret, p, v->v[0]);
+	} else if (kr_yaml_kind(v) == KR_YK_STR) {
+		*literal = kr_yaml_to_string(v);
+		if (!**literal) {
+			free(*literal);
+			*literal = NULL;
+		}
+	} else {
+		kr_cfg_err(x, v,
+			"'%s' should be a string or a list with one string "
+			"(for secret lookup)",
+			p);
+	}
+	free(p);
+}
+
+void
+kr_cfg_registry_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *n,
+	const char *path, struct kr_config_registry *r)
+{
+	static const char *const keys[] = { "server", "username", "password",
+		NULL };
+	const char *creds[] = { "username", "password" };
+	size_t i;
+
+	if (n->type != KR_YAML_MAP) {
+		kr_cfg_type_error(x, n, path, "a map");
+		return;
+	}
+	r->present = true;
+	kr_cfg_check_keys(x, n, path, "registry", keys, false);
+	r->server = kr_cfg_get_str(x, n, "server", path);
+	registry_cred(x, n, "username", path, &r->username, &r->username_secret);
+	registry_cred(x, n, "password", path, &r->password, &r->password_secret);
+	if (kr_cfg_local_registry(r->server))
+		return;
+	for (i = 0; i < 2; i++) {
+		const struct kr_yaml_node *v = kr_yaml_get(n, creds[i]);
+		bool have = i == 0 ? (r->username || r->username_secret) :
+			(r->password || r->password_secret);
+
+		if (!v)
+			kr_cfg_err(x, n, "'%s/%s' is required", path, creds[i]);
+		else if (!have && kr_yaml_kind(v) != KR_YK_SEQ &&
+			 kr_yaml_kind(v) == KR_YK_STR)
+			kr_cfg_err(x, v, "'%s/%s' is required", path, creds[i]);
+	}
+}
