@@ -17,27 +17,6 @@
 #include "common/error.h"
 #include "reconciler/diff_int.h"
 
-/* Move every change of `src` to the end of `dst` (same host). */
-static void
-move_changes(struct kr_plan *dst, struct kr_plan *src)
-{
-	struct kr_plan_host *ph = &dst->hosts[dst->nhosts - 1];
-	size_t i;
-
-	for (i = 0; i < src->nchanges; i++) {
-		if (dst->nchanges == dst->changes_alloc) {
-			dst->changes_alloc = dst->changes_alloc ?
-				2 * dst->changes_alloc : 16;
-			dst->changes = kr_xrealloc(dst->changes,
-				dst->changes_alloc * sizeof(*dst->changes));
-		}
-		dst->changes[dst->nchanges++] = src->changes[i];
-		ph->count++;
-	}
-	src->nchanges = 0;
-	kr_plan_free(src);
-}
-
 static const char *
 registry_name(const struct kr_desired *d)
 {
@@ -186,9 +165,9 @@ plan_host(struct kr_plan *p, const struct dctx *dc, const char *name,
 		kr_diff_put_key_list(&why, &logins);
 		kr_diff_set_reason_buf(c, &why);
 	}
-	move_changes(p, hc.env);
-	move_changes(p, hc.acc);
-	move_changes(p, hc.app);
+	kr_plan_move_changes(p, hc.env);
+	kr_plan_move_changes(p, hc.acc);
+	kr_plan_move_changes(p, hc.app);
 	for (i = 0; h && i < h->napps; i++)
 		kr_diff_env_cmp_release(&app_ec[i]);
 	for (i = 0; h && i < h->naccessories; i++)

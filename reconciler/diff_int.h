@@ -18,6 +18,7 @@
 #include "common/buf.h"
 #include "common/vec.h"
 #include "reconciler/diff.h"
+#include "reconciler/plan_int.h"	/* str_eq, kr_plan_move_changes */
 
 struct dctx {
 	const struct kr_desired *d;
@@ -47,14 +48,6 @@ struct env_cmp {
 };
 
 /* ------------------------------------------ small accessors (inline) */
-
-static inline bool
-str_eq(const char *a, const char *b)
-{
-	if (!a || !b)
-		return a == b;
-	return strcmp(a, b) == 0;
-}
 
 static inline const char *
 cname(const struct kr_obs_container *oc)
