@@ -616,6 +616,63 @@ test_interrupted_and_unreachable(void **state)
 	fx_desired_free(d);
 }
 
+/* An accessory with a file: uploaded on stdin with its mode, mounted. */
+static void
+test_accessory_file(void **state)
+{
+	struct kr_desired *d = desired(FX_V1, DB_URL);
+	struct kr_observed_host *obs = fx_observed(1);
+	struct world w = { { 0 }, 0 };
+	struct kr_accessory *acc = &d->hosts[0].accessories[0];
+	struct kr_acc_file *f;
+	struct kr_apply_result r;
+	struct kr_apply_opts o;
+	struct kr_plan *p;
+	const char body[] = "max_connections = 10 # it's $(not run) `x`\n";
+	char *got, *path, *calls, *vol;
+	struct stat sb;
+
+	(void)state;
+	make_host("h6");
+	free(d->hosts[0].name);
+	d->hosts[0].name = kr_xstrdup("h6");
+	acc->files = kr_xcalloc(1, sizeof(*acc->files));
+	acc->nfiles = 1;
+	f = &acc->files[0];
+	f->local = kr_xstrdup("config/pg.conf");
+	f->remote = kr_xstrdup("/etc/pg.conf");
+	f->host_path = kr_xstrdup("app-db/etc/pg.conf");
+	f->content = kr_xstrdup(body);
+	kr_sha256_hex(f->sha256, body, strlen(body));
+	f->mode = kr_xstrdup("640");
+	f->options = kr_xstrdup("ro");
+	fx_obs_init(&obs[0], "h6");
+	p = plan_for(d, obs, 1);
+	opts_init(&o, d, p, &w);
+	assert_int_equal(kr_apply_run(&r, &o), 0);
+	assert_int_equal(r.hosts[0].state, KR_APPLY_HOST_OK);
+	got = host_file("h6", "app-db/etc/pg.conf");
+	assert_non_null(got);
+	assert_string_equal(got, body);
+	path = kr_xasprintf("%s/h6/app-db/etc/pg.conf", root);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0640);
+	calls = host_file("h6", ".fake/calls");
+	vol = kr_xasprintf("|--volume|%s/h6/app-db/etc/pg.conf:/etc/pg.conf:ro|",
+		root);
+	assert_non_null(strstr(calls, vol));
+	/* its content never on a command line */
+	assert_null(strstr(calls, "max_connections"));
+	kr_apply_result_release(&r);
+	free(got);
+	free(path);
+	free(calls);
+	free(vol);
+	kr_plan_free(p);
+	fx_observed_free(obs, 1);
+	fx_desired_free(d);
+}
+
 static void
 test_no_secrets_no_script(void **state)
 {
@@ -764,6 +821,7 @@ main(void)
 		cmocka_unit_test(test_unhealthy_keeps_old),
 		cmocka_unit_test(test_env_only_change_renames),
 		cmocka_unit_test(test_interrupted_and_unreachable),
+		cmocka_unit_test(test_accessory_file),
 		cmocka_unit_test(test_no_secrets_no_script),
 		cmocka_unit_test(test_parse_markers),
 		cmocka_unit_test(test_lock),
