@@ -415,6 +415,7 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 	struct kr_plan_identity saved;
 	struct kr_plan_summary sum;
 	struct kr_loaded l;
+	struct kr_globals lg;
 	struct kr_diags diags = { 0 };
 	struct kr_cli_hosts hosts = { 0 }, after = { 0 };
 	struct kr_apply_result res = { 0 };
@@ -496,7 +497,12 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 		}
 		have_saved = true;
 	}
-	if ((err = kr_cli_load(&l, &diags, g, 0)) < 0) {
+	/* a saved plan names its version: the default when none is given */
+	lg = *g;
+	if (have_saved && !lg.app_version && saved.version &&
+	    !getenv("VERSION"))
+		lg.app_version = saved.version;
+	if ((err = kr_cli_load(&l, &diags, &lg, 0)) < 0) {
 		kr_cli_print_diags(&diags);
 		if (!diags.n)
 			kr_cli_error("%s", kr_error_last());
@@ -750,6 +756,7 @@ const struct kr_cmd_entry kr_cmd_apply_entry = {
 		 "[--lock-wait SECONDS]\n"
 		 "  PLANFILE                a plan saved by 'kreconcile plan -o'; "
 		 "refused when stale\n"
+		 "                          (its version is the default)\n"
 		 "  --auto-approve          do not ask (required when stdin is "
 		 "not a terminal)\n"
 		 "  --prune                 also remove roles, accessories and "

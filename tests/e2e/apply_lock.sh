@@ -52,10 +52,11 @@ grep -q 'stale' "$out" || { show_out; fail "the refusal does not say the plan is
 ok "a saved plan is refused once a host moved since it was made"
 
 krec plan --app-version v3 -o "$proj/v3.plan" || [ $? -eq 2 ] || { show_out; fail "plan -o failed"; }
-krec apply "$proj/v3.plan" --app-version v3 --auto-approve || { show_out; fail "a fresh saved plan failed"; }
+# no --app-version: the saved plan's version is the default
+krec apply "$proj/v3.plan" --auto-approve || { show_out; fail "a fresh saved plan failed"; }
 [ "$(app_get 1 sample-web-v3 /version)" = "v3 hello" ] || fail "the saved plan did not deploy v3"
 [ "$(bed_docker 2 inspect -f '{{.State.Status}}' sample-db)" = running ] || fail "the saved plan did not start db"
-ok "a fresh saved plan applies (v3 deployed, db started again)"
+ok "a fresh saved plan applies, with its own version (v3 deployed, db started again)"
 
 # ---- no terminal, no --auto-approve: refuse
 status=0
