@@ -2,17 +2,13 @@
  * From a validated struct kr_config and the secrets to the per-host desired
  * model (state/desired.h), following what Kamal 2 does on each host: the
  * container names, labels, env merge (root → role → each tag of the host),
- * env file paths and bytes, the docker run options, the accessories and
- * where their directories and files live. Also the choice of version.
+ * env file paths and bytes, the docker run options and the proxy settings
+ * of each app. Accessories are resolved in resolve_accessory.c, the version
+ * to deploy chosen in resolve_version.c.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "common/buf.h"
 #include "common/diag.h"
@@ -21,126 +17,18 @@
 #include "state/config.h"
 #include "state/desired.h"
 #include "state/envfile.h"
-#include "state/erb.h"
-
-/* ---- version ------------------------------------------------------------ */
-
-/* Run git rev-parse HEAD in dir; the SHA or NULL. */
-static char *
-git_head(const char *dir)
-{
-	int fds[2];
-	pid_t pid;
-	char buf[128];
-	size_t len = 0;
-	ssize_t n;
-	int status;
-
-	if (pipe(fds) < 0)
-		return NULL;
-	pid = fork();
-	if (pid < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return NULL;
-	}
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-
-		dup2(fds[1], 1);
-		if (null >= 0) {
-			dup2(null, 2);
-			dup2(null, 0);
-		}
-		close(fds[0]);
-		close(fds[1]);
-		execlp("git", "git", "-C", dir, "rev-parse", "--verify", "-q",
-			"HEAD", (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	while (len < sizeof(buf) - 1 &&
-	       (n = read(fds[0], buf + len, sizeof(buf) - 1 - len)) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		len += (size_t)n;
-	}
-	close(fds[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return NULL;
-	buf[len] = '\0';
-	while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
-		buf[--len] = '\0';
-	if (len < 40)
-		return NULL;
-	return kr_xstrdup(buf);
-}
-
-int
-kr_desired_version(char **out, char **source, const char *app_version,
-	const char *config_file)
-{
-	const char *env = getenv("VERSION");
-	char *dir, *slash, *head;
-
-	if (app_version && *app_version) {
-		*out = kr_xstrdup(app_version);
-		*source = kr_xstrdup("--app-version");
-		return 0;
-	}
-	if (env && *env) {
-		*out = kr_xstrdup(env);
-		*source = kr_xstrdup("$VERSION");
-		return 0;
-	}
-	dir = kr_xstrdup(config_file ? config_file : "");
-	slash = strrchr(dir, '/');
-	if (slash)
-		slash[slash == dir ? 1 : 0] = '\0';
-	else {
-		free(dir);
-		dir = kr_xstrdup(".");
-	}
-	head = git_head(dir);
-	if (!head) {
-		kr_error_set(KR_ENOTFOUND, "no version to deploy: give --app-version "
-			"or set VERSION, or keep the configuration in a git repository "
-			"with a commit ('%s' is not in one)", dir);
-		free(dir);
-		return KR_ENOTFOUND;
-	}
-	free(dir);
-	*out = head;
-	*source = kr_xstrdup("git HEAD");
-	return 0;
-}
-
-/* ---- helpers -------------------------------------------------------------- */
-
-struct rctx {
-	const struct kr_config *c;
-	const struct kr_kvlist *secrets;
-	const struct kr_resolve_opts *o;
-	struct kr_diags *diags;
-	struct kr_desired *d;
-	bool failed;
-};
+#include "state/resolve_int.h"
 
 /* service[-destination] */
-static char *
-service_and_dest(const struct kr_config *c)
+char *
+kr_resolve_service_and_dest(const struct kr_config *c)
 {
 	return c->destination ? kr_xasprintf("%s-%s", c->service,
 		c->destination) : kr_xstrdup(c->service);
 }
 
 static struct kr_host *
-host_get(struct rctx *x, const struct kr_config_host *ch)
+host_get(struct kr_resolve_ctx *x, const struct kr_config_host *ch)
 {
 	struct kr_desired *d = x->d;
 	struct kr_host *h;
@@ -161,9 +49,9 @@ host_get(struct rctx *x, const struct kr_config_host *ch)
 	return h;
 }
 
-static void
-env_file_fill(struct rctx *x, struct kr_env_file *ef, const char *path,
-	const struct kr_strvec *secret_keys)
+void
+kr_resolve_env_file_fill(struct kr_resolve_ctx *x, struct kr_env_file *ef,
+	const char *path, const struct kr_strvec *secret_keys)
 {
 	struct kr_buf b = KR_BUF_INIT;
 	size_t i;
@@ -222,8 +110,9 @@ env_tag(const struct kr_config *c, const char *name)
 }
 
 /* Logging args as Kamal's Logging#args: root deep-merged with the role's. */
-static void
-logging_fill(struct kr_logging *out, const struct kr_config_logging *root,
+void
+kr_resolve_logging_fill(struct kr_logging *out,
+	const struct kr_config_logging *root,
 	const struct kr_config_logging *role)
 {
 	const char *driver = role && role->driver ? role->driver : root->driver;
@@ -282,17 +171,15 @@ proxy_fill(struct kr_app_proxy *p, const struct kr_config_proxy *root,
 	}
 }
 
-/* ---- apps ---------------------------------------------------------------- */
-
 static void
-app_add(struct rctx *x, struct kr_host *h, const struct kr_config_role *r,
-	const struct kr_config_host *entry)
+app_add(struct kr_resolve_ctx *x, struct kr_host *h,
+	const struct kr_config_role *r, const struct kr_config_host *entry)
 {
 	const struct kr_config *c = x->c;
 	struct kr_desired *d = x->d;
 	struct kr_config_env merged_secret = { 0 };
 	struct kr_app *a;
-	char *sd = service_and_dest(c), *path;
+	char *sd = kr_resolve_service_and_dest(c), *path;
 	size_t i;
 
 	for (i = 0; i < h->napps; i++) {
@@ -345,7 +232,7 @@ app_add(struct rctx *x, struct kr_host *h, const struct kr_config_role *r,
 		union_into(&merged_secret.secret, &t->secret);
 	}
 	path = kr_xasprintf(".kamal/apps/%s/env/roles/%s.env", sd, r->name);
-	env_file_fill(x, &a->env_file, path, &merged_secret.secret);
+	kr_resolve_env_file_fill(x, &a->env_file, path, &merged_secret.secret);
 	free(path);
 	kr_strvec_release(&merged_secret.secret);
 
@@ -369,7 +256,8 @@ app_add(struct rctx *x, struct kr_host *h, const struct kr_config_role *r,
 	}
 	kr_strvec_copy(&a->args, &r->args);
 	a->cmd = r->cmd ? kr_xstrdup(r->cmd) : NULL;
-	logging_fill(&a->logging, &c->logging, r->has_logging ? &r->logging : NULL);
+	kr_resolve_logging_fill(
+		&a->logging, &c->logging, r->has_logging ? &r->logging : NULL);
 	a->network = kr_xstrdup("kamal");
 	a->restart = kr_xstrdup(r->restart ? r->restart : "unless-stopped");
 	if (r->stop_timeout >= 0)
@@ -391,219 +279,13 @@ app_add(struct rctx *x, struct kr_host *h, const struct kr_config_role *r,
 	free(sd);
 }
 
-/* ---- accessories ---------------------------------------------------------- */
-
-static char *
-read_local(const char *base, const char *path, size_t *len)
-{
-	char *full = path[0] == '/' ? kr_xstrdup(path) :
-		kr_xasprintf("%s/%s", base, path);
-	FILE *f = fopen(full, "rb");
-	struct kr_buf b = KR_BUF_INIT;
-	char chunk[8192];
-	size_t n;
-
-	free(full);
-	if (!f)
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		kr_buf_put(&b, chunk, n);
-	if (ferror(f)) {
-		fclose(f);
-		kr_buf_release(&b);
-		return NULL;
-	}
-	fclose(f);
-	return kr_buf_detach(&b, len);
-}
-
-/* ENV lookups in an accessory's .erb file see its env first (Kamal). */
-struct acc_env {
-	const struct kr_accessory *acc;
-};
-
-static const char *
-acc_getenv(void *ctx, const char *name)
-{
-	const struct acc_env *e = ctx;
-	const char *v = kr_kvlist_get(&e->acc->env, name);
-
-	if (!v)
-		v = kr_kvlist_get(&e->acc->env_file.secrets, name);
-	return v ? v : getenv(name);
-}
-
-static size_t
-suffix_len(const char *s, const char *suffix)
-{
-	size_t a = strlen(s), b = strlen(suffix);
-
-	return a >= b && strcmp(s + a - b, suffix) == 0 ? b : 0;
-}
-
-static void
-acc_files(struct rctx *x, struct kr_accessory *acc,
-	const struct kr_config_accessory *ca)
-{
-	const char *base = x->o->base_dir ? x->o->base_dir : ".";
-	size_t i;
-
-	acc->files = kr_xcalloc(ca->nfiles ? ca->nfiles : 1, sizeof(*acc->files));
-	for (i = 0; i < ca->nfiles; i++) {
-		const struct kr_config_path *p = &ca->files[i];
-		struct kr_acc_file *f = &acc->files[acc->nfiles];
-		size_t len = 0;
-		char *text = read_local(base, p->local, &len);
-
-		if (!text) {
-			kr_diags_add(x->diags, p->pos.file, p->pos.line, p->pos.col,
-				"cannot read accessory file '%s': %s", p->local,
-				strerror(errno));
-			x->failed = true;
-			continue;
-		}
-		if (suffix_len(p->local, "erb")) {
-			struct kr_buf out = KR_BUF_INIT;
-			struct acc_env e = { acc };
-
-			if (kr_erb_render(&out, NULL, x->diags, p->local, text, len,
-				acc_getenv, &e) != 0)
-				x->failed = true;
-			kr_free_secret(text);
-			text = kr_buf_detach(&out, &len);
-		}
-		f->local = kr_xstrdup(p->local);
-		f->remote = kr_xstrdup(p->remote);
-		/* Kamal: service_name + remote, under the SSH user's home */
-		f->host_path = kr_xasprintf("%s%s%s", acc->container,
-			p->remote[0] == '/' ? "" : "/", p->remote);
-		kr_sha256_hex(f->sha256, text, len);
-		f->content = text;
-		f->mode = kr_xstrdup(p->mode ? p->mode : "755");
-		f->options = p->options ? kr_xstrdup(p->options) : NULL;
-		f->owner = p->owner ? kr_xstrdup(p->owner) : NULL;
-		acc->nfiles++;
-	}
-}
-
-/* "5432" → "5432:5432"; anything with a colon stays as written. */
-static char *
-normalise_port(const char *port)
-{
-	if (strchr(port, ':'))
-		return kr_xstrdup(port);
-	return kr_xasprintf("%s:%s", port, port);
-}
-
-static void
-acc_add(struct rctx *x, struct kr_host *h, const struct kr_config_accessory *ca)
-{
-	const struct kr_config *c = x->c;
-	struct kr_accessory *acc;
-	char *sd, *path;
-	size_t i;
-
-	for (i = 0; i < h->naccessories; i++)
-		if (strcmp(h->accessories[i].name, ca->name) == 0)
-			return;
-	h->accessories = kr_xrealloc(h->accessories,
-		(h->naccessories + 1) * sizeof(*h->accessories));
-	acc = &h->accessories[h->naccessories++];
-	memset(acc, 0, sizeof(*acc));
-	acc->name = kr_xstrdup(ca->name);
-	acc->container = ca->service ? kr_xstrdup(ca->service) :
-		kr_xasprintf("%s-%s", c->service, ca->name);
-	acc->image = ca->registry.present && ca->registry.server ?
-		kr_xasprintf("%s/%s", ca->registry.server, ca->image) :
-		kr_xstrdup(ca->image);
-	if (ca->port)
-		kr_strvec_push_owned(&acc->ports, normalise_port(ca->port));
-	acc->cmd = ca->cmd ? kr_xstrdup(ca->cmd) : NULL;
-	kr_kvlist_append(&acc->labels, "service", acc->container);
-	kr_kvlist_copy(&acc->labels, &ca->labels);
-	kr_kvlist_append(&acc->env, "KAMAL_HOST", h->name);
-	kr_kvlist_copy(&acc->env, &ca->env.clear);
-	sd = service_and_dest(c);
-	path = kr_xasprintf(".kamal/apps/%s/env/accessories/%s.env", sd, ca->name);
-	env_file_fill(x, &acc->env_file, path, &ca->env.secret);
-	free(path);
-	free(sd);
-	for (i = 0; i < ca->ndirectories; i++) {
-		const struct kr_config_path *p = &ca->directories[i];
-		const char *opt = p->options;
-
-		/* relative: <service_name>/<local> under the home directory */
-		if (p->local[0] == '/')
-			kr_strvec_push_owned(&acc->directories, kr_xasprintf("%s:%s%s%s",
-				p->local, p->remote, opt ? ":" : "", opt ? opt : ""));
-		else
-			kr_strvec_push_owned(&acc->directories, kr_xasprintf(
-				"%s/%s:%s%s%s", acc->container, p->local, p->remote,
-				opt ? ":" : "", opt ? opt : ""));
-		kr_strvec_push(&acc->directory_modes, p->mode ? p->mode : "");
-	}
-	acc_files(x, acc, ca);
-	kr_strvec_copy(&acc->volumes, &ca->volumes);
-	kr_strvec_copy(&acc->args, &ca->args);
-	acc->network = kr_xstrdup(ca->network ? ca->network : "kamal");
-	acc->restart = kr_xstrdup(ca->restart ? ca->restart : "unless-stopped");
-	logging_fill(&acc->logging, &c->logging, NULL);
-}
-
-/* The hosts an accessory runs on, in Kamal's order. */
-static void
-acc_hosts(struct rctx *x, const struct kr_config_accessory *ca,
-	const struct kr_config_host ***out, size_t *n)
-{
-	const struct kr_config *c = x->c;
-	size_t i, j, k;
-
-#define PUSH(hp) do { \
-		*out = kr_xrealloc(*out, (*n + 1) * sizeof(**out)); \
-		(*out)[(*n)++] = (hp); \
-	} while (0)
-
-	switch (ca->on) {
-	case KR_ACC_ON_HOST:
-	case KR_ACC_ON_HOSTS:
-		for (i = 0; i < ca->nhosts; i++)
-			PUSH(&ca->hosts[i]);
-		break;
-	case KR_ACC_ON_ROLE:
-	case KR_ACC_ON_ROLES:
-		for (i = 0; i < ca->on_names.n; i++) {
-			const struct kr_config_role *r = kr_config_role(c,
-				ca->on_names.v[i]);
-
-			for (j = 0; r && j < r->nhosts; j++)
-				PUSH(&r->hosts[j]);
-		}
-		break;
-	case KR_ACC_ON_TAG:
-	case KR_ACC_ON_TAGS:
-		/* Kamal looks for tags only when servers is a map of roles */
-		if (c->servers_is_list)
-			break;
-		for (i = 0; i < ca->on_names.n; i++)
-			for (j = 0; j < c->nroles; j++)
-				for (k = 0; k < c->roles[j].nhosts; k++)
-					if (kr_strvec_contains(&c->roles[j].hosts[k].tags,
-						ca->on_names.v[i]))
-						PUSH(&c->roles[j].hosts[k]);
-		break;
-	case KR_ACC_ON_NONE:
-		break;
-	}
-#undef PUSH
-}
-
 int
 kr_desired_resolve(struct kr_desired **out, struct kr_diags *diags,
 	const struct kr_config *c, const struct kr_kvlist *secrets,
 	const struct kr_resolve_opts *opts)
 {
 	struct kr_desired *d = kr_xcalloc(1, sizeof(*d));
-	struct rctx x = { c, secrets, opts, diags, d, false };
+	struct kr_resolve_ctx x = { c, secrets, opts, diags, d, false };
 	const struct kr_config_role *primary;
 	size_t i, j;
 
@@ -654,9 +336,10 @@ kr_desired_resolve(struct kr_desired **out, struct kr_diags *diags,
 		const struct kr_config_host **hs = NULL;
 		size_t n = 0;
 
-		acc_hosts(&x, &c->accessories[i], &hs, &n);
+		kr_resolve_acc_hosts(&x, &c->accessories[i], &hs, &n);
 		for (j = 0; j < n; j++)
-			acc_add(&x, host_get(&x, hs[j]), &c->accessories[i]);
+			kr_resolve_acc_add(
+				&x, host_get(&x, hs[j]), &c->accessories[i]);
 		free(hs);
 	}
 	primary = kr_config_role(c, d->primary_role);
