@@ -1,8 +1,10 @@
 /*
  * Test fixtures for the diff, defhash and plan tests: build a desired model
  * and observed hosts in C, the way the config resolver and the Docker
- * driver would fill them, and free them again (these tests do not depend
- * on those modules). Header-only; included by test_diff.c and friends.
+ * driver would fill them (these tests do not depend on those modules), and
+ * free them again with the models' own kr_desired_free and
+ * kr_observed_host_release. Header-only; included by test_diff.c and
+ * friends.
  */
 #ifndef KR_TESTS_DIFF_FIXTURE_H
 #define KR_TESTS_DIFF_FIXTURE_H
@@ -147,84 +149,11 @@ fx_env_file_release(struct kr_env_file *ef)
 	kr_free_secret(ef->content);
 }
 
+/* The model is the library's: state/desired.c releases it. */
 static inline void
 fx_desired_free(struct kr_desired *d)
 {
-	size_t i, j, k;
-
-	if (!d)
-		return;
-	for (i = 0; i < d->nhosts; i++) {
-		struct kr_host *h = &d->hosts[i];
-
-		for (j = 0; j < h->napps; j++) {
-			struct kr_app *a = &h->apps[j];
-
-			free(a->role);
-			free(a->name);
-			free(a->image);
-			free(a->version);
-			kr_kvlist_release(&a->labels);
-			kr_kvlist_release(&a->env);
-			fx_env_file_release(&a->env_file);
-			kr_strvec_release(&a->volumes);
-			kr_strvec_release(&a->args);
-			free(a->cmd);
-			free(a->logging.driver);
-			kr_kvlist_release(&a->logging.options);
-			free(a->network);
-			free(a->restart);
-		}
-		for (j = 0; j < h->naccessories; j++) {
-			struct kr_accessory *acc = &h->accessories[j];
-
-			free(acc->name);
-			free(acc->container);
-			free(acc->image);
-			kr_strvec_release(&acc->ports);
-			free(acc->cmd);
-			kr_kvlist_release(&acc->labels);
-			kr_kvlist_release(&acc->env);
-			fx_env_file_release(&acc->env_file);
-			kr_strvec_release(&acc->directories);
-			for (k = 0; k < acc->nfiles; k++) {
-				free(acc->files[k].local);
-				free(acc->files[k].remote);
-				free(acc->files[k].host_path);
-				free(acc->files[k].content);
-				free(acc->files[k].mode);
-				free(acc->files[k].options);
-				free(acc->files[k].owner);
-			}
-			free(acc->files);
-			kr_strvec_release(&acc->volumes);
-			kr_strvec_release(&acc->args);
-			free(acc->network);
-			free(acc->restart);
-			free(acc->logging.driver);
-			kr_kvlist_release(&acc->logging.options);
-			kr_strvec_release(&acc->directory_modes);
-		}
-		free(h->apps);
-		free(h->accessories);
-		free(h->name);
-		free(h->user);
-		kr_strvec_release(&h->roles);
-		kr_strvec_release(&h->tags);
-	}
-	free(d->hosts);
-	free(d->service);
-	free(d->destination);
-	free(d->image);
-	free(d->version);
-	free(d->version_source);
-	free(d->registry.server);
-	free(d->registry.username);
-	kr_free_secret(d->registry.password);
-	free(d->primary_role);
-	free(d->lock_host);
-	free(d->known_hosts);
-	free(d);
+	kr_desired_free(d);
 }
 
 /* ---------------------------------------------------------- observed */
@@ -380,58 +309,14 @@ fx_obs_env(struct kr_observed_host *oh, const struct kr_env_file *ef)
 	return fx_obs_file(oh, ef->path, ef->sha256, &ef->secrets);
 }
 
-static inline void
-fx_obs_container_free(struct kr_obs_container *c)
-{
-	size_t i;
-
-	free(c->id);
-	free(c->name);
-	free(c->image);
-	free(c->image_id);
-	kr_strvec_release(&c->repo_digests);
-	kr_kvlist_release(&c->labels);
-	kr_kvlist_release(&c->env);
-	free(c->cmd);
-	for (i = 0; i < c->nmounts; i++) {
-		free(c->mounts[i].type);
-		free(c->mounts[i].source);
-		free(c->mounts[i].destination);
-		free(c->mounts[i].mode);
-	}
-	free(c->mounts);
-	kr_strvec_release(&c->ports);
-	kr_strvec_release(&c->networks);
-	free(c->restart);
-	free(c->log_driver);
-	kr_kvlist_release(&c->log_opts);
-	free(c->state);
-	free(c->health);
-}
-
+/* The hosts are the library's: state/observed.c releases them. */
 static inline void
 fx_observed_free(struct kr_observed_host *hosts, size_t n)
 {
-	size_t i, j;
+	size_t i;
 
-	for (i = 0; i < n; i++) {
-		struct kr_observed_host *oh = &hosts[i];
-
-		free(oh->name);
-		free(oh->error);
-		free(oh->docker_version);
-		kr_strvec_release(&oh->networks);
-		for (j = 0; j < oh->ncontainers; j++)
-			fx_obs_container_free(&oh->containers[j]);
-		free(oh->containers);
-		for (j = 0; j < oh->nfiles; j++) {
-			free(oh->files[j].path);
-			free(oh->files[j].mode);
-			kr_strvec_release(&oh->files[j].keys);
-		}
-		free(oh->files);
-		free(oh->lock.details);
-	}
+	for (i = 0; hosts && i < n; i++)
+		kr_observed_host_release(&hosts[i]);
 	free(hosts);
 }
 
