@@ -69,6 +69,18 @@ norm_path(const char *p)
 	return kr_xstrndup(p, n);
 }
 
+/* NAME='value' (a shell variable set to a quoted value), then rest. */
+static int
+put_var(struct kr_buf *b, const char *name, const char *value, const char *rest)
+{
+	int err;
+
+	if ((err = kr_buf_printf(b, "%s=", name)) < 0 ||
+		(err = kr_shell_quote(b, value)) < 0)
+		return err;
+	return kr_buf_puts(b, rest);
+}
+
 static int
 script_accessory(struct kr_buf *b, const struct kr_docker_accessory *a)
 {
@@ -85,11 +97,8 @@ script_accessory(struct kr_buf *b, const struct kr_docker_accessory *a)
 			kr_strvec_push_owned(&outside, d);
 	}
 	/* Walk <container>/ but only list (never descend into) data dirs. */
-	err = kr_buf_puts(b, "R=");
-	if (!err)
-		err = kr_shell_quote(b, a->container);
-	if (!err)
-		err = kr_buf_puts(b, "\nif [ -e \"$R\" ]; then find \"$R\"");
+	err = put_var(
+		b, "R", a->container, "\nif [ -e \"$R\" ]; then find \"$R\"");
 	if (!err && inside.n) {
 		err = kr_buf_puts(b, " \\(");
 		for (i = 0; i < inside.n && !err; i++) {
@@ -103,14 +112,9 @@ script_accessory(struct kr_buf *b, const struct kr_docker_accessory *a)
 	if (!err)
 		err = kr_buf_puts(b, " 2>/dev/null | sort | while IFS= read -r "
 				     "p; do kw \"$p\"; done; fi\n");
-	for (i = 0; i < outside.n && !err; i++) {
-		err = kr_buf_puts(b, "D=");
-		if (!err)
-			err = kr_shell_quote(b, outside.v[i]);
-		if (!err)
-			err = kr_buf_puts(
-				b, "; if [ -e \"$D\" ]; then kd \"$D\"; fi\n");
-	}
+	for (i = 0; i < outside.n && !err; i++)
+		err = put_var(b, "D", outside.v[i],
+			"; if [ -e \"$D\" ]; then kd \"$D\"; fi\n");
 	kr_strvec_release(&inside);
 	kr_strvec_release(&outside);
 	return err;
@@ -139,9 +143,7 @@ kr_docker_observe_script(struct kr_buf *out,
 	lock_dir = kr_docker_lock_dir(scope->service, scope->destination);
 	marker = kr_xasprintf(KR_DOCKER_MARKER "%s", nonce);
 
-	if ((err = kr_buf_puts(out, "M=")) < 0 ||
-		(err = kr_shell_quote(out, marker)) < 0 ||
-		(err = kr_buf_puts(out, "\n")) < 0 ||
+	if ((err = put_var(out, "M", marker, "\n")) < 0 ||
 		(err = kr_buf_puts(out, script_helpers)) < 0)
 		goto out;
 	/* Containers: by service label, or by name/label for accessories and
@@ -179,12 +181,11 @@ kr_docker_observe_script(struct kr_buf *out,
 			 "fi\n")) < 0)
 		goto out;
 	/* Env files: every file under the env directory, then any named. */
-	if ((err = kr_buf_puts(out, "E=")) < 0 ||
-		(err = kr_shell_quote(out, env_dir)) < 0 ||
-		(err = kr_buf_puts(out, "\nif [ -d \"$E\" ]; then find \"$E\" "
-					"-type f 2>/dev/null | sort | "
-					"while IFS= read -r f; do kf \"$f\" "
-					"env; done; fi\n")) < 0)
+	if ((err = put_var(out, "E", env_dir,
+		     "\nif [ -d \"$E\" ]; then find \"$E\" "
+		     "-type f 2>/dev/null | sort | "
+		     "while IFS= read -r f; do kf \"$f\" "
+		     "env; done; fi\n")) < 0)
 		goto out;
 	if (scope->env_files && scope->env_files->n) {
 		if ((err = kr_buf_puts(out, "for f in")) < 0 ||
@@ -197,12 +198,11 @@ kr_docker_observe_script(struct kr_buf *out,
 	for (i = 0; i < scope->naccessories; i++)
 		if ((err = script_accessory(out, &scope->accessories[i])) < 0)
 			goto out;
-	if ((err = kr_buf_puts(out, "L=")) < 0 ||
-		(err = kr_shell_quote(out, lock_dir)) < 0 ||
-		(err = kr_buf_puts(out, "\nif [ -d \"$L\" ]; then m lock held; "
-					"cat \"$L/details\" 2>/dev/null; echo;"
-					" else m lock none; fi\n"
-					"m end\n")) < 0)
+	if ((err = put_var(out, "L", lock_dir,
+		     "\nif [ -d \"$L\" ]; then m lock held; "
+		     "cat \"$L/details\" 2>/dev/null; echo;"
+		     " else m lock none; fi\n"
+		     "m end\n")) < 0)
 		goto out;
 	err = 0;
 out:

@@ -119,7 +119,7 @@ kr_diff_plan_app(struct hctx *hc, const struct kr_app *a,
 			kr_strvec_push(&c->containers, cid(run));
 		kr_strvec_copy(&c->containers, &others);
 	} else if (!run) {
-		/* the stopped container is left as it is (kept for rollback) */
+		/* started in place, or replaced (the old one is not listed) */
 		kr_diff_plan_start(c, &why, dc, oc);
 	} else if (others.n) {
 		c->action = KR_ACTION_UPDATE;
