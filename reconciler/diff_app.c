@@ -63,7 +63,7 @@ kr_diff_plan_app(struct hctx *hc, const struct kr_app *a,
 	}
 	for (i = 0; i < hc->oh->ncontainers; i++) {
 		oc = &hc->oh->containers[i];
-		if (oc != run && kr_diff_is_app(dc, oc) && is_running(oc) &&
+		if (oc != run && kr_diff_is_app(dc, oc) && is_live(oc) &&
 		    str_eq(label(oc, "role"), a->role))
 			kr_strvec_push(&others, cid(oc));
 	}

@@ -76,6 +76,15 @@ is_running(const struct kr_obs_container *oc)
 	return oc->state && strcmp(oc->state, "running") == 0;
 }
 
+/* Running, or about to run again (restart loop, paused): must be stopped. */
+static inline bool
+is_live(const struct kr_obs_container *oc)
+{
+	return is_running(oc) || (oc->state &&
+		(strcmp(oc->state, "restarting") == 0 ||
+		 strcmp(oc->state, "paused") == 0));
+}
+
 /* ------------------------------------------ diff_words.c: reasons */
 
 /* "container exited 2 minutes ago (drift)" and friends. */

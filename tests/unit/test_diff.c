@@ -566,6 +566,30 @@ test_exited_app_old_version(void **state)
 	fx_desired_free(tmp.d);
 }
 
+/* A crash-looping old container is stopped too, not left beside the new one. */
+static void
+test_restarting_app_old_version(void **state)
+{
+	struct world *w = *state;
+	struct world tmp = { 0 };
+	struct kr_obs_container *web;
+
+	world_desired(&tmp, FX_V1);
+	world_desired(w, FX_V2);
+	world_observe(w, tmp.d, true);
+	web = &w->oh[0].containers[1];
+	free(web->state);
+	web->state = kr_xstrdup("restarting");
+	build(w);
+	assert_change(w, "10.0.0.1/app/web", KR_ACTION_REPLACE,
+		KR_STATUS_PLANNED, "version 1a2b3c4 → 3f4e5d6; container is "
+		"restarting (drift)");
+	assert_int_equal(change(w, "10.0.0.1/app/web")->containers.n, 1);
+	assert_string_equal(change(w, "10.0.0.1/app/web")->containers.v[0],
+		web->id);
+	fx_desired_free(tmp.d);
+}
+
 static void
 test_newest_running_chosen(void **state)
 {
@@ -874,6 +898,7 @@ main(void)
 		T(test_accessory_labelled_hash_change),
 		T(test_stopped_accessory),
 		T(test_exited_app),
+		T(test_restarting_app_old_version),
 		T(test_exited_app_old_version),
 		T(test_newest_running_chosen),
 		T(test_removed_role),
