@@ -30,8 +30,11 @@ read_file(char **out, size_t *len, const char *path)
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
 		kr_buf_put(&b, chunk, n);
 	if (ferror(f)) {
+		int e = errno;	/* what the caller reports; fclose may change it */
+
 		fclose(f);
 		kr_buf_release(&b);
+		errno = e;
 		return KR_EIO;
 	}
 	fclose(f);

@@ -57,8 +57,10 @@ git_head(const char *dir)
 		len += (size_t)n;
 	}
 	close(fds[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			return NULL;	/* status was never set */
+	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return NULL;
 	buf[len] = '\0';

@@ -250,6 +250,13 @@ test_destination_and_usage(void **state)
 	assert_int_equal(r.status, 1);
 	assert_non_null(strstr(r.err.ptr, "nope.yml: configuration file not found"));
 	run_release(&r);
+
+	/* a file that cannot be read says why, not a stale errno */
+	run(&r, FIX "/minimal", NULL, (const char *const[]){ "-c", "config",
+		"validate", NULL });
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err.ptr, "config: Is a directory"));
+	run_release(&r);
 }
 
 int
