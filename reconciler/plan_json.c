@@ -10,22 +10,6 @@
 #include "common/error.h"
 #include "reconciler/plan_int.h"
 
-static const char *
-obs_status_name(enum kr_obs_status s)
-{
-	switch (s) {
-	case KR_OBS_OK:
-		return "ok";
-	case KR_OBS_UNREACHABLE:
-		return "unreachable";
-	case KR_OBS_NO_DOCKER:
-		return "no-docker";
-	case KR_OBS_FAILED:
-		return "failed";
-	}
-	return "failed";
-}
-
 /* Returns a new reference: Terraform-style action list. */
 static json_t *
 actions_json(const struct kr_change *c)
@@ -181,7 +165,7 @@ kr_plan_to_json(const struct kr_plan *p)
 		json_object_set_new(h, "configured",
 			json_boolean(ph->configured));
 		json_object_set_new(h, "status",
-			json_string(obs_status_name(ph->status)));
+			json_string(kr_obs_status_name(ph->status)));
 		json_object_set_new(h, "error",
 			ph->error ? json_string(ph->error) : json_null());
 		json_object_set_new(h, "fingerprint",
