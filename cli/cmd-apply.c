@@ -129,28 +129,19 @@ performer(void)
 		"unknown", *host ? host : "localhost");
 }
 
-struct conn_ctx {
-	const struct kr_loaded *l;
-	struct kr_cli_ssh ssh;
-	struct kr_transport *lock_t;	/* the lock host's connection, reused */
-};
-
+/* Apply's hosts get the run's connection (opened by the observe). */
 static int
 apply_connect(struct kr_transport **out, const char *host, void *arg)
 {
-	struct conn_ctx *c = arg;
-	const struct kr_desired *d = c->l->desired;
-	const struct kr_host *h = kr_desired_host(d, host);
-	struct kr_transport_opts o;
+	return kr_cli_conns_get(out, arg, host);
+}
 
-	if (c->lock_t && d->lock_host && strcmp(host, d->lock_host) == 0) {
-		*out = c->lock_t;
-		return 0;
-	}
-	/* a host no longer configured: the configuration's ssh user */
-	kr_cli_ssh_for_host(&o, &c->ssh, host, h ? h->user :
-		d->nhosts ? d->hosts[0].user : "root", h ? h->port : 22);
-	return kr_transport_connect(out, &o);
+/* The connection stays open for the second observe and the lock. */
+static void
+apply_disconnect(struct kr_transport *t, void *arg)
+{
+	(void)t;
+	(void)arg;
 }
 
 /*
@@ -161,7 +152,7 @@ apply_connect(struct kr_transport **out, const char *host, void *arg)
  */
 static void
 reobserve_removed(struct kr_cli_hosts *after, const struct kr_loaded *l,
-	struct conn_ctx *cc, const struct kr_apply_result *res,
+	struct kr_cli_conns *cc, const struct kr_apply_result *res,
 	struct kr_store *s, int64_t run)
 {
 	const struct kr_desired *d = l->desired;
@@ -186,6 +177,7 @@ reobserve_removed(struct kr_cli_hosts *after, const struct kr_loaded *l,
 		kr_cli_ssh_for_host(&job.opts, &cc->ssh, name,
 			d->nhosts ? d->hosts[0].user : "root", 22);
 		job.scope = &sb.scope;
+		job.conns = &cc->conns;	/* apply's connection to it */
 		kr_docker_observe_all(&job, 1, 1, NULL, NULL);
 		json = kr_observed_host_dump(&job.result);
 		if (kr_store_snapshot_add(s, run, job.result.name,
@@ -199,15 +191,6 @@ reobserve_removed(struct kr_cli_hosts *after, const struct kr_loaded *l,
 		after->execs[i] = job.execs;
 		kr_docker_scope_buf_release(&sb);
 	}
-}
-
-static void
-apply_disconnect(struct kr_transport *t, void *arg)
-{
-	struct conn_ctx *c = arg;
-
-	if (t != c->lock_t)
-		kr_transport_close(t);
 }
 
 /* "HOST/lock/<service>[-<dest>]": the lock's address in the journal. */
@@ -386,9 +369,11 @@ print_json(const struct kr_plan *plan, const struct kr_apply_result *res,
 static void
 print_execs(const struct kr_globals *g, const struct kr_desired *d,
 	const struct kr_cli_hosts *before, const struct kr_cli_hosts *after,
-	const struct kr_apply_result *r, unsigned lock_execs)
+	const struct kr_apply_result *r, unsigned lock_execs,
+	const struct kr_cli_conns *cc)
 {
 	size_t i, j;
+	unsigned c;
 
 	if (g->verbosity <= 0)
 		return;
@@ -400,8 +385,10 @@ print_execs(const struct kr_globals *g, const struct kr_desired *d,
 				n += r->hosts[j].execs;
 		if (d->lock_host && strcmp(d->lock_host, d->hosts[i].name) == 0)
 			n += lock_execs;
-		fprintf(stderr, "host %s: %u SSH exec%s\n", d->hosts[i].name, n,
-			n == 1 ? "" : "s");
+		c = kr_cli_conns_opened(cc, d->hosts[i].name);
+		fprintf(stderr, "host %s: %u SSH exec%s on %u connection%s\n",
+			d->hosts[i].name, n, n == 1 ? "" : "s", c,
+			c == 1 ? "" : "s");
 	}
 }
 
@@ -420,7 +407,7 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 	struct kr_cli_hosts hosts = { 0 }, after = { 0 };
 	struct kr_apply_result res = { 0 };
 	struct kr_apply_opts ao = { 0 };
-	struct conn_ctx cc = { 0 };
+	struct kr_cli_conns cc;
 	struct progress_ctx pc = { g };
 	struct kr_buf text = KR_BUF_INIT;
 	struct kr_store *s = NULL;
@@ -430,7 +417,7 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 	char *planjson = NULL, *who = NULL, *holder = NULL, *lock_addr = NULL;
 	int64_t lock_entry = 0;
 	bool auto_approve = false, prune = false, have_saved = false;
-	bool ssh_ready = false, locked = false, sig_thread = false;
+	bool conns_ready = false, locked = false, sig_thread = false;
 	long lock_wait = 0;
 	int64_t rev = 0, run = 0;
 	size_t nimages = 0, planlen = 0, i;
@@ -514,6 +501,16 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 		kr_cli_error("%s", kr_error_last());
 		goto out;
 	}
+	/* one connection per host for the whole run, opened by the observe */
+	if (kr_cli_conns_init(&cc, g, &l, oo.accept_new_host_keys) < 0) {
+		kr_cli_error("%s", kr_error_last());
+		kr_store_run_end(s, run, "failed", kr_error_last());
+		goto out;
+	}
+	conns_ready = true;
+	cc.store = s;
+	cc.run = run;
+	oo.conns = &cc;
 	if (kr_cli_hosts_observe(&hosts, g, &l, s, run, &oo) < 0) {
 		kr_cli_error("%s", kr_error_last());
 		kr_store_run_end(s, run, "failed", kr_error_last());
@@ -575,12 +572,6 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 		}
 	}
 
-	if (kr_cli_ssh_init(&cc.ssh, &l, oo.accept_new_host_keys) < 0) {
-		kr_cli_error("%s", kr_error_last());
-		goto out;
-	}
-	ssh_ready = true;
-	cc.l = &l;
 	who = performer();
 
 	/* Kamal's deploy lock, on the primary role's first host */
@@ -595,7 +586,8 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 		time_t deadline = time(NULL) + lock_wait;
 		int lerr;
 
-		if (apply_connect(&lock_t, l.desired->lock_host, &cc) < 0) {
+		kr_cli_conns_add(&cc, l.desired, l.desired->lock_host);
+		if (kr_cli_conns_get(&lock_t, &cc, l.desired->lock_host) < 0) {
 			kr_cli_error("cannot take the deploy lock on '%s': %s",
 				l.desired->lock_host, kr_error_last());
 			kr_store_run_end(s, run, "failed", kr_error_last());
@@ -636,9 +628,11 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 			goto out;
 		}
 		locked = true;
-		cc.lock_t = lock_t;
 	}
 
+	/* every host apply may touch has its slot before the threads */
+	for (i = 0; i < plan->nhosts; i++)
+		kr_cli_conns_add(&cc, l.desired, plan->hosts[i].name);
 	ao.desired = l.desired;
 	ao.plan = plan;
 	ao.store = s;
@@ -701,7 +695,7 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 			"(run 'kreconcile plan').\n", sum.add, sum.change,
 			sum.destroy, sum.waiting);
 	}
-	print_execs(g, l.desired, &hosts, &after, &res, lock_execs);
+	print_execs(g, l.desired, &hosts, &after, &res, lock_execs, &cc);
 
 	if (res.hosts_failed + res.hosts_skipped == 0 && !res.interrupted &&
 	    plan2 && !after.failed)
@@ -720,7 +714,9 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 out:
 	if (locked && lock_t)
 		lock_release(s, run, lock_t, l.desired);
-	kr_transport_close(lock_t);
+	/* lock_t is the run's connection to the lock host: closed here */
+	if (conns_ready)
+		kr_cli_conns_release(&cc);
 	if (sig_thread) {
 		pthread_kill(sig_tid, SIGUSR2);
 		pthread_join(sig_tid, NULL);
@@ -735,8 +731,6 @@ out:
 	kr_buf_release(&text);
 	kr_cli_hosts_release(&after);
 	kr_cli_hosts_release(&hosts);
-	if (ssh_ready)
-		kr_cli_ssh_release(&cc.ssh);
 	if (have_saved)
 		kr_plan_identity_release(&saved);
 	free(planjson);

@@ -183,6 +183,85 @@ kr_cli_ssh_for_host(struct kr_transport_opts *out, const struct kr_cli_ssh *s,
 	out->port = port;
 }
 
+/* A lost connection being opened again: say so, and journal it. */
+static void
+conns_reconnect(const char *host, const char *reason, void *arg)
+{
+	struct kr_cli_conns *c = arg;
+	char *addr;
+	int64_t e = 0;
+
+	kr_cli_progress(c->g, "host %s: connection lost (%s); reconnecting",
+		host, reason ? reason : "no reason given");
+	if (!c->store)
+		return;
+	addr = kr_xasprintf("%s/connection", host);
+	if (kr_store_journal_begin(&e, c->store, c->run, host, addr,
+		"reconnect") == 0 && e)
+		kr_store_journal_end(c->store, e, "ok", reason);
+	free(addr);
+}
+
+int
+kr_cli_conns_init(struct kr_cli_conns *out, const struct kr_globals *g,
+	const struct kr_loaded *l, bool accept_new_host_keys)
+{
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	if ((err = kr_cli_ssh_init(&out->ssh, l, accept_new_host_keys)) < 0)
+		return err;
+	kr_conns_init(&out->conns);
+	out->g = g;
+	out->conns.on_reconnect = conns_reconnect;
+	out->conns.reconnect_arg = out;
+	return 0;
+}
+
+void
+kr_cli_conns_release(struct kr_cli_conns *c)
+{
+	if (!c)
+		return;
+	kr_conns_release(&c->conns);
+	kr_cli_ssh_release(&c->ssh);
+}
+
+size_t
+kr_cli_conns_add(struct kr_cli_conns *c, const struct kr_desired *d,
+	const char *host)
+{
+	const struct kr_host *h = kr_desired_host(d, host);
+	struct kr_transport_opts o;
+	size_t i = kr_conns_find(&c->conns, host);
+
+	if (i != KR_CONNS_NONE)
+		return i;
+	kr_cli_ssh_for_host(&o, &c->ssh, host, h ? h->user :
+		d->nhosts ? d->hosts[0].user : "root", h ? h->port : 22);
+	return kr_conns_add(&c->conns, &o);
+}
+
+int
+kr_cli_conns_get(struct kr_transport **out, struct kr_cli_conns *c,
+	const char *host)
+{
+	size_t i = kr_conns_find(&c->conns, host);
+
+	if (i == KR_CONNS_NONE) {
+		*out = NULL;
+		kr_error_set(KR_EINVAL, "no connection for '%s'", host);
+		return KR_EINVAL;
+	}
+	return kr_conns_get(out, &c->conns, i);
+}
+
+unsigned
+kr_cli_conns_opened(const struct kr_cli_conns *c, const char *host)
+{
+	return kr_conns_opened(&c->conns, kr_conns_find(&c->conns, host));
+}
+
 void
 kr_cli_format_duration(char *out, size_t size, double seconds)
 {
@@ -329,7 +408,10 @@ kr_cli_hosts_observe(struct kr_cli_hosts *out, const struct kr_globals *g,
 			from_store(&out->hosts[i], s, d->hosts[i].name);
 		goto removed;
 	}
-	if ((err = kr_cli_ssh_init(&ssh, l, o->accept_new_host_keys)) < 0) {
+	if (o->conns) {
+		ssh = o->conns->ssh;
+	} else if ((err = kr_cli_ssh_init(&ssh, l, o->accept_new_host_keys)) <
+		   0) {
 		kr_cli_hosts_release(out);
 		return err;
 	}
@@ -342,6 +424,7 @@ kr_cli_hosts_observe(struct kr_cli_hosts *out, const struct kr_globals *g,
 		kr_cli_ssh_for_host(
 			&jobs[i].opts, &ssh, h->name, h->user, h->port);
 		jobs[i].scope = &scopes[i].scope;
+		jobs[i].conns = o->conns ? &o->conns->conns : NULL;
 	}
 	p.start = now_seconds();
 	kr_docker_observe_all(jobs, n,
@@ -359,7 +442,8 @@ kr_cli_hosts_observe(struct kr_cli_hosts *out, const struct kr_globals *g,
 	}
 	free(scopes);
 	free(jobs);
-	kr_cli_ssh_release(&ssh);
+	if (!o->conns)
+		kr_cli_ssh_release(&ssh);
 removed:
 	if (o->include_removed && s)
 		add_removed(out, d, s);

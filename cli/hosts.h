@@ -16,6 +16,7 @@
 
 #include "cli/cli.h"
 #include "cli/load.h"
+#include "drivers/conns.h"
 #include "drivers/transport.h"
 #include "reconciler/diff.h"
 #include "state/observed.h"
@@ -79,12 +80,49 @@ struct kr_cli_hosts {
 	bool from_store; /* true: last snapshots, nothing was read now */
 };
 
+/*
+ * A run's connections (drivers/conns.h), one per host, opened by the first
+ * observe and kept for everything after it (the deploy lock, apply's
+ * scripts, the second observe), with the SSH settings they are opened
+ * with. A lost connection is reconnected once: "host H: connection lost
+ * (REASON); reconnecting" on stderr and, with a store and run set, a
+ * journal entry "H/connection reconnect".
+ */
+struct kr_cli_conns {
+	struct kr_conns conns;
+	struct kr_cli_ssh ssh;
+	const struct kr_globals *g;
+	struct kr_store *store; /* journal of reconnects; may be NULL */
+	int64_t run;
+};
+
+/* ssh from l (as kr_cli_ssh_init); 0 or KR_ECONFIG. */
+int kr_cli_conns_init(struct kr_cli_conns *out, const struct kr_globals *g,
+	const struct kr_loaded *l, bool accept_new_host_keys);
+/* Close every connection; accepts NULL. */
+void kr_cli_conns_release(struct kr_cli_conns *c);
+/* The slot of host, added (not connected) unless it has one: with the
+ * configuration's user and port for it, or for a host no longer
+ * configured the first host's user and port 22. Not thread-safe: add every
+ * host a thread will use before it starts. */
+size_t kr_cli_conns_add(struct kr_cli_conns *c, const struct kr_desired *d,
+	const char *host);
+/* The connection to host (which must have a slot), opened unless open. */
+int kr_cli_conns_get(struct kr_transport **out, struct kr_cli_conns *c,
+	const char *host);
+/* Connections opened to host in the run. */
+unsigned kr_cli_conns_opened(const struct kr_cli_conns *c, const char *host);
+
 struct kr_cli_observe_opts {
 	bool refresh; /* false: the store's last snapshots */
 	bool accept_new_host_keys; /* --accept-new-host-keys */
 	bool include_removed; /* add hosts the store knows and the
 			       * config no longer names, from their
 			       * last snapshot (not read now) */
+	/* The run's connections: used and left open (then its ssh options
+	 * are used and accept_new_host_keys is the one it was made with);
+	 * NULL = connect for this observe and close. */
+	struct kr_cli_conns *conns;
 };
 
 /*

@@ -13,6 +13,7 @@
 
 #include "common/error.h"
 #include "common/quote.h"
+#include "drivers/conns.h"
 #include "drivers/docker.h"
 #include "drivers/docker_int.h"
 #include "drivers/pool.h"
@@ -92,9 +93,36 @@ done:
 
 struct observe_all {
 	struct kr_observe_job *jobs;
+	size_t *slots; /* each job's slot in its conns (with conns) */
 	void (*progress)(const struct kr_observe_job *job, void *arg);
 	void *arg;
 };
+
+/* Observe on the run's connection of the host, kept open. */
+static int
+observe_cached(struct kr_observe_job *job, size_t slot)
+{
+	struct kr_transport *t = NULL;
+	unsigned before;
+	int err, tries;
+
+	for (tries = 0;; tries++) {
+		if ((err = kr_conns_get(&t, job->conns, slot)) < 0)
+			return tries ? kr_docker_fail_host(&job->result,
+					       job->opts.host, KR_OBS_FAILED,
+					       err) :
+				       kr_docker_fail_host(&job->result,
+					       job->opts.host,
+					       KR_OBS_UNREACHABLE, err);
+		before = t->exec_count;
+		err = kr_docker_observe(&job->result, t, job->scope);
+		job->execs += t->exec_count - before;
+		/* lost mid-command: reading again does no harm, once */
+		if (err != KR_ESSH || tries)
+			return err;
+		kr_observed_host_release(&job->result);
+	}
+}
 
 static int
 observe_one(size_t i, void *data)
@@ -105,6 +133,8 @@ observe_one(size_t i, void *data)
 	int err;
 
 	job->execs = 0;
+	if (job->conns)
+		return observe_cached(job, all->slots[i]);
 	if ((err = kr_transport_connect(&t, &job->opts)) < 0)
 		return kr_docker_fail_host(
 			&job->result, job->opts.host, KR_OBS_UNREACHABLE, err);
@@ -129,13 +159,19 @@ kr_docker_observe_all(struct kr_observe_job *jobs, size_t n,
 	void (*progress)(const struct kr_observe_job *job, void *arg),
 	void *arg)
 {
-	struct observe_all all = { jobs, progress, arg };
+	struct observe_all all = { jobs, NULL, progress, arg };
 	struct kr_pool_result *r = kr_xcalloc(n ? n : 1, sizeof(*r));
-	size_t failed;
+	size_t failed, i;
 
+	/* every slot before the threads: then each touches only its own */
+	all.slots = kr_xcalloc(n ? n : 1, sizeof(*all.slots));
+	for (i = 0; i < n; i++)
+		if (jobs[i].conns)
+			all.slots[i] = kr_conns_add(jobs[i].conns, &jobs[i].opts);
 	failed = kr_pool_run(
 		r, n, max_parallel, observe_one, observe_progress, &all);
 	kr_pool_results_release(r, n);
 	free(r);
+	free(all.slots);
 	return failed;
 }

@@ -110,10 +110,19 @@ int kr_docker_observe(struct kr_observed_host *out, struct kr_transport *t,
  * time (0 = 30). Fills jobs[i].result and .execs for every job; returns how
  * many hosts are not KR_OBS_OK. progress (may be NULL) is called as each
  * host finishes, serialised.
+ *
+ * With jobs[i].conns set, the host's connection comes from that run's
+ * cache (drivers/conns.h): its slot is added (with jobs[i].opts) before the
+ * threads start, an open connection is used as it is, a new one is left
+ * open in the slot for the rest of the run. A connection lost during the
+ * observe is reconnected once and the observe (read-only) sent again.
  */
+struct kr_conns;
 struct kr_observe_job {
 	struct kr_transport_opts opts; /* in */
 	const struct kr_docker_scope *scope; /* in */
+	struct kr_conns *conns; /* in: the run's connections; NULL = connect
+				 * and close here */
 	struct kr_observed_host result; /* out: release it */
 	unsigned execs; /* out: execs sent to the host */
 };

@@ -150,10 +150,12 @@ struct kr_apply_opts {
 	const struct kr_plan *plan;
 	struct kr_store *store;		/* journal; may be NULL */
 	int64_t run;			/* the store's run id */
-	/* Connect to a plan host (name as the plan has it). */
+	/* Connect to a plan host (name as the plan has it). Called on the
+	 * host's pool thread. */
 	int (*connect)(struct kr_transport **out, const char *host, void *arg);
 	/* Done with a transport connect gave; NULL = kr_transport_close.
-	 * (The CLI hands out the deploy lock's connection and keeps it.) */
+	 * (The CLI hands out the run's one connection per host, opened by
+	 * the observe, and keeps it for the second observe and the lock.) */
 	void (*disconnect)(struct kr_transport *t, void *arg);
 	void *connect_arg;
 	unsigned max_parallel;		/* 0 = KR_POOL_DEFAULT */
