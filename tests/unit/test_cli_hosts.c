@@ -6,6 +6,7 @@
  * no longer configured included). cli/hosts.c is compiled into this test;
  * the CLI's print helpers are replaced by ones that record what was said.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -349,6 +350,153 @@ test_observe_from_store(void **state)
 	free(path);
 }
 
+/* A fake connection for the run's cache: every exec prints nothing, the
+ * second exec of the first connection finds it dropped (never started). */
+struct fake_conn {
+	struct kr_transport base;
+	bool drop; /* its second exec finds it dropped */
+	unsigned calls;
+};
+/* hosts are observed on pool threads */
+static pthread_mutex_t fake_mu = PTHREAD_MUTEX_INITIALIZER;
+static unsigned fake_connects, fake_closed;
+static bool fake_dropped;
+
+static int
+fake_exec(struct kr_transport *t, const char *cmd, const void *in,
+	size_t len, struct kr_exec_result *res)
+{
+	struct fake_conn *f = (struct fake_conn *)t;
+
+	(void)cmd;
+	(void)in;
+	(void)len;
+	if (f->drop && f->calls++ == 1) {
+		kr_error_set(KR_ESSH, "cannot open a channel to '%s': "
+			"Socket error: disconnected", t->host);
+		return KR_ESSH;
+	}
+	t->exec_count++;
+	kr_buf_reset(&res->out);
+	res->status = 0;
+	return 0;
+}
+
+static void
+fake_close(struct kr_transport *t)
+{
+	pthread_mutex_lock(&fake_mu);
+	fake_closed++;
+	pthread_mutex_unlock(&fake_mu);
+	free(t);
+}
+
+static const struct kr_transport_vtable fake_vt = {
+	.name = "fake", .exec = fake_exec, .close = fake_close,
+};
+
+static int
+fake_connect(struct kr_transport **out, const struct kr_transport_opts *o,
+	void *arg)
+{
+	struct fake_conn *f = kr_xcalloc(1, sizeof(*f));
+
+	(void)arg;
+	assert_non_null(o->key_data); /* the run's ssh options */
+	f->base.vt = &fake_vt;
+	f->base.host = o->host;
+	pthread_mutex_lock(&fake_mu);
+	fake_connects++;
+	if (strcmp(o->host, "10.0.0.1") == 0 && !fake_dropped)
+		f->drop = fake_dropped = true;
+	pthread_mutex_unlock(&fake_mu);
+	*out = &f->base;
+	return 0;
+}
+
+/* Two observes with the run's connections: one connection per host, and a
+ * dropped one reconnected once, said and journaled. */
+static void
+test_observe_with_conns(void **state)
+{
+	char dir[] = "/tmp/kr-test-cli-conns-XXXXXX";
+	struct kr_globals g = { .config = "config/deploy.yml" };
+	struct kr_cli_observe_opts o = { .refresh = true };
+	struct kr_store_journal_entry *j = NULL;
+	struct kr_cli_hosts h;
+	struct kr_cli_conns cc;
+	struct kr_transport *t = NULL;
+	struct kr_loaded l;
+	struct kr_store *s = NULL;
+	int64_t rev = 0, run = 0;
+	size_t nj = 0, i, round;
+	char *path;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	path = kr_xasprintf("%s/state.db", dir);
+	g.state_path = path;
+	load(&l, deploy_yml, true);
+	assert_int_equal(kr_cli_store_open(&s, &g, &l), 0);
+	assert_int_equal(kr_cli_revision_add(&rev, s, &l), 0);
+	assert_int_equal(kr_store_run_begin(&run, s, KR_RUN_APPLY, rev), 0);
+	assert_int_equal(kr_cli_conns_init(&cc, &g, &l, false), 0);
+	cc.conns.connect = fake_connect;
+	cc.store = s;
+	cc.run = run;
+	o.conns = &cc;
+	kr_buf_reset(&said);
+	fake_connects = fake_closed = 0;
+	fake_dropped = false;
+	for (round = 0; round < 2; round++) {
+		assert_int_equal(kr_cli_hosts_observe(&h, &g, &l, s, run, &o),
+			0);
+		assert_int_equal(h.n, 2);
+		for (i = 0; i < 2; i++)
+			assert_int_equal(h.execs[i], 1);
+		kr_cli_hosts_release(&h);
+	}
+	/* host 1's second observe found its connection gone: sent again */
+	assert_int_equal(fake_connects, 3);
+	assert_int_equal(fake_closed, 1);
+	assert_int_equal(kr_cli_conns_opened(&cc, "10.0.0.1"), 2);
+	assert_int_equal(kr_cli_conns_opened(&cc, "10.0.0.2"), 1);
+	assert_int_equal(kr_cli_conns_opened(&cc, "10.0.0.9"), 0);
+	assert_non_null(strstr(said.ptr, "host 10.0.0.1: connection lost "
+		"(cannot open a channel to '10.0.0.1': Socket error: "
+		"disconnected); reconnecting"));
+	assert_null(strstr(said.ptr, "host 10.0.0.2: connection lost"));
+	assert_int_equal(kr_store_journal_list(&j, &nj, s, run), 0);
+	assert_int_equal(nj, 1);
+	assert_string_equal(j[0].host, "10.0.0.1");
+	assert_string_equal(j[0].address, "10.0.0.1/connection");
+	assert_string_equal(j[0].action, "reconnect");
+	assert_string_equal(j[0].result, "ok");
+	kr_store_journal_free(j, nj);
+	/* apply's hosts: a slot before the threads, the open connection */
+	assert_int_equal(kr_cli_conns_add(&cc, l.desired, "10.0.0.2"),
+		kr_conns_find(&cc.conns, "10.0.0.2"));
+	assert_int_equal(kr_cli_conns_get(&t, &cc, "10.0.0.2"), 0);
+	assert_int_equal(t->exec_count, 2);
+	assert_int_equal(fake_connects, 3);
+	assert_int_equal(kr_cli_conns_get(&t, &cc, "10.0.0.8"), KR_EINVAL);
+	kr_cli_conns_add(&cc, l.desired, "10.0.0.8"); /* no longer configured */
+	assert_int_equal(kr_cli_conns_get(&t, &cc, "10.0.0.8"), 0);
+	assert_int_equal(fake_connects, 4);
+	kr_cli_conns_release(&cc);
+	assert_int_equal(fake_closed, 4);
+	kr_cli_conns_release(NULL);
+	kr_store_close(s);
+	kr_loaded_release(&l);
+	{
+		char *cmd = kr_xasprintf("rm -rf '%s'", dir);
+
+		assert_int_equal(system(cmd), 0);
+		free(cmd);
+	}
+	free(path);
+}
+
 int
 main(void)
 {
@@ -359,6 +507,7 @@ main(void)
 		cmocka_unit_test(test_ssh_key_data_missing),
 		cmocka_unit_test(test_exit_and_duration),
 		cmocka_unit_test(test_observe_from_store),
+		cmocka_unit_test(test_observe_with_conns),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
