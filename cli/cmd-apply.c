@@ -3,7 +3,9 @@
  * check a saved plan against a fresh one, print it, ask (unless
  * --auto-approve), take Kamal's deploy lock, carry out every host's changes
  * in parallel (reconciler/apply.h: one exec per host, each action
- * journaled), read the hosts again and say whether they now match.
+ * journaled), read the hosts again and say whether they now match. All of
+ * it goes over one SSH connection per host (cli/hosts.h kr_cli_conns),
+ * opened by the first observe and closed when the run ends.
  *
  * Ctrl-C and SIGTERM are caught by a thread of their own (every other
  * thread blocks them, so no exec in flight is cut): the hosts already

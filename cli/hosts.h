@@ -5,7 +5,8 @@
  * with refresh off, take each host's last snapshot from the store. Also the
  * small things every such command needs first: the store opened with this
  * run's secret values registered, the desired revision recorded, the SSH
- * options of a host built from the config's ssh section.
+ * options of a host built from the config's ssh section, and a run's
+ * connections (one per host, kept open between steps).
  */
 #ifndef KR_CLI_HOSTS_H
 #define KR_CLI_HOSTS_H
