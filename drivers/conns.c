@@ -79,8 +79,8 @@ may_connect(struct kr_conn *k)
 		return 0;
 	/* a first connection that failed is not tried again in the run */
 	if (k->connects == 0) {
-		kr_error_set(KR_ESSH, "%s", k->error ? k->error :
-			"cannot connect");
+		kr_error_set(
+			KR_ESSH, "%s", k->error ? k->error : "cannot connect");
 		return KR_ESSH;
 	}
 	/* one reconnect after a lost connection */
@@ -89,9 +89,10 @@ may_connect(struct kr_conn *k)
 	if (k->error && k->connects < k->attempts)
 		kr_error_set(KR_ESSH, "%s", k->error);
 	else
-		kr_error_set(KR_ESSH, "the connection to '%s' was lost again "
-			"(it was reconnected once already): %s", k->host,
-			k->lost ? k->lost : "no reason given");
+		kr_error_set(KR_ESSH,
+			"the connection to '%s' was lost again "
+			"(it was reconnected once already): %s",
+			k->host, k->lost ? k->lost : "no reason given");
 	return KR_ESSH;
 }
 

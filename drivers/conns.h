@@ -9,8 +9,8 @@
  *
  * A slot hands out a transport of its own (struct kr_transport: exec and
  * upload go to the host's connection). Its close is a no-op: the
- * connections are closed all at once by kr_conns_release. When an exec finds the
- * connection gone (a KR_ESSH failure), the slot drops it and opens a new
+ * connections are closed all at once by kr_conns_release. When an exec finds
+ * the connection gone (a KR_ESSH failure), the slot drops it and opens a new
  * one, once per run: at once when the command had not started (it is
  * sent again), else before the next command (the one in flight failed:
  * what it did is unknown). on_reconnect is told either way.
@@ -29,17 +29,17 @@ struct kr_conns;
 
 /* One host's slot. Read its counters after the threads are done. */
 struct kr_conn {
-	struct kr_transport base;	/* what callers exec on; exec_count
-					 * counts every exec of the run */
+	struct kr_transport base; /* what callers exec on; exec_count
+				   * counts every exec of the run */
 	struct kr_conns *owner;
-	char *host;			/* owned */
-	struct kr_transport_opts opts;	/* host points at .host; the other
-					 * strings are borrowed */
-	struct kr_transport *t;		/* the open connection or NULL */
-	unsigned connects;		/* connections opened (ok) */
-	unsigned attempts;		/* connection attempts */
-	char *error;			/* why the last attempt failed; NULL */
-	char *lost;			/* why a connection was lost; NULL */
+	char *host; /* owned */
+	struct kr_transport_opts opts; /* host points at .host; the other
+					* strings are borrowed */
+	struct kr_transport *t; /* the open connection or NULL */
+	unsigned connects; /* connections opened (ok) */
+	unsigned attempts; /* connection attempts */
+	char *error; /* why the last attempt failed; NULL */
+	char *lost; /* why a connection was lost; NULL */
 };
 
 struct kr_conns {

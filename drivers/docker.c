@@ -167,7 +167,8 @@ kr_docker_observe_all(struct kr_observe_job *jobs, size_t n,
 	all.slots = kr_xcalloc(n ? n : 1, sizeof(*all.slots));
 	for (i = 0; i < n; i++)
 		if (jobs[i].conns)
-			all.slots[i] = kr_conns_add(jobs[i].conns, &jobs[i].opts);
+			all.slots[i] =
+				kr_conns_add(jobs[i].conns, &jobs[i].opts);
 	failed = kr_pool_run(
 		r, n, max_parallel, observe_one, observe_progress, &all);
 	kr_pool_results_release(r, n);

@@ -23,36 +23,36 @@
 
 /* What a fake connection's exec does, call by call. */
 enum fake_step {
-	RUN_OK = 0,	/* runs, prints "ran N" */
-	LOST_BEFORE,	/* the channel cannot be opened: never started */
-	LOST_DURING,	/* started, then the connection dropped */
+	RUN_OK = 0, /* runs, prints "ran N" */
+	LOST_BEFORE, /* the channel cannot be opened: never started */
+	LOST_DURING, /* started, then the connection dropped */
 };
 
 struct fake_world {
-	unsigned connects;	/* connections made */
-	unsigned fail_connect;	/* refuse this many connects first */
+	unsigned connects; /* connections made */
+	unsigned fail_connect; /* refuse this many connects first */
 	/* each connection's plan: steps[conn][exec] */
 	enum fake_step steps[4][8];
-	unsigned ran;		/* commands that ran (started) */
-	unsigned closed;	/* connections closed */
-	unsigned reconnects;	/* on_reconnect calls */
-	char reason[256];	/* the last on_reconnect reason */
+	unsigned ran; /* commands that ran (started) */
+	unsigned closed; /* connections closed */
+	unsigned reconnects; /* on_reconnect calls */
+	char reason[256]; /* the last on_reconnect reason */
 };
 
 struct fake_conn {
 	struct kr_transport base;
 	struct fake_world *w;
-	unsigned id;		/* which connection (0-based) */
+	unsigned id; /* which connection (0-based) */
 	unsigned calls;
 };
 
 static int
-fake_exec(struct kr_transport *t, const char *cmd, const void *in,
-	size_t len, struct kr_exec_result *res)
+fake_exec(struct kr_transport *t, const char *cmd, const void *in, size_t len,
+	struct kr_exec_result *res)
 {
 	struct fake_conn *f = (struct fake_conn *)t;
-	enum fake_step st = f->calls < 8 ? f->w->steps[f->id][f->calls] :
-					   RUN_OK;
+	enum fake_step st =
+		f->calls < 8 ? f->w->steps[f->id][f->calls] : RUN_OK;
 
 	(void)cmd;
 	(void)in;
@@ -61,15 +61,19 @@ fake_exec(struct kr_transport *t, const char *cmd, const void *in,
 	kr_buf_reset(&res->out);
 	res->status = -1;
 	if (st == LOST_BEFORE) {
-		kr_error_set(KR_ESSH, "cannot open a channel to '%s': "
-			"Socket error: disconnected", t->host);
+		kr_error_set(KR_ESSH,
+			"cannot open a channel to '%s': "
+			"Socket error: disconnected",
+			t->host);
 		return KR_ESSH;
 	}
 	t->exec_count++;
 	f->w->ran++;
 	if (st == LOST_DURING) {
-		kr_error_set(KR_ESSH, "connection lost while running a "
-			"command on '%s'", t->host);
+		kr_error_set(KR_ESSH,
+			"connection lost while running a "
+			"command on '%s'",
+			t->host);
 		return KR_ESSH;
 	}
 	kr_buf_printf(&res->out, "ran %u", f->w->ran);
@@ -95,16 +99,18 @@ static const struct kr_transport_vtable fake_vt = {
 };
 
 static int
-fake_connect(struct kr_transport **out, const struct kr_transport_opts *o,
-	void *arg)
+fake_connect(
+	struct kr_transport **out, const struct kr_transport_opts *o, void *arg)
 {
 	struct fake_world *w = arg;
 	struct fake_conn *f;
 
 	if (w->fail_connect) {
 		w->fail_connect--;
-		kr_error_set(KR_ESSH, "cannot connect to '%s': Connection "
-			"refused", o->host);
+		kr_error_set(KR_ESSH,
+			"cannot connect to '%s': Connection "
+			"refused",
+			o->host);
 		return KR_ESSH;
 	}
 	f = kr_xcalloc(1, sizeof(*f));
@@ -304,12 +310,12 @@ test_observe_all_keeps_connection(void **state)
 			jobs[i].conns = &c;
 		}
 		/* the fake prints no frames: a parse failure, one exec */
-		assert_int_equal(kr_docker_observe_all(jobs, 2, 2, NULL, NULL),
-			2);
+		assert_int_equal(
+			kr_docker_observe_all(jobs, 2, 2, NULL, NULL), 2);
 		for (i = 0; i < 2; i++) {
 			assert_int_equal(jobs[i].execs, 1);
-			assert_int_not_equal(jobs[i].result.status,
-				KR_OBS_UNREACHABLE);
+			assert_int_not_equal(
+				jobs[i].result.status, KR_OBS_UNREACHABLE);
 			kr_observed_host_release(&jobs[i].result);
 		}
 	}
