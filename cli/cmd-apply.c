@@ -663,17 +663,21 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 				res.hosts[i].error ? res.hosts[i].error :
 				"failed");
 
+	/*
+	 * Release first, then read the hosts: the snapshot the store keeps
+	 * (what 'status' shows) must not say the lock is still ours.
+	 */
+	if (locked) {
+		lock_execs++;
+		if (lock_release(s, run, lock_t, l.desired) == 0)
+			locked = false;
+	}
 	/* what the hosts look like now */
 	if (kr_cli_hosts_observe(&after, g, &l, s, run, &oo) == 0) {
 		reobserve_removed(&after, &l, &cc, &res, s, run);
 		if (kr_diff_build(&plan2, l.desired, after.hosts, after.n,
 			&dopts) < 0)
 			plan2 = NULL;
-	}
-	if (locked) {
-		lock_execs++;
-		if (lock_release(s, run, lock_t, l.desired) == 0)
-			locked = false;
 	}
 
 	if (g->json)

@@ -728,8 +728,15 @@ kr_apply_script_build(struct kr_apply_script *out,
 		if (err < 0)
 			break;
 	}
+	/*
+	 * The previous env files kept for a failed health gate are of no use
+	 * once the script ends (restored or superseded): nothing of this run
+	 * stays on the host (DESIGN.md: records live in SQLite, not there).
+	 */
 	if (!err && out->nsteps)
-		kr_buf_puts(&out->text, "\nexit 0\n");
+		kr_buf_puts(&out->text, "\nrm -f .kamal/kreconcile-prev/\"$kr_sfx\"-* "
+			"2>/dev/null\nrmdir .kamal/kreconcile-prev 2>/dev/null\n"
+			"exit 0\n");
 	if (err < 0 || !out->nsteps)
 		kr_buf_reset(&out->text);	/* nothing to run: no script */
 	kr_strvec_release(&pulled);

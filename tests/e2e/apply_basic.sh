@@ -21,6 +21,10 @@ grep -q 'Hosts match the configuration.' "$out" || { show_out; fail "hosts do no
 [ "$(app_get 1 sample-web-v1 /version)" = "v1 hello" ] || fail "web /version: $(app_get 1 sample-web-v1 /version)"
 [ "$(bed_ssh 1 stat -c %a .kamal/apps/sample/env/roles/web.env)" = 600 ] || fail "env file mode"
 bed_ssh 1 test -d .kamal/lock-sample && fail "the deploy lock was left behind"
+bed_ssh 1 test -e .kamal/kreconcile-prev && fail "apply left its working directory on host 1"
+# the snapshot apply stored last (what status shows) was read after the lock was released
+krec status || { show_out; fail "status after apply failed"; }
+grep -q 'deploy lock: free' "$out" || { show_out; fail "status after apply does not show the lock free"; }
 bed_ssh 1 cat .kamal/sample-audit.log | grep -q '\[web\] Booted app version v1' ||
 	fail "no audit line on host 1"
 # secrets never in argv: the commands the hosts ran hold none of them
