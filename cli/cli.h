@@ -44,6 +44,7 @@ extern const struct kr_cmd_entry kr_cmd_refresh_entry;
 extern const struct kr_cmd_entry kr_cmd_status_entry;
 extern const struct kr_cmd_entry kr_cmd_plan_entry;
 extern const struct kr_cmd_entry kr_cmd_apply_entry;
+extern const struct kr_cmd_entry kr_cmd_lock_entry;
 
 /* Print "kreconcile: <msg>" to stderr (errors) or progress (unless -q). */
 void kr_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -19,6 +19,7 @@ static const struct kr_cmd_entry *const commands[] = {
 	&kr_cmd_status_entry,
 	&kr_cmd_plan_entry,
 	&kr_cmd_apply_entry,
+	&kr_cmd_lock_entry,
 	NULL,
 };
 
