@@ -130,10 +130,14 @@ holder_parse(struct holder *h, const char *details)
 }
 
 /* Text from a host, for one line of a terminal: controls become spaces
- * (newlines) or '?' (anything else, escapes included). */
+ * (newlines) or '?' (anything else, escapes included); "" is "(none)". */
 static void
 put_line_safe(struct kr_buf *b, const char *s)
 {
+	if (!*s) {
+		kr_buf_puts(b, "(none)");
+		return;
+	}
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 
