@@ -71,7 +71,8 @@ holder_release(struct holder *h)
 	memset(h, 0, sizeof(*h));
 }
 
-/* "Key: value" at the start of line `s` (up to `end`); NULL when not. */
+/* "Key: value" at the start of line `s` (up to `end`); NULL when not.
+ * Kamal strips the details, so an empty last value is "Key:". */
 static char *
 field(const char *s, const char *end, const char *key)
 {
@@ -79,6 +80,8 @@ field(const char *s, const char *end, const char *key)
 
 	if ((size_t)(end - s) < n || strncmp(s, key, n) != 0)
 		return NULL;
+	if (s + n < end && s[n] == ' ')
+		n++;
 	return kr_xstrndup(s + n, (size_t)(end - s) - n);
 }
 
@@ -97,8 +100,7 @@ holder_parse(struct holder *h, const char *details)
 	if (!details)
 		return;
 	n = strlen(details);
-	while (n && (details[n - 1] == '\n' || details[n - 1] == '\r' ||
-			    details[n - 1] == ' '))
+	while (n && (details[n - 1] == '\n' || details[n - 1] == '\r'))
 		n--;
 	if (n == 0)
 		return;
@@ -116,10 +118,9 @@ holder_parse(struct holder *h, const char *details)
 	h->at = kr_xstrndup(at + 4, (size_t)(nl - (at + 4)));
 	p = nl + 1;
 	nl = strchr(p, '\n');
-	h->version = field(p, nl ? nl : p + strlen(p), "Version: ");
+	h->version = field(p, nl ? nl : p + strlen(p), "Version:");
 	if (h->version && nl)
-		h->message =
-			field(nl + 1, nl + 1 + strlen(nl + 1), "Message: ");
+		h->message = field(nl + 1, nl + 1 + strlen(nl + 1), "Message:");
 	if (!h->version || !h->message) {
 		free(h->by);
 		free(h->at);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # kreconcile lock status|release|acquire on Kamal's deploy lock (.kamal/lock-sample on host 1):
 # a lock made by hand exactly as Kamal makes it is shown decoded, blocks apply, and `lock release`
-# removes it (journaled, audited); `lock acquire -m` takes it so apply refuses; SSH execs counted.
+# removes it (journaled, audited); `lock acquire -m` takes it so apply refuses; SSH execs counted;
+# a lock without a message (Kamal strips its details) reads "message (none)".
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/observe_common.sh"
 . "$(dirname "$0")/apply_lib.sh"
@@ -99,3 +100,13 @@ bed_ssh 1 test -e $lockdir && fail "the lock is still there after the second rel
 krec apply --app-version v2 --auto-approve || { show_out; fail "apply after the second release failed"; }
 [ "$(app_get 1 sample-web-v2 /version)" = "v2 hello" ] || fail "v2 not deployed after the second release"
 ok "released again: apply deploys v2"
+
+# ---- Kamal strips the details: a deploy without a message leaves "Message:" with nothing after it
+details=$(printf 'Locked by: Dave at 2026-02-02T00:00:00Z\nVersion: v2\nMessage:' | base64 -w 60)
+bed_ssh 1 "mkdir $lockdir && echo '$details' > $lockdir/details"
+krec lock status || { show_out; fail "lock status failed"; }
+[ "$(grep -v '^host ' "$out")" = "locked by Dave at 2026-02-02T00:00:00Z, version v2, message (none)" ] ||
+	{ show_out; fail "status of a lock without a message"; }
+krec lock release && grep -q 'it was locked by Dave' "$out" || { show_out; fail "release of a lock without a message"; }
+bed_ssh 1 test -e $lockdir && fail "the lock without a message is still there"
+ok "a lock without a message (Kamal's stripped 'Message:') reads 'message (none)' and is released"
