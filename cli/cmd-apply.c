@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +26,7 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_common.h"
 #include "cli/hosts.h"
 #include "cli/load.h"
 #include "common/buf.h"
@@ -37,15 +37,14 @@
 #include "reconciler/plan.h"
 
 enum {
-	OPT_ACCEPT_NEW = 256,
-	OPT_AUTO_APPROVE,
+	OPT_AUTO_APPROVE = KR_CLI_OPT_ACCEPT_NEW + 1,
 	OPT_PRUNE,
 	OPT_LOCK_WAIT,
 	OPT_MESSAGE,
 };
 
 static const struct option apply_options[] = {
-	{ "accept-new-host-keys", no_argument, NULL, OPT_ACCEPT_NEW },
+	KR_CLI_OPTION_ACCEPT_NEW,
 	{ "auto-approve", no_argument, NULL, OPT_AUTO_APPROVE },
 	{ "prune", no_argument, NULL, OPT_PRUNE },
 	{ "lock-wait", required_argument, NULL, OPT_LOCK_WAIT },
@@ -117,20 +116,6 @@ read_file(char **out, size_t *len, const char *path)
 	return 0;
 }
 
-static char *
-performer(void)
-{
-	struct passwd *pw = getpwuid(getuid());
-	char host[256] = "";
-	const char *user = getenv("KR_PERFORMER");
-
-	if (user && *user)
-		return kr_xstrdup(user);
-	gethostname(host, sizeof(host) - 1);
-	return kr_xasprintf("%s@%s", pw && pw->pw_name ? pw->pw_name :
-		"unknown", *host ? host : "localhost");
-}
-
 /* Apply's hosts get the run's connection (opened by the observe). */
 static int
 apply_connect(struct kr_transport **out, const char *host, void *arg)
@@ -195,22 +180,12 @@ reobserve_removed(struct kr_cli_hosts *after, const struct kr_loaded *l,
 	}
 }
 
-/* "HOST/lock/<service>[-<dest>]": the lock's address in the journal. */
-static char *
-lock_address(const struct kr_desired *d)
-{
-	if (d->destination && *d->destination)
-		return kr_xasprintf("%s/lock/%s-%s", d->lock_host, d->service,
-			d->destination);
-	return kr_xasprintf("%s/lock/%s", d->lock_host, d->service);
-}
-
 /* Release the deploy lock, journaled. */
 static int
 lock_release(struct kr_store *s, int64_t run, struct kr_transport *t,
 	const struct kr_desired *d)
 {
-	char *addr = lock_address(d), *msg = NULL;
+	char *addr = kr_cli_lock_address(d), *msg = NULL;
 	int64_t e = 0;
 	int err;
 
@@ -324,7 +299,6 @@ print_json(const struct kr_plan *plan, const struct kr_apply_result *res,
 	const struct kr_plan *plan2, bool hosts_ok)
 {
 	json_t *root = json_object(), *r, *hosts;
-	char *text;
 	size_t i;
 
 	json_object_set_new(root, "format_version",
@@ -359,12 +333,7 @@ print_json(const struct kr_plan *plan, const struct kr_apply_result *res,
 	json_object_set_new(root, "hosts_match", plan2 ?
 		json_boolean(plan_done(plan2) && hosts_ok) :
 		json_null());
-	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	if (text) {
-		fputs(text, stdout);
-		fputc('\n', stdout);
-	}
-	free(text);
+	kr_cli_json_print(root);
 	json_decref(root);
 }
 
@@ -421,7 +390,7 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 	bool auto_approve = false, prune = false, have_saved = false;
 	bool conns_ready = false, locked = false, sig_thread = false;
 	long lock_wait = 0;
-	int64_t rev = 0, run = 0;
+	int64_t run = 0;
 	size_t nimages = 0, planlen = 0, i;
 	unsigned lock_execs = 0;
 	pthread_t sig_tid;
@@ -434,7 +403,7 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", apply_options, NULL)) != -1) {
 		switch (c) {
-		case OPT_ACCEPT_NEW:
+		case KR_CLI_OPT_ACCEPT_NEW:
 			oo.accept_new_host_keys = true;
 			break;
 		case OPT_AUTO_APPROVE:
@@ -455,19 +424,14 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 		case OPT_MESSAGE:
 			message = optarg;
 			break;
-		case ':':
-			return kr_cli_usage(&kr_cmd_apply_entry,
-				"option '%s' needs a value", argv[optind - 1]);
 		default:
-			return kr_cli_usage(&kr_cmd_apply_entry,
-				"unknown option '%s'", argv[optind - 1]);
+			return kr_cli_opt_error(&kr_cmd_apply_entry, c, argv);
 		}
 	}
 	if (optind < argc)
 		planfile = argv[optind++];
-	if (optind < argc)
-		return kr_cli_usage(&kr_cmd_apply_entry,
-			"unexpected argument '%s'", argv[optind]);
+	if ((err = kr_cli_opt_no_more(&kr_cmd_apply_entry, argc, argv)))
+		return err;
 
 	/* Ctrl-C and SIGTERM go to one thread; nothing else is cut short */
 	sigemptyset(&apply_sigs);
@@ -491,18 +455,10 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 	if (have_saved && !lg.app_version && saved.version &&
 	    !getenv("VERSION"))
 		lg.app_version = saved.version;
-	if ((err = kr_cli_load(&l, &diags, &lg, 0)) < 0) {
-		kr_cli_print_diags(&diags);
-		if (!diags.n)
-			kr_cli_error("%s", kr_error_last());
+	if (kr_cli_load_report(&l, &diags, &lg, 0) < 0 ||
+	    kr_cli_run_begin(&s, &run, g, &l, KR_RUN_APPLY,
+		KR_CLI_REV_ALWAYS) < 0)
 		goto out;
-	}
-	if (kr_cli_store_open(&s, g, &l) < 0 ||
-	    kr_cli_revision_add(&rev, s, &l) < 0 ||
-	    kr_store_run_begin(&run, s, KR_RUN_APPLY, rev) < 0) {
-		kr_cli_error("%s", kr_error_last());
-		goto out;
-	}
 	/* one connection per host for the whole run, opened by the observe */
 	if (kr_cli_conns_init(&cc, g, &l, oo.accept_new_host_keys) < 0) {
 		kr_cli_error("%s", kr_error_last());
@@ -574,7 +530,7 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 		}
 	}
 
-	who = performer();
+	who = kr_cli_performer();
 
 	/* Kamal's deploy lock, on the primary role's first host */
 	if (l.desired->lock_host && !apply_interrupted) {
@@ -597,7 +553,7 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 		}
 		/* from here a signal lets the step in flight finish */
 		apply_phase = 1;
-		lock_addr = lock_address(l.desired);
+		lock_addr = kr_cli_lock_address(l.desired);
 		kr_store_journal_begin(&lock_entry, s, run,
 			l.desired->lock_host, lock_addr, "acquire");
 		/* --lock-wait: one attempt every 2 s, so Ctrl-C is heard */

@@ -13,7 +13,6 @@
  * release it (with an audit line), journaled; acquire: one exec, journaled.
  */
 #include <getopt.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,7 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_common.h"
 #include "cli/hosts.h"
 #include "cli/load.h"
 #include "common/buf.h"
@@ -32,12 +32,8 @@
 
 #define LOCK_JSON_FORMAT "1.0"
 
-enum {
-	OPT_ACCEPT_NEW = 256,
-};
-
 static const struct option lock_options[] = {
-	{ "accept-new-host-keys", no_argument, NULL, OPT_ACCEPT_NEW },
+	KR_CLI_OPTION_ACCEPT_NEW,
 	{ "message", required_argument, NULL, 'm' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -210,7 +206,6 @@ print_json(enum lock_verb verb, const char *host, const char *dir, bool locked,
 	const struct holder *h, bool done)
 {
 	json_t *root = json_object();
-	char *text;
 
 	json_object_set_new(
 		root, "format_version", json_string(LOCK_JSON_FORMAT));
@@ -223,40 +218,8 @@ print_json(enum lock_verb verb, const char *host, const char *dir, bool locked,
 		json_object_set_new(root, "released", json_boolean(done));
 	else if (verb == LOCK_ACQUIRE)
 		json_object_set_new(root, "acquired", json_boolean(done));
-	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	if (text) {
-		fputs(text, stdout);
-		fputc('\n', stdout);
-	}
-	free(text);
+	kr_cli_json_print(root);
 	json_decref(root);
-}
-
-/* Who takes or releases it: $KR_PERFORMER, else user@host (as apply). */
-static char *
-performer(void)
-{
-	struct passwd *pw = getpwuid(getuid());
-	char host[256] = "";
-	const char *user = getenv("KR_PERFORMER");
-
-	if (user && *user)
-		return kr_xstrdup(user);
-	gethostname(host, sizeof(host) - 1);
-	return kr_xasprintf("%s@%s",
-		pw && pw->pw_name ? pw->pw_name : "unknown",
-		*host ? host : "localhost");
-}
-
-/* "HOST/lock/<service>[-<dest>]": the lock's address in the journal (as
- * apply journals it). */
-static char *
-lock_address(const struct kr_desired *d)
-{
-	if (d->destination && *d->destination)
-		return kr_xasprintf("%s/lock/%s-%s", d->lock_host, d->service,
-			d->destination);
-	return kr_xasprintf("%s/lock/%s", d->lock_host, d->service);
 }
 
 /*
@@ -309,18 +272,14 @@ cmd_lock_exec(const struct kr_globals *g, int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":m:", lock_options, NULL)) != -1) {
 		switch (c) {
-		case OPT_ACCEPT_NEW:
+		case KR_CLI_OPT_ACCEPT_NEW:
 			accept_new = true;
 			break;
 		case 'm':
 			message = optarg;
 			break;
-		case ':':
-			return kr_cli_usage(&kr_cmd_lock_entry,
-				"option '%s' needs a value", argv[optind - 1]);
 		default:
-			return kr_cli_usage(&kr_cmd_lock_entry,
-				"unknown option '%s'", argv[optind - 1]);
+			return kr_cli_opt_error(&kr_cmd_lock_entry, c, argv);
 		}
 	}
 	if (optind >= argc)
@@ -335,9 +294,9 @@ cmd_lock_exec(const struct kr_globals *g, int argc, char **argv)
 	else
 		return kr_cli_usage(&kr_cmd_lock_entry,
 			"unknown lock command '%s'", argv[optind]);
-	if (++optind < argc)
-		return kr_cli_usage(&kr_cmd_lock_entry,
-			"unexpected argument '%s'", argv[optind]);
+	optind++;
+	if ((err = kr_cli_opt_no_more(&kr_cmd_lock_entry, argc, argv)))
+		return err;
 	if (verb == LOCK_ACQUIRE && (!message || !*message))
 		return kr_cli_usage(&kr_cmd_lock_entry,
 			"'lock acquire' needs a message (-m MESSAGE)");
@@ -346,12 +305,8 @@ cmd_lock_exec(const struct kr_globals *g, int argc, char **argv)
 			&kr_cmd_lock_entry, "-m is for 'lock acquire' only");
 
 	/* a version is only the lock's "Version:" line: none is no error */
-	if ((err = kr_cli_load(&l, &diags, g, KR_LOAD_ANY_VERSION)) < 0) {
-		kr_cli_print_diags(&diags);
-		if (!diags.n)
-			kr_cli_error("%s", kr_error_last());
+	if (kr_cli_load_report(&l, &diags, g, KR_LOAD_ANY_VERSION) < 0)
 		goto out;
-	}
 	d = l.desired;
 	if (!d->lock_host) {
 		kr_cli_error("no host to hold the deploy lock: the primary "
@@ -359,13 +314,9 @@ cmd_lock_exec(const struct kr_globals *g, int argc, char **argv)
 		goto out;
 	}
 	dir = kr_docker_lock_dir(d->service, d->destination);
-	if (verb != LOCK_STATUS) {
-		if (kr_cli_store_open(&s, g, &l) < 0 ||
-			kr_store_run_begin(&run, s, KR_RUN_APPLY, 0) < 0) {
-			kr_cli_error("%s", kr_error_last());
-			goto out;
-		}
-	}
+	if (verb != LOCK_STATUS && kr_cli_run_begin(&s, &run, g, &l,
+		KR_RUN_APPLY, KR_CLI_REV_NONE) < 0)
+		goto out;
 	if (kr_cli_conns_init(&cc, g, &l, accept_new) < 0) {
 		kr_cli_error("%s", kr_error_last());
 		if (s)
@@ -383,8 +334,8 @@ cmd_lock_exec(const struct kr_globals *g, int argc, char **argv)
 			kr_store_run_end(s, run, "failed", kr_error_last());
 		goto out;
 	}
-	who = performer();
-	addr = lock_address(d);
+	who = kr_cli_performer();
+	addr = kr_cli_lock_address(d);
 
 	if (verb == LOCK_ACQUIRE) {
 		bool has_version = strcmp(d->version_source, "none") != 0;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_common.h"
 #include "cli/hosts.h"
 #include "cli/load.h"
 #include "common/buf.h"
@@ -23,10 +24,14 @@
 #include "reconciler/diff.h"
 #include "reconciler/plan.h"
 
-enum { OPT_ACCEPT_NEW = 256, OPT_REFRESH, OPT_DETAILED, OPT_PRUNE };
+enum {
+	OPT_REFRESH = KR_CLI_OPT_ACCEPT_NEW + 1,
+	OPT_DETAILED,
+	OPT_PRUNE,
+};
 
 static const struct option plan_options[] = {
-	{ "accept-new-host-keys", no_argument, NULL, OPT_ACCEPT_NEW },
+	KR_CLI_OPTION_ACCEPT_NEW,
 	{ "refresh", optional_argument, NULL, OPT_REFRESH },
 	{ "detailed-exitcode", no_argument, NULL, OPT_DETAILED },
 	{ "prune", no_argument, NULL, OPT_PRUNE },
@@ -106,7 +111,7 @@ cmd_plan_exec(const struct kr_globals *g, int argc, char **argv)
 	struct kr_plan *plan = NULL;
 	const char *outfile = NULL;
 	bool detailed = false, prune = false;
-	int64_t rev = 0, run = 0;
+	int64_t run = 0;
 	size_t nimages = 0, bad_images;
 	int c, rc = KR_EXIT_ERROR, err;
 	char summary[160];
@@ -115,7 +120,7 @@ cmd_plan_exec(const struct kr_globals *g, int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:", plan_options, NULL)) != -1) {
 		switch (c) {
-		case OPT_ACCEPT_NEW:
+		case KR_CLI_OPT_ACCEPT_NEW:
 			oo.accept_new_host_keys = true;
 			break;
 		case OPT_REFRESH:
@@ -134,30 +139,17 @@ cmd_plan_exec(const struct kr_globals *g, int argc, char **argv)
 		case 'o':
 			outfile = optarg;
 			break;
-		case ':':
-			return kr_cli_usage(&kr_cmd_plan_entry,
-				"option '%s' needs a value", argv[optind - 1]);
 		default:
-			return kr_cli_usage(&kr_cmd_plan_entry,
-				"unknown option '%s'", argv[optind - 1]);
+			return kr_cli_opt_error(&kr_cmd_plan_entry, c, argv);
 		}
 	}
-	if (optind < argc)
-		return kr_cli_usage(&kr_cmd_plan_entry,
-			"unexpected argument '%s'", argv[optind]);
+	if ((err = kr_cli_opt_no_more(&kr_cmd_plan_entry, argc, argv)))
+		return err;
 
-	if ((err = kr_cli_load(&l, &diags, g, 0)) < 0) {
-		kr_cli_print_diags(&diags);
-		if (!diags.n)
-			kr_cli_error("%s", kr_error_last());
+	if (kr_cli_load_report(&l, &diags, g, 0) < 0 ||
+		kr_cli_run_begin(&s, &run, g, &l, KR_RUN_PLAN,
+			KR_CLI_REV_ALWAYS) < 0)
 		goto out;
-	}
-	if (kr_cli_store_open(&s, g, &l) < 0 ||
-		kr_cli_revision_add(&rev, s, &l) < 0 ||
-		kr_store_run_begin(&run, s, KR_RUN_PLAN, rev) < 0) {
-		kr_cli_error("%s", kr_error_last());
-		goto out;
-	}
 	if (kr_cli_hosts_observe(&hosts, g, &l, s, run, &oo) < 0) {
 		kr_cli_error("%s", kr_error_last());
 		kr_store_run_end(s, run, "failed", kr_error_last());

@@ -11,14 +11,13 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_common.h"
 #include "cli/hosts.h"
 #include "cli/load.h"
 #include "common/error.h"
 
-enum { OPT_ACCEPT_NEW = 256 };
-
 static const struct option refresh_options[] = {
-	{ "accept-new-host-keys", no_argument, NULL, OPT_ACCEPT_NEW },
+	KR_CLI_OPTION_ACCEPT_NEW,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -30,39 +29,28 @@ cmd_refresh_exec(const struct kr_globals *g, int argc, char **argv)
 	struct kr_diags diags = { 0 };
 	struct kr_cli_hosts hosts = { 0 };
 	struct kr_store *s = NULL;
-	int64_t rev = 0, run = 0;
+	int64_t run = 0;
 	int c, rc = KR_EXIT_ERROR, err;
 	char summary[128];
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", refresh_options, NULL)) != -1) {
 		switch (c) {
-		case OPT_ACCEPT_NEW:
+		case KR_CLI_OPT_ACCEPT_NEW:
 			oo.accept_new_host_keys = true;
 			break;
 		default:
-			return kr_cli_usage(&kr_cmd_refresh_entry,
-				"unknown option '%s'", argv[optind - 1]);
+			return kr_cli_opt_error(&kr_cmd_refresh_entry, c, argv);
 		}
 	}
-	if (optind < argc)
-		return kr_cli_usage(&kr_cmd_refresh_entry,
-			"unexpected argument '%s'", argv[optind]);
+	if ((err = kr_cli_opt_no_more(&kr_cmd_refresh_entry, argc, argv)))
+		return err;
 
 	/* refresh needs no version: without one no revision is recorded */
-	if ((err = kr_cli_load(&l, &diags, g, KR_LOAD_ANY_VERSION)) < 0) {
-		kr_cli_print_diags(&diags);
-		if (!diags.n)
-			kr_cli_error("%s", kr_error_last());
+	if (kr_cli_load_report(&l, &diags, g, KR_LOAD_ANY_VERSION) < 0 ||
+		kr_cli_run_begin(&s, &run, g, &l, KR_RUN_REFRESH,
+			KR_CLI_REV_IF_VERSIONED) < 0)
 		goto out;
-	}
-	if (kr_cli_store_open(&s, g, &l) < 0 ||
-		(strcmp(l.desired->version_source, "none") != 0 &&
-			kr_cli_revision_add(&rev, s, &l) < 0) ||
-		kr_store_run_begin(&run, s, KR_RUN_REFRESH, rev) < 0) {
-		kr_cli_error("%s", kr_error_last());
-		goto out;
-	}
 	err = kr_cli_hosts_observe(&hosts, g, &l, s, run, &oo);
 	if (err < 0 && !hosts.n) {
 		kr_cli_error("%s", kr_error_last());

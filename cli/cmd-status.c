@@ -16,16 +16,17 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_common.h"
 #include "cli/hosts.h"
 #include "cli/load.h"
 #include "common/error.h"
 
 #define STATUS_FORMAT_VERSION "1.0"
 
-enum { OPT_ACCEPT_NEW = 256, OPT_REFRESH };
+enum { OPT_REFRESH = KR_CLI_OPT_ACCEPT_NEW + 1 };
 
 static const struct option status_options[] = {
-	{ "accept-new-host-keys", no_argument, NULL, OPT_ACCEPT_NEW },
+	KR_CLI_OPTION_ACCEPT_NEW,
 	{ "refresh", no_argument, NULL, OPT_REFRESH },
 	{ NULL, 0, NULL, 0 },
 };
@@ -457,7 +458,7 @@ cmd_status_exec(const struct kr_globals *g, int argc, char **argv)
 	struct kr_cli_hosts hosts = { 0 };
 	struct kr_store *s = NULL;
 	json_t *out = NULL, *hj;
-	int64_t rev = 0, run = 0;
+	int64_t run = 0;
 	int c, rc = KR_EXIT_ERROR, err;
 	time_t now = time(NULL);
 	size_t i, failed = 0;
@@ -465,39 +466,28 @@ cmd_status_exec(const struct kr_globals *g, int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", status_options, NULL)) != -1) {
 		switch (c) {
-		case OPT_ACCEPT_NEW:
+		case KR_CLI_OPT_ACCEPT_NEW:
 			oo.accept_new_host_keys = true;
 			break;
 		case OPT_REFRESH:
 			oo.refresh = true;
 			break;
 		default:
-			return kr_cli_usage(&kr_cmd_status_entry,
-				"unknown option '%s'", argv[optind - 1]);
+			return kr_cli_opt_error(&kr_cmd_status_entry, c, argv);
 		}
 	}
-	if (optind < argc)
-		return kr_cli_usage(&kr_cmd_status_entry,
-			"unexpected argument '%s'", argv[optind]);
+	if ((err = kr_cli_opt_no_more(&kr_cmd_status_entry, argc, argv)))
+		return err;
 
-	if ((err = kr_cli_load(&l, &diags, g, KR_LOAD_ANY_VERSION)) < 0) {
-		kr_cli_print_diags(&diags);
-		if (!diags.n)
-			kr_cli_error("%s", kr_error_last());
+	if (kr_cli_load_report(&l, &diags, g, KR_LOAD_ANY_VERSION) < 0)
 		goto out;
-	}
 	if (kr_cli_store_open(&s, g, &l) < 0) {
 		kr_cli_error("%s", kr_error_last());
 		goto out;
 	}
-	if (oo.refresh) {
-		if ((strcmp(l.desired->version_source, "none") != 0 &&
-			    kr_cli_revision_add(&rev, s, &l) < 0) ||
-			kr_store_run_begin(&run, s, KR_RUN_REFRESH, rev) < 0) {
-			kr_cli_error("%s", kr_error_last());
-			goto out;
-		}
-	}
+	if (oo.refresh && kr_cli_run_begin(&s, &run, g, &l, KR_RUN_REFRESH,
+		KR_CLI_REV_IF_VERSIONED) < 0)
+		goto out;
 	err = kr_cli_hosts_observe(&hosts, g, &l, s, run, &oo);
 	if (oo.refresh)
 		kr_store_run_end(s, run,
@@ -526,12 +516,7 @@ cmd_status_exec(const struct kr_globals *g, int argc, char **argv)
 			failed++;
 	}
 	if (g->json) {
-		char *text =
-			json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-
-		if (text)
-			printf("%s\n", text);
-		free(text);
+		kr_cli_json_print(out);
 	} else {
 		json_array_foreach(json_object_get(out, "hosts"), i, hj)
 			print_host_text(hj, &hosts.hosts[i], now, g->color);

@@ -118,6 +118,40 @@ kr_cli_revision_add(
 }
 
 int
+kr_cli_load_report(struct kr_loaded *out, struct kr_diags *diags,
+	const struct kr_globals *g, unsigned flags)
+{
+	int err = kr_cli_load(out, diags, g, flags);
+
+	if (err < 0) {
+		kr_cli_print_diags(diags);
+		if (!diags->n)
+			kr_cli_error("%s", kr_error_last());
+	}
+	return err;
+}
+
+int
+kr_cli_run_begin(struct kr_store **s, int64_t *run_out,
+	const struct kr_globals *g, const struct kr_loaded *l,
+	enum kr_run_kind kind, enum kr_cli_revision rev)
+{
+	int64_t rev_id = 0;
+	bool record = rev == KR_CLI_REV_ALWAYS ||
+		      (rev == KR_CLI_REV_IF_VERSIONED &&
+			      strcmp(l->desired->version_source, "none") != 0);
+	int err;
+
+	if ((!*s && (err = kr_cli_store_open(s, g, l)) < 0) ||
+		(record && (err = kr_cli_revision_add(&rev_id, *s, l)) < 0) ||
+		(err = kr_store_run_begin(run_out, *s, kind, rev_id)) < 0) {
+		kr_cli_error("%s", kr_error_last());
+		return err;
+	}
+	return 0;
+}
+
+int
 kr_cli_ssh_init(struct kr_cli_ssh *out, const struct kr_loaded *l,
 	bool accept_new_host_keys)
 {

@@ -47,6 +47,31 @@ int kr_cli_store_open(struct kr_store **out, const struct kr_globals *g,
 int kr_cli_revision_add(
 	int64_t *id_out, struct kr_store *s, const struct kr_loaded *l);
 
+/*
+ * kr_cli_load, and on failure print its diagnostics (or, when it left none,
+ * kr_error_last()) on stderr. Returns what kr_cli_load returned; `out` is
+ * always initialised.
+ */
+int kr_cli_load_report(struct kr_loaded *out, struct kr_diags *diags,
+	const struct kr_globals *g, unsigned flags);
+
+/* Which desired revision kr_cli_run_begin records. */
+enum kr_cli_revision {
+	KR_CLI_REV_NONE, /* none: the run's revision is 0 */
+	KR_CLI_REV_ALWAYS, /* always */
+	KR_CLI_REV_IF_VERSIONED, /* only when the config has a version */
+};
+
+/*
+ * Open the store (kr_cli_store_open, when *s is still NULL), record the
+ * revision as rev says and begin a run of `kind`, printing the error on
+ * stderr when any step fails. *s is set once opened (close it even on
+ * failure); *run_out is the run. Returns 0 or a negative KR_E*.
+ */
+int kr_cli_run_begin(struct kr_store **s, int64_t *run_out,
+	const struct kr_globals *g, const struct kr_loaded *l,
+	enum kr_run_kind kind, enum kr_cli_revision rev);
+
 /* The SSH settings shared by every host of a configuration; owns key_data. */
 struct kr_cli_ssh {
 	struct kr_transport_opts base; /* host, user and port left unset */
