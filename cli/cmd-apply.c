@@ -10,12 +10,12 @@
  * Ctrl-C and SIGTERM are caught by a thread of their own (every other
  * thread blocks them, so no exec in flight is cut): the hosts already
  * running finish their script, no other host starts, the lock is
- * released and the journal says what did not run.
+ * released and the journal says what did not run
+ * (cli/cmd-apply-signal.c, with the confirmation). What it prints of its
+ * progress and outcome is in cli/cmd-apply-report.c.
  */
 #include <errno.h>
 #include <getopt.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,9 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "cli/cli.h"
+#include "cli/cmd-apply.h"
 #include "cli/cmd_common.h"
 #include "cli/hosts.h"
 #include "cli/load.h"
@@ -51,42 +50,6 @@ static const struct option apply_options[] = {
 	{ "message", required_argument, NULL, OPT_MESSAGE },
 	{ NULL, 0, NULL, 0 },
 };
-
-/* ---- signals ------------------------------------------------------------- */
-
-static volatile sig_atomic_t apply_interrupted;
-/* 0 until the lock is about to be taken: a signal before then exits at
- * once (nothing has changed on any host, nothing to release) */
-static volatile sig_atomic_t apply_phase;
-static sigset_t apply_sigs;
-
-static void *
-signal_thread(void *arg)
-{
-	int sig;
-
-	(void)arg;
-	for (;;) {
-		if (sigwait(&apply_sigs, &sig) != 0)
-			continue;
-		if (sig == SIGUSR2)	/* our own wake-up: done */
-			break;
-		if (!apply_phase) {
-			fprintf(stderr, "kreconcile: %s before anything was "
-				"changed\n", sig == SIGINT ? "interrupted" :
-				"terminated");
-			_exit(KR_EXIT_ERROR);
-		}
-		if (!apply_interrupted)
-			fprintf(stderr, "kreconcile: %s: finishing the actions "
-				"in flight, then releasing the lock\n",
-				sig == SIGINT ? "interrupted" : "terminated");
-		apply_interrupted = 1;
-	}
-	return NULL;
-}
-
-/* ---- helpers ------------------------------------------------------------- */
 
 static int
 read_file(char **out, size_t *len, const char *path)
@@ -202,167 +165,6 @@ lock_release(struct kr_store *s, int64_t run, struct kr_transport *t,
 	return err;
 }
 
-struct progress_ctx {
-	const struct kr_globals *g;
-};
-
-static void
-apply_progress(const struct kr_apply_event *ev, void *arg)
-{
-	struct progress_ctx *p = arg;
-	char dur[32];
-
-	if (!ev->address && ev->result) {
-		const struct kr_apply_host *h = ev->result;
-
-		if (p->g->verbosity < 0 && h->state == KR_APPLY_HOST_OK)
-			return;
-		kr_cli_format_duration(dur, sizeof(dur), h->seconds);
-		fprintf(stderr, "host %s: %s (%zu action%s in %u exec, %s)\n",
-			ev->host, h->state == KR_APPLY_HOST_OK ? "applied" :
-			"failed", h->steps_ok + h->steps_failed +
-			h->steps_not_run, h->steps_ok + h->steps_failed +
-			h->steps_not_run == 1 ? "" : "s", h->execs, dur);
-		return;
-	}
-	if (!ev->address || strcmp(ev->what, "starting") == 0)
-		return;
-	if (strcmp(ev->what, "ok") == 0) {
-		if (p->g->verbosity >= 0)
-			fprintf(stderr, "%s: %s ok\n", ev->address, ev->action);
-		return;
-	}
-	fprintf(stderr, "%s: %s %s\n", ev->address, ev->action, ev->what);
-}
-
-/* Ask on the terminal; true only for "yes". */
-static bool
-confirm(FILE *out)
-{
-	char line[64];
-
-	fputs("\nDo you want to perform these actions?\n"
-		"  Only 'yes' will be accepted to approve.\n\n"
-		"  Enter a value: ", out);
-	fflush(out);
-	if (!fgets(line, sizeof(line), stdin))
-		return false;
-	line[strcspn(line, "\r\n")] = '\0';
-	return strcmp(line, "yes") == 0;
-}
-
-#define APPLY_JSON_FORMAT "1.0"
-
-/* Nothing left to do, and nothing held back for an image not pushed yet. */
-static bool
-plan_done(const struct kr_plan *p)
-{
-	struct kr_plan_summary sum;
-
-	kr_plan_summarize(&sum, p);
-	return !kr_plan_has_changes(p) && sum.waiting == 0;
-}
-
-static size_t
-plan_waiting(const struct kr_plan *p)
-{
-	struct kr_plan_summary sum;
-
-	kr_plan_summarize(&sum, p);
-	return sum.waiting;
-}
-
-static const char *
-host_state_name(enum kr_apply_host_state st)
-{
-	switch (st) {
-	case KR_APPLY_HOST_OK:
-		return "ok";
-	case KR_APPLY_HOST_FAILED:
-		return "failed";
-	case KR_APPLY_HOST_SKIPPED:
-		return "skipped";
-	case KR_APPLY_HOST_NOTHING:
-		break;
-	}
-	return "unchanged";
-}
-
-/*
- * --json: one object on stdout, {format_version, plan, applied, result}:
- * result (when applied) holds the counts, each host's outcome and whether
- * the hosts match now. The plan's JSON never holds a secret; host errors
- * are the scripts' output (docker's messages, the container's log tail).
- */
-static void
-print_json(const struct kr_plan *plan, const struct kr_apply_result *res,
-	const struct kr_plan *plan2, bool hosts_ok)
-{
-	json_t *root = json_object(), *r, *hosts;
-	size_t i;
-
-	json_object_set_new(root, "format_version",
-		json_string(APPLY_JSON_FORMAT));
-	json_object_set_new(root, "plan", kr_plan_to_json(plan));
-	json_object_set_new(root, "applied", json_boolean(res != NULL));
-	if (res) {
-		r = json_object();
-		json_object_set_new(r, "added", json_integer((json_int_t)res->added));
-		json_object_set_new(r, "changed",
-			json_integer((json_int_t)res->changed));
-		json_object_set_new(r, "destroyed",
-			json_integer((json_int_t)res->destroyed));
-		json_object_set_new(r, "interrupted",
-			json_boolean(res->interrupted));
-		hosts = json_array();
-		for (i = 0; i < res->nhosts; i++) {
-			const struct kr_apply_host *h = &res->hosts[i];
-			json_t *o = json_object();
-
-			json_object_set_new(o, "name", json_string(h->name));
-			json_object_set_new(o, "state",
-				json_string(host_state_name(h->state)));
-			json_object_set_new(o, "execs", json_integer(h->execs));
-			json_object_set_new(o, "error", h->error ?
-				json_string(h->error) : json_null());
-			json_array_append_new(hosts, o);
-		}
-		json_object_set_new(r, "hosts", hosts);
-		json_object_set_new(root, "result", r);
-	}
-	json_object_set_new(root, "hosts_match", plan2 ?
-		json_boolean(plan_done(plan2) && hosts_ok) :
-		json_null());
-	kr_cli_json_print(root);
-	json_decref(root);
-}
-
-static void
-print_execs(const struct kr_globals *g, const struct kr_desired *d,
-	const struct kr_cli_hosts *before, const struct kr_cli_hosts *after,
-	const struct kr_apply_result *r, unsigned lock_execs,
-	const struct kr_cli_conns *cc)
-{
-	size_t i, j;
-	unsigned c;
-
-	if (g->verbosity <= 0)
-		return;
-	for (i = 0; i < before->n && i < d->nhosts; i++) {
-		unsigned n = before->execs[i] + after->execs[i];
-
-		for (j = 0; j < r->nhosts; j++)
-			if (strcmp(r->hosts[j].name, d->hosts[i].name) == 0)
-				n += r->hosts[j].execs;
-		if (d->lock_host && strcmp(d->lock_host, d->hosts[i].name) == 0)
-			n += lock_execs;
-		c = kr_cli_conns_opened(cc, d->hosts[i].name);
-		fprintf(stderr, "host %s: %u SSH exec%s on %u connection%s\n",
-			d->hosts[i].name, n, n == 1 ? "" : "s", c,
-			c == 1 ? "" : "s");
-	}
-}
-
 static int
 cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 {
@@ -371,7 +173,6 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 	struct kr_diff_opts dopts = { 0 };
 	struct kr_image_lookup *images = NULL;
 	struct kr_plan_identity saved;
-	struct kr_plan_summary sum;
 	struct kr_loaded l;
 	struct kr_globals lg;
 	struct kr_diags diags = { 0 };
@@ -379,7 +180,8 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 	struct kr_apply_result res = { 0 };
 	struct kr_apply_opts ao = { 0 };
 	struct kr_cli_conns cc;
-	struct progress_ctx pc = { g };
+	struct kr_cli_apply_progress pc = { g };
+	struct kr_cli_apply_signals sigs;
 	struct kr_buf text = KR_BUF_INIT;
 	struct kr_store *s = NULL;
 	struct kr_plan *plan = NULL, *plan2 = NULL;
@@ -388,13 +190,11 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 	char *planjson = NULL, *who = NULL, *holder = NULL, *lock_addr = NULL;
 	int64_t lock_entry = 0;
 	bool auto_approve = false, prune = false, have_saved = false;
-	bool conns_ready = false, locked = false, sig_thread = false;
+	bool conns_ready = false, locked = false;
 	long lock_wait = 0;
 	int64_t run = 0;
 	size_t nimages = 0, planlen = 0, i;
 	unsigned lock_execs = 0;
-	pthread_t sig_tid;
-	sigset_t old_mask;
 	int c, rc = KR_EXIT_ERROR, err;
 	char summary[256], *end;
 
@@ -433,14 +233,7 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 	if ((err = kr_cli_opt_no_more(&kr_cmd_apply_entry, argc, argv)))
 		return err;
 
-	/* Ctrl-C and SIGTERM go to one thread; nothing else is cut short */
-	sigemptyset(&apply_sigs);
-	sigaddset(&apply_sigs, SIGINT);
-	sigaddset(&apply_sigs, SIGTERM);
-	sigaddset(&apply_sigs, SIGUSR2);
-	pthread_sigmask(SIG_BLOCK, &apply_sigs, &old_mask);
-	if (pthread_create(&sig_tid, NULL, signal_thread, NULL) == 0)
-		sig_thread = true;
+	kr_cli_apply_signals_start(&sigs);
 
 	if (planfile) {
 		if (read_file(&planjson, &planlen, planfile) < 0 ||
@@ -502,14 +295,14 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 	}
 	if (!kr_plan_has_changes(plan)) {
 		if (g->json)
-			print_json(plan, NULL, plan, !hosts.failed);
+			kr_cli_apply_print_json(plan, NULL, plan, !hosts.failed);
 		rc = kr_cli_hosts_exit(&hosts);
 		/* a version whose image is not pushed yet is no success */
-		if (plan_waiting(plan)) {
+		if (kr_cli_apply_plan_waiting(plan)) {
 			kr_cli_error("%zu change%s wait%s for an image the "
 				"registry does not have yet; nothing applied",
-				plan_waiting(plan), plan_waiting(plan) == 1 ?
-				"" : "s", plan_waiting(plan) == 1 ? "s" : "");
+				kr_cli_apply_plan_waiting(plan), kr_cli_apply_plan_waiting(plan) == 1 ?
+				"" : "s", kr_cli_apply_plan_waiting(plan) == 1 ? "s" : "");
 			rc = KR_EXIT_ERROR;
 		}
 		kr_store_run_end(s, run, rc == KR_EXIT_OK ? "ok" : "partial",
@@ -523,7 +316,7 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 			kr_store_run_end(s, run, "failed", "not confirmed");
 			goto out;
 		}
-		if (!confirm(g->json ? stderr : stdout)) {
+		if (!kr_cli_apply_confirm(g->json ? stderr : stdout)) {
 			fprintf(g->json ? stderr : stdout, "\nApply cancelled.\n");
 			kr_store_run_end(s, run, "cancelled", "not confirmed");
 			goto out;
@@ -533,7 +326,7 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 	who = kr_cli_performer();
 
 	/* Kamal's deploy lock, on the primary role's first host */
-	if (l.desired->lock_host && !apply_interrupted) {
+	if (l.desired->lock_host && !kr_cli_apply_interrupted) {
 		struct kr_apply_lock_opts lo = {
 			.service = l.desired->service,
 			.destination = l.desired->destination,
@@ -552,7 +345,7 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 			goto out;
 		}
 		/* from here a signal lets the step in flight finish */
-		apply_phase = 1;
+		kr_cli_apply_signals_arm();
 		lock_addr = kr_cli_lock_address(l.desired);
 		kr_store_journal_begin(&lock_entry, s, run,
 			l.desired->lock_host, lock_addr, "acquire");
@@ -562,7 +355,7 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 			holder = NULL;
 			lock_execs++;
 			lerr = kr_apply_lock_acquire(&holder, lock_t, &lo);
-			if (lerr != KR_ELOCKED || apply_interrupted ||
+			if (lerr != KR_ELOCKED || kr_cli_apply_interrupted ||
 			    time(NULL) + 2 > deadline)
 				break;
 			if (lock_execs == 1)
@@ -604,8 +397,8 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 		ao.max_parallel = maxp > 0 && maxp < 1000 ? (unsigned)maxp : 0;
 	}
 	ao.performer = who;
-	ao.interrupted = &apply_interrupted;
-	ao.progress = apply_progress;
+	ao.interrupted = &kr_cli_apply_interrupted;
+	ao.progress = kr_cli_apply_progress;
 	ao.progress_arg = &pc;
 	if (kr_apply_run(&res, &ao) < 0) {
 		kr_cli_error("%s", kr_error_last());
@@ -637,32 +430,15 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 	}
 
 	if (g->json)
-		print_json(plan, &res, plan2, !after.failed);
+		kr_cli_apply_print_json(plan, &res, plan2, !after.failed);
 	else
-		printf("\nApply %s: %zu added, %zu changed, %zu destroyed.\n",
-			res.interrupted ? "interrupted" : res.hosts_failed ?
-			"incomplete" : "complete", res.added, res.changed,
-			res.destroyed);
-	if (g->json) {
-		/* said in the JSON */
-	} else if (!plan2) {
-		printf("The hosts could not be read again: whether they match "
-			"is unknown.\n");
-	} else if (plan_done(plan2) && !after.failed) {
-		printf("Hosts match the configuration.\n");
-	} else {
-		kr_plan_summarize(&sum, plan2);
-		printf("Hosts do not match the configuration yet: %zu to add, "
-			"%zu to change, %zu to destroy, %zu waiting for an image "
-			"(run 'kreconcile plan').\n", sum.add, sum.change,
-			sum.destroy, sum.waiting);
-	}
-	print_execs(g, l.desired, &hosts, &after, &res, lock_execs, &cc);
+		kr_cli_apply_print_result(&res, plan2, after.failed);
+	kr_cli_apply_print_execs(g, l.desired, &hosts, &after, &res, lock_execs, &cc);
 
 	if (res.hosts_failed + res.hosts_skipped == 0 && !res.interrupted &&
 	    plan2 && !after.failed)
 		/* every host did its part: done only if nothing is left */
-		rc = plan_done(plan2) ? KR_EXIT_OK : KR_EXIT_ERROR;
+		rc = kr_cli_apply_plan_done(plan2) ? KR_EXIT_OK : KR_EXIT_ERROR;
 	else if (res.hosts_ok > 0)
 		rc = KR_EXIT_PARTIAL;
 	else
@@ -679,12 +455,8 @@ out:
 	/* lock_t is the run's connection to the lock host: closed here */
 	if (conns_ready)
 		kr_cli_conns_release(&cc);
-	if (sig_thread) {
-		pthread_kill(sig_tid, SIGUSR2);
-		pthread_join(sig_tid, NULL);
-	}
-	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
-	if (apply_interrupted && rc == KR_EXIT_OK)
+	kr_cli_apply_signals_stop(&sigs);
+	if (kr_cli_apply_interrupted && rc == KR_EXIT_OK)
 		rc = KR_EXIT_ERROR;
 	kr_apply_result_release(&res);
 	kr_plan_free(plan2);
