@@ -254,8 +254,7 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 		goto out;
 	/* one connection per host for the whole run, opened by the observe */
 	if (kr_cli_conns_init(&cc, g, &l, oo.accept_new_host_keys) < 0) {
-		kr_cli_error("%s", kr_error_last());
-		kr_store_run_end(s, run, "failed", kr_error_last());
+		kr_cli_run_fail(s, run);
 		goto out;
 	}
 	conns_ready = true;
@@ -263,8 +262,7 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 	cc.run = run;
 	oo.conns = &cc;
 	if (kr_cli_hosts_observe(&hosts, g, &l, s, run, &oo) < 0) {
-		kr_cli_error("%s", kr_error_last());
-		kr_store_run_end(s, run, "failed", kr_error_last());
+		kr_cli_run_fail(s, run);
 		goto out;
 	}
 	if (kr_cli_images_resolve(&images, &nimages, l.desired, &hosts, g)) {
@@ -278,8 +276,7 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 	dopts.images = images;
 	dopts.nimages = nimages;
 	if (kr_diff_build(&plan, l.desired, hosts.hosts, hosts.n, &dopts) < 0) {
-		kr_cli_error("%s", kr_error_last());
-		kr_store_run_end(s, run, "failed", kr_error_last());
+		kr_cli_run_fail(s, run);
 		goto out;
 	}
 	if (have_saved && kr_plan_identity_check(&saved, plan) < 0) {
@@ -401,8 +398,7 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 	ao.progress = kr_cli_apply_progress;
 	ao.progress_arg = &pc;
 	if (kr_apply_run(&res, &ao) < 0) {
-		kr_cli_error("%s", kr_error_last());
-		kr_store_run_end(s, run, "failed", kr_error_last());
+		kr_cli_run_fail(s, run);
 		goto out;
 	}
 	for (i = 0; i < res.nhosts; i++)

@@ -318,9 +318,7 @@ cmd_lock_exec(const struct kr_globals *g, int argc, char **argv)
 		KR_RUN_APPLY, KR_CLI_REV_NONE) < 0)
 		goto out;
 	if (kr_cli_conns_init(&cc, g, &l, accept_new) < 0) {
-		kr_cli_error("%s", kr_error_last());
-		if (s)
-			kr_store_run_end(s, run, "failed", kr_error_last());
+		kr_cli_run_fail(s, run);
 		goto out;
 	}
 	conns_ready = true;

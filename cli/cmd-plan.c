@@ -151,8 +151,7 @@ cmd_plan_exec(const struct kr_globals *g, int argc, char **argv)
 			KR_CLI_REV_ALWAYS) < 0)
 		goto out;
 	if (kr_cli_hosts_observe(&hosts, g, &l, s, run, &oo) < 0) {
-		kr_cli_error("%s", kr_error_last());
-		kr_store_run_end(s, run, "failed", kr_error_last());
+		kr_cli_run_fail(s, run);
 		goto out;
 	}
 	bad_images =
@@ -170,15 +169,13 @@ cmd_plan_exec(const struct kr_globals *g, int argc, char **argv)
 	dopts.images = images;
 	dopts.nimages = nimages;
 	if (kr_diff_build(&plan, l.desired, hosts.hosts, hosts.n, &dopts) < 0) {
-		kr_cli_error("%s", kr_error_last());
-		kr_store_run_end(s, run, "failed", kr_error_last());
+		kr_cli_run_fail(s, run);
 		goto out;
 	}
 	if (outfile || g->json)
 		kr_plan_render_json(&json, plan, KR_PLAN_JSON_INDENT);
 	if (outfile && save_atomic(outfile, json.ptr, json.len) < 0) {
-		kr_cli_error("%s", kr_error_last());
-		kr_store_run_end(s, run, "failed", kr_error_last());
+		kr_cli_run_fail(s, run);
 		goto out;
 	}
 	if (g->json) {

@@ -53,8 +53,7 @@ cmd_refresh_exec(const struct kr_globals *g, int argc, char **argv)
 		goto out;
 	err = kr_cli_hosts_observe(&hosts, g, &l, s, run, &oo);
 	if (err < 0 && !hosts.n) {
-		kr_cli_error("%s", kr_error_last());
-		kr_store_run_end(s, run, "failed", kr_error_last());
+		kr_cli_run_fail(s, run);
 		goto out;
 	}
 	rc = err < 0 ? KR_EXIT_ERROR : kr_cli_hosts_exit(&hosts);

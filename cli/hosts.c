@@ -151,6 +151,14 @@ kr_cli_run_begin(struct kr_store **s, int64_t *run_out,
 	return 0;
 }
 
+void
+kr_cli_run_fail(struct kr_store *s, int64_t run)
+{
+	kr_cli_error("%s", kr_error_last());
+	if (s)
+		kr_store_run_end(s, run, "failed", kr_error_last());
+}
+
 int
 kr_cli_ssh_init(struct kr_cli_ssh *out, const struct kr_loaded *l,
 	bool accept_new_host_keys)

@@ -72,6 +72,10 @@ int kr_cli_run_begin(struct kr_store **s, int64_t *run_out,
 	const struct kr_globals *g, const struct kr_loaded *l,
 	enum kr_run_kind kind, enum kr_cli_revision rev);
 
+/* Print kr_error_last() on stderr and end the run as failed with it (s
+ * NULL: print only). */
+void kr_cli_run_fail(struct kr_store *s, int64_t run);
+
 /* The SSH settings shared by every host of a configuration; owns key_data. */
 struct kr_cli_ssh {
 	struct kr_transport_opts base; /* host, user and port left unset */
