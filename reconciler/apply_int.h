@@ -57,6 +57,8 @@ void kr_apply_step_stop(struct kr_apply_sctx *x, const struct kr_strvec *ids,
 	int timeout);
 /* docker rm of ids (none: nothing). */
 void kr_apply_step_rm(struct kr_apply_sctx *x, const struct kr_strvec *ids);
+/* docker start of id. */
+void kr_apply_step_start(struct kr_apply_sctx *x, const char *id);
 /* docker pull of ref. */
 void kr_apply_step_pull(struct kr_apply_sctx *x, const char *ref);
 /* The definition-hash label "KEY=HASH", or NULL without a hash. Caller

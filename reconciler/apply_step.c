@@ -208,6 +208,17 @@ kr_apply_step_rm(struct kr_apply_sctx *x, const struct kr_strvec *ids)
 }
 
 void
+kr_apply_step_start(struct kr_apply_sctx *x, const char *id)
+{
+	struct kr_buf cmd = KR_BUF_INIT;
+
+	kr_docker_cmd_start(&cmd, id);
+	kr_buf_puts(&cmd, " >/dev/null");
+	kr_apply_step_line(x, &cmd);
+	kr_buf_release(&cmd);
+}
+
+void
 kr_apply_step_pull(struct kr_apply_sctx *x, const char *ref)
 {
 	struct kr_buf cmd = KR_BUF_INIT;

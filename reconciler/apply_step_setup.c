@@ -116,11 +116,8 @@ kr_apply_step_accessory(struct kr_apply_sctx *x, const struct kr_change *c,
 		goto close;
 	}
 	if (c->action == KR_ACTION_UPDATE) {
-		if (c->start_container) {
-			kr_docker_cmd_start(&cmd, c->start_container);
-			kr_buf_puts(&cmd, " >/dev/null");
-			kr_apply_step_line(x, &cmd);
-		}
+		if (c->start_container)
+			kr_apply_step_start(x, c->start_container);
 		kr_apply_step_stop(x, &c->containers, 0);
 		kr_apply_step_audit(x, NULL, "Started %s accessory (kreconcile)", c->name);
 		goto close;
