@@ -165,6 +165,74 @@ lock_release(struct kr_store *s, int64_t run, struct kr_transport *t,
 	return err;
 }
 
+/*
+ * Take Kamal's deploy lock on d->lock_host, journaled; with --lock-wait
+ * one attempt every 2 s until the deadline, so Ctrl-C is heard. *t is the
+ * run's connection to the lock host once reached; *execs counts the
+ * attempts. 0 when taken; otherwise the reason is printed, the run ended
+ * as failed and a negative KR_E* returned.
+ */
+static int
+lock_acquire(struct kr_transport **t, unsigned *execs,
+	struct kr_cli_conns *cc, struct kr_store *s, int64_t run,
+	const struct kr_globals *g, const struct kr_desired *d,
+	const char *who, const char *message, long lock_wait)
+{
+	struct kr_apply_lock_opts lo = {
+		.service = d->service,
+		.destination = d->destination,
+		.who = who,
+		.version = d->version,
+		.message = message ? message : "kreconcile apply",
+	};
+	time_t deadline = time(NULL) + lock_wait;
+	char *addr, *holder = NULL;
+	int64_t entry = 0;
+	int err;
+
+	kr_cli_conns_add(cc, d, d->lock_host);
+	if ((err = kr_cli_conns_get(t, cc, d->lock_host)) < 0) {
+		kr_cli_error("cannot take the deploy lock on '%s': %s",
+			d->lock_host, kr_error_last());
+		kr_store_run_end(s, run, "failed", kr_error_last());
+		return err;
+	}
+	/* from here a signal lets the step in flight finish */
+	kr_cli_apply_signals_arm();
+	addr = kr_cli_lock_address(d);
+	kr_store_journal_begin(&entry, s, run, d->lock_host, addr, "acquire");
+	for (;;) {
+		free(holder);
+		holder = NULL;
+		(*execs)++;
+		err = kr_apply_lock_acquire(&holder, *t, &lo);
+		if (err != KR_ELOCKED || kr_cli_apply_interrupted ||
+		    time(NULL) + 2 > deadline)
+			break;
+		if (*execs == 1)
+			kr_cli_progress(g, "the deploy lock is held; "
+				"waiting up to %ld s", lock_wait);
+		sleep(2);
+	}
+	if (entry)
+		kr_store_journal_end(s, entry, err == 0 ? "ok" :
+			err == KR_ELOCKED ? "held" : "failed",
+			err == KR_ELOCKED ? holder : err < 0 ?
+			kr_error_last() : NULL);
+	if (err < 0) {
+		kr_cli_error("%s", kr_error_last());
+		if (holder)
+			fprintf(stderr, "%s\n", holder);
+		if (holder && !lock_wait)
+			fprintf(stderr, "(wait for it with --lock-wait "
+				"SECONDS)\n");
+		kr_store_run_end(s, run, "failed", "locked");
+	}
+	free(holder);
+	free(addr);
+	return err;
+}
+
 static int
 cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 {
@@ -187,13 +255,12 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 	struct kr_plan *plan = NULL, *plan2 = NULL;
 	struct kr_transport *lock_t = NULL;
 	const char *planfile = NULL, *message = NULL;
-	char *planjson = NULL, *who = NULL, *holder = NULL, *lock_addr = NULL;
-	int64_t lock_entry = 0;
+	char *planjson = NULL, *who = NULL;
 	bool auto_approve = false, prune = false, have_saved = false;
 	bool conns_ready = false, locked = false;
 	long lock_wait = 0;
 	int64_t run = 0;
-	size_t nimages = 0, planlen = 0, i;
+	size_t nimages = 0, planlen = 0, waiting, i;
 	unsigned lock_execs = 0;
 	int c, rc = KR_EXIT_ERROR, err;
 	char summary[256], *end;
@@ -292,14 +359,16 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 	}
 	if (!kr_plan_has_changes(plan)) {
 		if (g->json)
-			kr_cli_apply_print_json(plan, NULL, plan, !hosts.failed);
+			kr_cli_apply_print_json(plan, NULL, plan,
+				!hosts.failed);
 		rc = kr_cli_hosts_exit(&hosts);
 		/* a version whose image is not pushed yet is no success */
-		if (kr_cli_apply_plan_waiting(plan)) {
+		waiting = kr_cli_apply_plan_waiting(plan);
+		if (waiting) {
 			kr_cli_error("%zu change%s wait%s for an image the "
 				"registry does not have yet; nothing applied",
-				kr_cli_apply_plan_waiting(plan), kr_cli_apply_plan_waiting(plan) == 1 ?
-				"" : "s", kr_cli_apply_plan_waiting(plan) == 1 ? "s" : "");
+				waiting, waiting == 1 ? "" : "s",
+				waiting == 1 ? "s" : "");
 			rc = KR_EXIT_ERROR;
 		}
 		kr_store_run_end(s, run, rc == KR_EXIT_OK ? "ok" : "partial",
@@ -324,57 +393,9 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 
 	/* Kamal's deploy lock, on the primary role's first host */
 	if (l.desired->lock_host && !kr_cli_apply_interrupted) {
-		struct kr_apply_lock_opts lo = {
-			.service = l.desired->service,
-			.destination = l.desired->destination,
-			.who = who,
-			.version = l.desired->version,
-			.message = message ? message : "kreconcile apply",
-		};
-		time_t deadline = time(NULL) + lock_wait;
-		int lerr;
-
-		kr_cli_conns_add(&cc, l.desired, l.desired->lock_host);
-		if (kr_cli_conns_get(&lock_t, &cc, l.desired->lock_host) < 0) {
-			kr_cli_error("cannot take the deploy lock on '%s': %s",
-				l.desired->lock_host, kr_error_last());
-			kr_store_run_end(s, run, "failed", kr_error_last());
+		if (lock_acquire(&lock_t, &lock_execs, &cc, s, run, g,
+			l.desired, who, message, lock_wait) < 0)
 			goto out;
-		}
-		/* from here a signal lets the step in flight finish */
-		kr_cli_apply_signals_arm();
-		lock_addr = kr_cli_lock_address(l.desired);
-		kr_store_journal_begin(&lock_entry, s, run,
-			l.desired->lock_host, lock_addr, "acquire");
-		/* --lock-wait: one attempt every 2 s, so Ctrl-C is heard */
-		for (;;) {
-			free(holder);
-			holder = NULL;
-			lock_execs++;
-			lerr = kr_apply_lock_acquire(&holder, lock_t, &lo);
-			if (lerr != KR_ELOCKED || kr_cli_apply_interrupted ||
-			    time(NULL) + 2 > deadline)
-				break;
-			if (lock_execs == 1)
-				kr_cli_progress(g, "the deploy lock is held; "
-					"waiting up to %ld s", lock_wait);
-			sleep(2);
-		}
-		if (lock_entry)
-			kr_store_journal_end(s, lock_entry, lerr == 0 ? "ok" :
-				lerr == KR_ELOCKED ? "held" : "failed",
-				lerr == KR_ELOCKED ? holder : lerr < 0 ?
-				kr_error_last() : NULL);
-		if (lerr < 0) {
-			kr_cli_error("%s", kr_error_last());
-			if (holder)
-				fprintf(stderr, "%s\n", holder);
-			if (holder && !lock_wait)
-				fprintf(stderr, "(wait for it with --lock-wait "
-					"SECONDS)\n");
-			kr_store_run_end(s, run, "failed", "locked");
-			goto out;
-		}
 		locked = true;
 	}
 
@@ -429,7 +450,8 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 		kr_cli_apply_print_json(plan, &res, plan2, !after.failed);
 	else
 		kr_cli_apply_print_result(&res, plan2, after.failed);
-	kr_cli_apply_print_execs(g, l.desired, &hosts, &after, &res, lock_execs, &cc);
+	kr_cli_apply_print_execs(g, l.desired, &hosts, &after, &res, lock_execs,
+		&cc);
 
 	if (res.hosts_failed + res.hosts_skipped == 0 && !res.interrupted &&
 	    plan2 && !after.failed)
@@ -465,8 +487,6 @@ out:
 		kr_plan_identity_release(&saved);
 	free(planjson);
 	free(who);
-	free(holder);
-	free(lock_addr);
 	kr_store_close(s);
 	kr_loaded_release(&l);
 	kr_diags_release(&diags);
