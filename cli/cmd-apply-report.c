@@ -1,7 +1,7 @@
 /*
- * What kreconcile apply prints of its run: a line per action and per host
- * on stderr as the hosts go, the outcome (text on stdout, or --json's one
- * object), and with -v each host's SSH execs and connections.
+ * What kreconcile apply prints of its run's outcome (text on stdout, or
+ * --json's one object), and with -v each host's SSH execs and
+ * connections. The lines printed as the hosts go are cli/run.c's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,54 +12,7 @@
 #include "cli/cmd-apply.h"
 #include "cli/cmd_common.h"
 
-void
-kr_cli_apply_progress(const struct kr_apply_event *ev, void *arg)
-{
-	const struct kr_cli_apply_progress *p = arg;
-	char dur[32];
-
-	if (!ev->address && ev->result) {
-		const struct kr_apply_host *h = ev->result;
-
-		if (p->g->verbosity < 0 && h->state == KR_APPLY_HOST_OK)
-			return;
-		kr_cli_format_duration(dur, sizeof(dur), h->seconds);
-		fprintf(stderr, "host %s: %s (%zu action%s in %u exec, %s)\n",
-			ev->host, h->state == KR_APPLY_HOST_OK ? "applied" :
-			"failed", h->steps_ok + h->steps_failed +
-			h->steps_not_run, h->steps_ok + h->steps_failed +
-			h->steps_not_run == 1 ? "" : "s", h->execs, dur);
-		return;
-	}
-	if (!ev->address || strcmp(ev->what, "starting") == 0)
-		return;
-	if (strcmp(ev->what, "ok") == 0) {
-		if (p->g->verbosity >= 0)
-			fprintf(stderr, "%s: %s ok\n", ev->address, ev->action);
-		return;
-	}
-	fprintf(stderr, "%s: %s %s\n", ev->address, ev->action, ev->what);
-}
-
 #define APPLY_JSON_FORMAT "1.0"
-
-bool
-kr_cli_apply_plan_done(const struct kr_plan *p)
-{
-	struct kr_plan_summary sum;
-
-	kr_plan_summarize(&sum, p);
-	return !kr_plan_has_changes(p) && sum.waiting == 0;
-}
-
-size_t
-kr_cli_apply_plan_waiting(const struct kr_plan *p)
-{
-	struct kr_plan_summary sum;
-
-	kr_plan_summarize(&sum, p);
-	return sum.waiting;
-}
 
 static const char *
 host_state_name(enum kr_apply_host_state st)
@@ -84,26 +37,32 @@ host_state_name(enum kr_apply_host_state st)
  * are the scripts' output (docker's messages, the container's log tail).
  */
 void
-kr_cli_apply_print_json(const struct kr_plan *plan,
-	const struct kr_apply_result *res, const struct kr_plan *plan2,
-	bool hosts_ok)
+kr_cli_apply_print_json(const struct kr_engine_result *er)
 {
+	const struct kr_plan *plan = er->plan, *plan2 = er->plan2;
+	const struct kr_apply_result *res = er->apply_ran ? &er->applied : NULL;
+	bool hosts_ok = er->apply_ran ? !er->after.failed : !er->hosts.failed;
 	json_t *root = json_object(), *r, *hosts;
 	size_t i;
 
-	json_object_set_new(root, "format_version",
-		json_string(APPLY_JSON_FORMAT));
+	/* nothing applied: the plan is all there is to say */
+	if (!er->apply_ran && plan && !kr_plan_has_changes(plan))
+		plan2 = plan;
+
+	json_object_set_new(
+		root, "format_version", json_string(APPLY_JSON_FORMAT));
 	json_object_set_new(root, "plan", kr_plan_to_json(plan));
 	json_object_set_new(root, "applied", json_boolean(res != NULL));
 	if (res) {
 		r = json_object();
-		json_object_set_new(r, "added", json_integer((json_int_t)res->added));
-		json_object_set_new(r, "changed",
-			json_integer((json_int_t)res->changed));
+		json_object_set_new(
+			r, "added", json_integer((json_int_t)res->added));
+		json_object_set_new(
+			r, "changed", json_integer((json_int_t)res->changed));
 		json_object_set_new(r, "destroyed",
 			json_integer((json_int_t)res->destroyed));
-		json_object_set_new(r, "interrupted",
-			json_boolean(res->interrupted));
+		json_object_set_new(
+			r, "interrupted", json_boolean(res->interrupted));
 		hosts = json_array();
 		for (i = 0; i < res->nhosts; i++) {
 			const struct kr_apply_host *h = &res->hosts[i];
@@ -113,40 +72,41 @@ kr_cli_apply_print_json(const struct kr_plan *plan,
 			json_object_set_new(o, "state",
 				json_string(host_state_name(h->state)));
 			json_object_set_new(o, "execs", json_integer(h->execs));
-			json_object_set_new(o, "error", h->error ?
-				json_string(h->error) : json_null());
+			json_object_set_new(o, "error",
+				h->error ? json_string(h->error) : json_null());
 			json_array_append_new(hosts, o);
 		}
 		json_object_set_new(r, "hosts", hosts);
 		json_object_set_new(root, "result", r);
 	}
-	json_object_set_new(root, "hosts_match", plan2 ?
-		json_boolean(kr_cli_apply_plan_done(plan2) && hosts_ok) :
-		json_null());
+	json_object_set_new(root, "hosts_match",
+		plan2 ? json_boolean(kr_engine_plan_done(plan2) && hosts_ok) :
+			json_null());
 	kr_cli_json_print(root);
 	json_decref(root);
 }
 
 void
-kr_cli_apply_print_execs(const struct kr_globals *g, const struct kr_desired *d,
-	const struct kr_cli_hosts *before, const struct kr_cli_hosts *after,
-	const struct kr_apply_result *r, unsigned lock_execs,
-	const struct kr_cli_conns *cc)
+kr_cli_apply_print_execs(
+	const struct kr_globals *g, const struct kr_engine_result *er)
 {
+	const struct kr_desired *d = er->loaded.desired;
+	const struct kr_apply_result *r = &er->applied;
 	size_t i, j;
 	unsigned c;
 
-	if (g->verbosity <= 0)
+	if (g->verbosity <= 0 || !d)
 		return;
-	for (i = 0; i < before->n && i < d->nhosts; i++) {
-		unsigned n = before->execs[i] + after->execs[i];
+	for (i = 0; i < er->hosts.n && i < d->nhosts; i++) {
+		unsigned n = er->hosts.execs[i] +
+			     (i < er->after.n ? er->after.execs[i] : 0);
 
 		for (j = 0; j < r->nhosts; j++)
 			if (strcmp(r->hosts[j].name, d->hosts[i].name) == 0)
 				n += r->hosts[j].execs;
 		if (d->lock_host && strcmp(d->lock_host, d->hosts[i].name) == 0)
-			n += lock_execs;
-		c = kr_cli_conns_opened(cc, d->hosts[i].name);
+			n += er->lock_execs;
+		c = er->connections ? er->connections[i] : 0;
 		fprintf(stderr, "host %s: %u SSH exec%s on %u connection%s\n",
 			d->hosts[i].name, n, n == 1 ? "" : "s", c,
 			c == 1 ? "" : "s");
@@ -154,25 +114,29 @@ kr_cli_apply_print_execs(const struct kr_globals *g, const struct kr_desired *d,
 }
 
 void
-kr_cli_apply_print_result(const struct kr_apply_result *res,
-	const struct kr_plan *plan2, bool after_failed)
+kr_cli_apply_print_result(const struct kr_engine_result *er)
 {
+	const struct kr_apply_result *res = &er->applied;
+	const struct kr_plan *plan2 = er->plan2;
+	bool after_failed = er->after.failed;
 	struct kr_plan_summary sum;
 
 	printf("\nApply %s: %zu added, %zu changed, %zu destroyed.\n",
-		res->interrupted ? "interrupted" : res->hosts_failed ?
-		"incomplete" : "complete", res->added, res->changed,
-		res->destroyed);
+		res->interrupted  ? "interrupted" :
+		res->hosts_failed ? "incomplete" :
+				    "complete",
+		res->added, res->changed, res->destroyed);
 	if (!plan2) {
 		printf("The hosts could not be read again: whether they match "
-			"is unknown.\n");
-	} else if (kr_cli_apply_plan_done(plan2) && !after_failed) {
+		       "is unknown.\n");
+	} else if (kr_engine_plan_done(plan2) && !after_failed) {
 		printf("Hosts match the configuration.\n");
 	} else {
 		kr_plan_summarize(&sum, plan2);
 		printf("Hosts do not match the configuration yet: %zu to add, "
-			"%zu to change, %zu to destroy, %zu waiting for an image "
-			"(run 'kreconcile plan').\n", sum.add, sum.change,
-			sum.destroy, sum.waiting);
+		       "%zu to change, %zu to destroy, %zu waiting for an "
+		       "image "
+		       "(run 'kreconcile plan').\n",
+			sum.add, sum.change, sum.destroy, sum.waiting);
 	}
 }

@@ -11,7 +11,7 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
-#include "cli/load.h"
+#include "cli/run.h"
 #include "common/error.h"
 
 static void
@@ -117,9 +117,10 @@ print_accessory(const struct kr_accessory *acc)
 	print_env_file(&acc->env_file);
 	print_sv("directories", &acc->directories);
 	for (i = 0; i < acc->nfiles; i++)
-		printf("    file: %s -> %s (mode %s, sha256 %s)\n", acc->files[i].local,
-			acc->files[i].host_path, acc->files[i].mode ?
-			acc->files[i].mode : "default", acc->files[i].sha256);
+		printf("    file: %s -> %s (mode %s, sha256 %s)\n",
+			acc->files[i].local, acc->files[i].host_path,
+			acc->files[i].mode ? acc->files[i].mode : "default",
+			acc->files[i].sha256);
 	print_sv("volumes", &acc->volumes);
 	print_sv("options", &acc->args);
 	print_logging(&acc->logging);
@@ -136,17 +137,19 @@ print_text(const struct kr_desired *d)
 		printf("destination: %s\n", d->destination);
 	printf("version: %s (%s)\n", d->version, d->version_source);
 	printf("image: %s\n", d->image);
-	printf("registry: %s", d->registry.server ? d->registry.server :
-		"Docker Hub");
+	printf("registry: %s",
+		d->registry.server ? d->registry.server : "Docker Hub");
 	if (d->registry.username)
 		printf(", username %s", d->registry.username);
 	if (d->registry.password)
 		printf(", password %s", KR_SENSITIVE);
 	printf("\nprimary role: %s (lock on %s)\n", d->primary_role,
 		d->lock_host ? d->lock_host : "-");
-	printf("retain containers: %d, readiness delay: %ds, deploy timeout: %ds, "
-		"drain timeout: %ds\n", d->retain_containers, d->readiness_delay,
-		d->deploy_timeout, d->drain_timeout);
+	printf("retain containers: %d, readiness delay: %ds, deploy timeout: "
+	       "%ds, "
+	       "drain timeout: %ds\n",
+		d->retain_containers, d->readiness_delay, d->deploy_timeout,
+		d->drain_timeout);
 	printf("prune: %s\n", d->prune ? "yes" : "no");
 	for (i = 0; i < d->nhosts; i++) {
 		const struct kr_host *h = &d->hosts[i];
@@ -187,18 +190,15 @@ cmd_config_exec(const struct kr_globals *g, int argc, char **argv)
 			return kr_cli_usage(&kr_cmd_config_entry,
 				"unknown option '%s'", argv[i]);
 	}
-	if (kr_cli_load(&l, &diags, g, flags) != 0) {
-		if (diags.n)
-			kr_cli_print_diags(&diags);
-		else
-			kr_cli_error("%s", kr_error_last());
+	if (kr_cli_load_report(&l, &diags, g, flags) != 0) {
 		rc = KR_EXIT_ERROR;
 		goto out;
 	}
 	if (g->json) {
-		json_t *j = kr_desired_to_json(l.desired);	/* new reference */
+		json_t *j = kr_desired_to_json(l.desired); /* new reference */
 
-		if (json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) {
+		if (json_dumpf(j, stdout,
+			    JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) {
 			kr_cli_error("cannot write json");
 			rc = KR_EXIT_ERROR;
 		}
@@ -217,8 +217,8 @@ const struct kr_cmd_entry kr_cmd_config_entry = {
 	.name = "config",
 	.summary = "print the resolved per-host desired state",
 	.usage = "kreconcile config [--json] [--skip-secrets]\n"
-		"  --json           the model as JSON (with format_version)\n"
-		"  --skip-secrets   do not read the secrets files",
+		 "  --json           the model as JSON (with format_version)\n"
+		 "  --skip-secrets   do not read the secrets files",
 	.flags = KR_CMD_JSON,
 	.exec = cmd_config_exec,
 };

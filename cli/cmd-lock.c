@@ -23,8 +23,7 @@
 
 #include "cli/cli.h"
 #include "cli/cmd_common.h"
-#include "cli/hosts.h"
-#include "cli/load.h"
+#include "cli/run.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "drivers/docker.h"
@@ -254,7 +253,10 @@ cmd_lock_exec(const struct kr_globals *g, int argc, char **argv)
 {
 	struct kr_loaded l;
 	struct kr_diags diags = { 0 };
-	struct kr_cli_conns cc;
+	struct kr_hostconns cc;
+	struct kr_cli_printer pr = { .g = g };
+	struct kr_events ev;
+	struct kr_source src;
 	struct kr_store *s = NULL;
 	struct kr_transport *t = NULL;
 	struct holder h = { 0 };
@@ -314,18 +316,25 @@ cmd_lock_exec(const struct kr_globals *g, int argc, char **argv)
 		goto out;
 	}
 	dir = kr_docker_lock_dir(d->service, d->destination);
-	if (verb != LOCK_STATUS && kr_cli_run_begin(&s, &run, g, &l,
-		KR_RUN_APPLY, KR_CLI_REV_NONE) < 0)
+	kr_cli_source(&src, g);
+	kr_cli_printer_events(&ev, &pr);
+	if (verb != LOCK_STATUS &&
+		(kr_engine_store_open(&s, &src, &l) < 0 ||
+			kr_store_run_begin(&run, s, KR_RUN_APPLY, 0) < 0)) {
+		kr_cli_error("%s", kr_error_last());
 		goto out;
-	if (kr_cli_conns_init(&cc, g, &l, accept_new) < 0) {
-		kr_cli_run_fail(s, run);
+	}
+	if (kr_hostconns_init(&cc, &ev, &l, accept_new) < 0) {
+		kr_cli_error("%s", kr_error_last());
+		if (s)
+			kr_store_run_end(s, run, "failed", kr_error_last());
 		goto out;
 	}
 	conns_ready = true;
 	cc.store = s;
 	cc.run = run;
-	kr_cli_conns_add(&cc, d, d->lock_host);
-	if (kr_cli_conns_get(&t, &cc, d->lock_host) < 0) {
+	kr_hostconns_add(&cc, d, d->lock_host);
+	if (kr_hostconns_get(&t, &cc, d->lock_host) < 0) {
 		kr_cli_error("cannot reach the lock host '%s': %s",
 			d->lock_host, kr_error_last());
 		if (s)
@@ -333,7 +342,7 @@ cmd_lock_exec(const struct kr_globals *g, int argc, char **argv)
 		goto out;
 	}
 	who = kr_cli_performer();
-	addr = kr_cli_lock_address(d);
+	addr = kr_engine_lock_address(d);
 
 	if (verb == LOCK_ACQUIRE) {
 		bool has_version = strcmp(d->version_source, "none") != 0;
@@ -439,7 +448,7 @@ cmd_lock_exec(const struct kr_globals *g, int argc, char **argv)
 	rc = KR_EXIT_OK;
 out:
 	if (conns_ready)
-		kr_cli_conns_release(&cc);
+		kr_hostconns_release(&cc);
 	holder_release(&h);
 	free(held);
 	free(emsg);

@@ -12,16 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/cmd_common.h"
-#include "cli/hosts.h"
-#include "cli/load.h"
+#include "cli/run.h"
 #include "common/buf.h"
 #include "common/error.h"
-#include "reconciler/diff.h"
 #include "reconciler/plan.h"
 
 enum {
@@ -98,33 +95,25 @@ parse_bool(bool *out, const char *s)
 static int
 cmd_plan_exec(const struct kr_globals *g, int argc, char **argv)
 {
-	struct kr_cli_observe_opts oo = { .refresh = true,
-		.include_removed = true };
-	struct kr_diff_opts dopts = { 0 };
-	struct kr_image_lookup *images = NULL;
-	struct kr_plan_summary sum;
-	struct kr_loaded l;
-	struct kr_diags diags = { 0 };
-	struct kr_cli_hosts hosts = { 0 };
+	struct kr_engine_opts o = {
+		.op = KR_OP_PLAN, .refresh = true, .include_removed = true
+	};
+	struct kr_engine_result r;
+	struct kr_cli_printer pr = { .g = g };
+	struct kr_cli_signals sigs;
 	struct kr_buf text = KR_BUF_INIT, json = KR_BUF_INIT;
-	struct kr_store *s = NULL;
-	struct kr_plan *plan = NULL;
 	const char *outfile = NULL;
-	bool detailed = false, prune = false;
-	int64_t run = 0;
-	size_t nimages = 0, bad_images;
-	int c, rc = KR_EXIT_ERROR, err;
-	char summary[160];
+	bool detailed = false;
+	int c, rc, err;
 
-	memset(&l, 0, sizeof(l));
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:", plan_options, NULL)) != -1) {
 		switch (c) {
 		case KR_CLI_OPT_ACCEPT_NEW:
-			oo.accept_new_host_keys = true;
+			o.accept_new_host_keys = true;
 			break;
 		case OPT_REFRESH:
-			if (parse_bool(&oo.refresh, optarg) < 0)
+			if (parse_bool(&o.refresh, optarg) < 0)
 				return kr_cli_usage(&kr_cmd_plan_entry,
 					"--refresh takes true or false, not "
 					"'%s'",
@@ -134,7 +123,7 @@ cmd_plan_exec(const struct kr_globals *g, int argc, char **argv)
 			detailed = true;
 			break;
 		case OPT_PRUNE:
-			prune = true;
+			o.prune = true;
 			break;
 		case 'o':
 			outfile = optarg;
@@ -146,79 +135,45 @@ cmd_plan_exec(const struct kr_globals *g, int argc, char **argv)
 	if ((err = kr_cli_opt_no_more(&kr_cmd_plan_entry, argc, argv)))
 		return err;
 
-	if (kr_cli_load_report(&l, &diags, g, 0) < 0 ||
-		kr_cli_run_begin(&s, &run, g, &l, KR_RUN_PLAN,
-			KR_CLI_REV_ALWAYS) < 0)
+	kr_cli_source(&o.src, g);
+	kr_cli_printer_events(&o.events, &pr);
+	kr_cli_signals_start(&sigs, &pr);
+	o.cancel = &sigs.cancel;
+	kr_engine_run(&r, &o);
+	kr_cli_signals_stop(&sigs);
+	rc = kr_cli_outcome_exit(r.outcome);
+	if (r.outcome == KR_OUTCOME_CANCELLED && sigs.signal)
+		kr_cli_error("%s", kr_cli_signal_word(&sigs));
+	if (!r.plan)
 		goto out;
-	if (kr_cli_hosts_observe(&hosts, g, &l, s, run, &oo) < 0) {
-		kr_cli_run_fail(s, run);
-		goto out;
-	}
-	bad_images =
-		kr_cli_images_resolve(&images, &nimages, l.desired, &hosts, g);
-	if (bad_images) {
-		kr_cli_error("cannot plan: %zu image%s could not be looked up "
-			     "in the registry",
-			bad_images, bad_images == 1 ? "" : "s");
-		kr_store_run_end(s, run, "failed", "registry lookup failed");
-		goto out;
-	}
-
-	dopts.now = time(NULL);
-	dopts.prune = prune || l.desired->prune;
-	dopts.images = images;
-	dopts.nimages = nimages;
-	if (kr_diff_build(&plan, l.desired, hosts.hosts, hosts.n, &dopts) < 0) {
-		kr_cli_run_fail(s, run);
-		goto out;
-	}
 	if (outfile || g->json)
-		kr_plan_render_json(&json, plan, KR_PLAN_JSON_INDENT);
+		kr_plan_render_json(&json, r.plan, KR_PLAN_JSON_INDENT);
 	if (outfile && save_atomic(outfile, json.ptr, json.len) < 0) {
-		kr_cli_run_fail(s, run);
+		kr_cli_error("%s", kr_error_last());
+		rc = KR_EXIT_ERROR;
 		goto out;
 	}
 	if (g->json) {
 		fwrite(json.ptr, 1, json.len, stdout);
 	} else {
-		kr_plan_render_text(&text, plan, g->color ? KR_PLAN_COLOR : 0);
+		kr_plan_render_text(
+			&text, r.plan, g->color ? KR_PLAN_COLOR : 0);
 		fwrite(text.ptr, 1, text.len, stdout);
 	}
 	if (fflush(stdout) != 0) {
 		kr_cli_error("cannot write the plan: %s", strerror(errno));
+		rc = KR_EXIT_ERROR;
 		goto out;
 	}
 	if (outfile)
 		kr_cli_progress(g, "saved the plan to %s", outfile);
-
-	kr_plan_summarize(&sum, plan);
-	snprintf(summary, sizeof(summary),
-		"Plan: %zu to add, %zu to change, %zu to destroy; %zu waiting; "
-		"%zu host(s) not observed",
-		sum.add, sum.change, sum.destroy, sum.waiting, hosts.failed);
-	if (hosts.failed && hosts.failed == l.desired->nhosts)
-		rc = KR_EXIT_ERROR;
-	else if (hosts.failed)
-		rc = KR_EXIT_PARTIAL;
-	else if (detailed && kr_plan_has_changes(plan))
-		rc = KR_EXIT_CHANGES;
-	else
+	/* changes pending is a success unless asked to tell */
+	if (rc == KR_EXIT_CHANGES && !detailed)
 		rc = KR_EXIT_OK;
-	kr_store_run_end(s, run,
-		rc == KR_EXIT_ERROR	  ? "failed" :
-		rc == KR_EXIT_PARTIAL	  ? "partial" :
-		kr_plan_has_changes(plan) ? "changes" :
-					    "ok",
-		summary);
 out:
-	kr_plan_free(plan);
-	kr_cli_images_free(images, nimages);
 	kr_buf_release(&text);
 	kr_buf_release(&json);
-	kr_cli_hosts_release(&hosts);
-	kr_store_close(s);
-	kr_loaded_release(&l);
-	kr_diags_release(&diags);
+	kr_engine_result_release(&r);
 	return rc;
 }
 

@@ -12,8 +12,7 @@
 
 #include "cli/cli.h"
 #include "cli/cmd_common.h"
-#include "cli/hosts.h"
-#include "cli/load.h"
+#include "cli/run.h"
 #include "common/error.h"
 
 static const struct option refresh_options[] = {
@@ -24,20 +23,19 @@ static const struct option refresh_options[] = {
 static int
 cmd_refresh_exec(const struct kr_globals *g, int argc, char **argv)
 {
-	struct kr_cli_observe_opts oo = { .refresh = true };
-	struct kr_loaded l;
-	struct kr_diags diags = { 0 };
-	struct kr_cli_hosts hosts = { 0 };
-	struct kr_store *s = NULL;
-	int64_t run = 0;
-	int c, rc = KR_EXIT_ERROR, err;
-	char summary[128];
+	struct kr_engine_opts o = { .op = KR_OP_REFRESH,
+		.refresh = true,
+		.load_flags = KR_LOAD_ANY_VERSION };
+	struct kr_engine_result r;
+	struct kr_cli_printer pr = { .g = g };
+	struct kr_cli_signals sigs;
+	int c, rc, err;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", refresh_options, NULL)) != -1) {
 		switch (c) {
 		case KR_CLI_OPT_ACCEPT_NEW:
-			oo.accept_new_host_keys = true;
+			o.accept_new_host_keys = true;
 			break;
 		default:
 			return kr_cli_opt_error(&kr_cmd_refresh_entry, c, argv);
@@ -46,35 +44,22 @@ cmd_refresh_exec(const struct kr_globals *g, int argc, char **argv)
 	if ((err = kr_cli_opt_no_more(&kr_cmd_refresh_entry, argc, argv)))
 		return err;
 
-	/* refresh needs no version: without one no revision is recorded */
-	if (kr_cli_load_report(&l, &diags, g, KR_LOAD_ANY_VERSION) < 0 ||
-		kr_cli_run_begin(&s, &run, g, &l, KR_RUN_REFRESH,
-			KR_CLI_REV_IF_VERSIONED) < 0)
-		goto out;
-	err = kr_cli_hosts_observe(&hosts, g, &l, s, run, &oo);
-	if (err < 0 && !hosts.n) {
-		kr_cli_run_fail(s, run);
-		goto out;
-	}
-	rc = err < 0 ? KR_EXIT_ERROR : kr_cli_hosts_exit(&hosts);
-	snprintf(summary, sizeof(summary), "%zu of %zu hosts observed",
-		hosts.n - hosts.failed, hosts.n);
-	kr_store_run_end(s, run,
-		rc == KR_EXIT_OK      ? "ok" :
-		rc == KR_EXIT_PARTIAL ? "partial" :
-					"failed",
-		summary);
-	if (hosts.failed)
+	kr_cli_source(&o.src, g);
+	kr_cli_printer_events(&o.events, &pr);
+	kr_cli_signals_start(&sigs, &pr);
+	o.cancel = &sigs.cancel;
+	kr_engine_run(&r, &o);
+	kr_cli_signals_stop(&sigs);
+	rc = kr_cli_outcome_exit(r.outcome);
+	if (r.outcome == KR_OUTCOME_CANCELLED && sigs.signal)
+		kr_cli_error("%s", kr_cli_signal_word(&sigs));
+	else if (r.hosts.failed)
 		kr_cli_error("%zu of %zu hosts could not be observed",
-			hosts.failed, hosts.n);
+			r.hosts.failed, r.hosts.n);
 	else if (rc == KR_EXIT_OK)
-		kr_cli_progress(g, "refreshed %zu host%s into %s", hosts.n,
-			hosts.n == 1 ? "" : "s", kr_store_path(s));
-out:
-	kr_cli_hosts_release(&hosts);
-	kr_store_close(s);
-	kr_loaded_release(&l);
-	kr_diags_release(&diags);
+		kr_cli_progress(g, "refreshed %zu host%s into %s", r.hosts.n,
+			r.hosts.n == 1 ? "" : "s", r.store_path);
+	kr_engine_result_release(&r);
 	return rc;
 }
 

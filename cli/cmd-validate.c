@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "cli/load.h"
+#include "cli/run.h"
 #include "common/buf.h"
 #include "common/error.h"
 
@@ -46,12 +46,8 @@ cmd_validate_exec(const struct kr_globals *g, int argc, char **argv)
 			return kr_cli_usage(&kr_cmd_validate_entry,
 				"unknown option '%s'", argv[i]);
 	}
-	rc = kr_cli_load(&l, &diags, g, flags);
+	rc = kr_cli_load_report(&l, &diags, g, flags);
 	if (rc) {
-		if (diags.n)
-			kr_cli_print_diags(&diags);
-		else
-			kr_cli_error("%s", kr_error_last());
 		kr_diags_release(&diags);
 		kr_loaded_release(&l);
 		return KR_EXIT_ERROR;
@@ -64,7 +60,8 @@ cmd_validate_exec(const struct kr_globals *g, int argc, char **argv)
 	for (j = 0; j < l.config->naccessories; j++)
 		kr_strvec_push(&accs, l.config->accessories[j].name);
 	kr_buf_printf(&line, "%s%s%s: valid; ", d->service,
-		d->destination ? " -d " : "", d->destination ? d->destination : "");
+		d->destination ? " -d " : "",
+		d->destination ? d->destination : "");
 	list(&line, "role", "roles", &roles);
 	kr_buf_puts(&line, ", ");
 	list(&line, "host", "hosts", &hosts);
@@ -84,9 +81,12 @@ cmd_validate_exec(const struct kr_globals *g, int argc, char **argv)
 
 const struct kr_cmd_entry kr_cmd_validate_entry = {
 	.name = "validate",
-	.summary = "check deploy.yml and the secrets, print a summary or every error",
+	.summary = "check deploy.yml and the secrets, print a summary or every "
+		   "error",
 	.usage = "kreconcile validate [--skip-secrets]\n"
-		"  --skip-secrets   check everything but the secrets files (names\n"
-		"                   referenced but not defined are then no error)",
+		 "  --skip-secrets   check everything but the secrets files "
+		 "(names\n"
+		 "                   referenced but not defined are then no "
+		 "error)",
 	.exec = cmd_validate_exec,
 };

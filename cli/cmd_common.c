@@ -1,7 +1,6 @@
 /*
  * The helpers cli/cmd_common.h declares for the command files: the
- * performer's name, the deploy lock's journal address and printing a JSON
- * document.
+ * performer's name and printing a JSON document.
  */
 #include <pwd.h>
 #include <stdio.h>
@@ -24,15 +23,6 @@ kr_cli_performer(void)
 	return kr_xasprintf("%s@%s",
 		pw && pw->pw_name ? pw->pw_name : "unknown",
 		*host ? host : "localhost");
-}
-
-char *
-kr_cli_lock_address(const struct kr_desired *d)
-{
-	if (d->destination && *d->destination)
-		return kr_xasprintf("%s/lock/%s-%s", d->lock_host, d->service,
-			d->destination);
-	return kr_xasprintf("%s/lock/%s", d->lock_host, d->service);
 }
 
 void

@@ -2,9 +2,9 @@
  * What the command files (cli/cmd-*.c) share beyond cli/hosts.h: the
  * --accept-new-host-keys option, the usage errors of an option getopt did
  * not take, the name a deploy lock and the audit log give the person
- * running the command, the deploy lock's address in the journal, and a
- * JSON document printed on stdout. The option helpers are inline so a test
- * that compiles one command file needs nothing more than cli/hosts.c.
+ * running the command, and a JSON document printed on stdout. The option
+ * helpers are inline so a test that compiles one command file needs nothing
+ * more than cli/hosts.c.
  */
 #ifndef KR_CLI_CMD_COMMON_H
 #define KR_CLI_CMD_COMMON_H
@@ -22,8 +22,11 @@
 #define KR_CLI_OPT_ACCEPT_NEW 256
 
 /* The option's row in a command's struct option table. */
-#define KR_CLI_OPTION_ACCEPT_NEW                                        \
-	{ "accept-new-host-keys", no_argument, NULL, KR_CLI_OPT_ACCEPT_NEW }
+#define KR_CLI_OPTION_ACCEPT_NEW                           \
+	{                                                  \
+		"accept-new-host-keys", no_argument, NULL, \
+			KR_CLI_OPT_ACCEPT_NEW              \
+	}
 
 /*
  * The usage error for what getopt_long returned for an option the command
@@ -34,8 +37,8 @@ static inline int
 kr_cli_opt_error(const struct kr_cmd_entry *cmd, int c, char **argv)
 {
 	if (c == ':')
-		return kr_cli_usage(cmd, "option '%s' needs a value",
-			argv[optind - 1]);
+		return kr_cli_usage(
+			cmd, "option '%s' needs a value", argv[optind - 1]);
 	return kr_cli_usage(cmd, "unknown option '%s'", argv[optind - 1]);
 }
 
@@ -45,18 +48,14 @@ static inline int
 kr_cli_opt_no_more(const struct kr_cmd_entry *cmd, int argc, char **argv)
 {
 	if (optind < argc)
-		return kr_cli_usage(cmd, "unexpected argument '%s'",
-			argv[optind]);
+		return kr_cli_usage(
+			cmd, "unexpected argument '%s'", argv[optind]);
 	return 0;
 }
 
 /* Who takes or releases the deploy lock: $KR_PERFORMER when set, else
  * user@host. Caller frees. */
 char *kr_cli_performer(void);
-
-/* "HOST/lock/<service>[-<dest>]": the deploy lock's address in the
- * journal (d->lock_host must be set). Caller frees. */
-char *kr_cli_lock_address(const struct kr_desired *d);
 
 /* Print root indented (2, keys in order) and a newline on stdout. Borrows
  * root. */

@@ -22,6 +22,7 @@ enum kr_error_code {
 	KR_ESTORE = -12,	/* state database */
 	KR_ELOCKED = -13,	/* deploy lock or database lock held by another */
 	KR_EPARSE = -14,	/* unparseable data from a host or file */
+	KR_ECANCELED = -15,	/* the run was cancelled (Ctrl-C, SIGTERM, a watcher stopping) */
 };
 
 /* Set the calling thread's last error; printf-style, no trailing newline. */

@@ -151,6 +151,7 @@ conn_exec(struct kr_transport *bt, const char *cmd, const void *stdin_data,
 		if ((err = conn_open(k)) < 0)
 			return err;
 		before = k->t->exec_count;
+		kr_transport_limit(k->t, k->owner->cancel, k->owner->timeout);
 		err = k->t->vt->exec(k->t, cmd, stdin_data, stdin_len, res);
 		started = k->t->exec_count != before;
 		bt->exec_count += k->t->exec_count - before;

@@ -53,6 +53,11 @@ struct kr_conns {
 	 * new one is being opened; reason says why (may be NULL). */
 	void (*on_reconnect)(const char *host, const char *reason, void *arg);
 	void *reconnect_arg;
+	/* The limits of every exec on these connections (kr_transport_limit),
+	 * changed between a run's steps: a cancel gives up an observe, never
+	 * an apply script. */
+	const volatile sig_atomic_t *cancel;
+	int timeout;
 };
 
 void kr_conns_init(struct kr_conns *c);

@@ -104,10 +104,13 @@ local_exec(struct kr_transport *t, const char *cmd, const void *stdin_data,
 	int in[2] = { -1, -1 }, outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
 	const unsigned char *src = stdin_data;
 	size_t sent = 0;
-	int overflow = 0, err = 0, wstatus = 0;
+	int overflow = 0, err = 0, wstatus = 0, wait_ms;
+	long long started = kr_transport_now_ms();
 	pid_t pid = -1;
 	sigset_t pipe_set, old_set;
 
+	if (t->cancel && *t->cancel) /* never start a command once cancelled */
+		return kr_transport_check_limits(t, started, 0, &wait_ms);
 	if (!res->out.max)
 		res->out.max = lt->output_max;
 	if (!res->err.max)
@@ -166,7 +169,10 @@ local_exec(struct kr_transport *t, const char *cmd, const void *stdin_data,
 			pfd[n].events = POLLIN;
 			e = n++;
 		}
-		if (poll(pfd, (nfds_t)n, -1) < 0) {
+		if ((err = kr_transport_check_limits(t, started, 60000,
+			&wait_ms)) < 0)
+			goto out;
+		if (poll(pfd, (nfds_t)n, wait_ms) < 0) {
 			if (errno == EINTR)
 				continue;
 			kr_error_set(KR_EIO, "poll on a local command: %s",

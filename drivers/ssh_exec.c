@@ -81,8 +81,11 @@ kr_ssh_exec(struct kr_transport *t, const char *cmd, const void *stdin_data,
 	struct exec_ctx x = { .res = res };
 	const char *p = stdin_data;
 	size_t left = stdin_len;
-	int err, rc;
+	long long started = kr_transport_now_ms();
+	int err, rc, wait_ms, quiet_ms = 0;
 
+	if (t->cancel && *t->cancel) /* never start a command once cancelled */
+		return kr_transport_check_limits(t, started, 0, &wait_ms);
 	if (!res->out.max)
 		res->out.max = st->output_max;
 	if (!res->err.max)
@@ -138,15 +141,25 @@ kr_ssh_exec(struct kr_transport *t, const char *cmd, const void *stdin_data,
 		goto out;
 	}
 	while (!x.closed && !ssh_channel_is_closed(ch)) {
-		rc = ssh_event_dopoll(ev, SSH_KEEPALIVE_MS);
+		if ((err = kr_transport_check_limits(t, started,
+			SSH_KEEPALIVE_MS, &wait_ms)) < 0)
+			goto out;
+		rc = ssh_event_dopoll(ev, wait_ms);
 		if (rc == SSH_ERROR) {
 			err = kr_ssh_fail(s, st->host, KR_ESSH,
 				"connection lost while running a command on");
 			goto out;
 		}
-		if (rc ==
-			SSH_AGAIN) /* quiet for a while: keep the path alive */
+		if (rc != SSH_AGAIN) {
+			quiet_ms = 0;
+			continue;
+		}
+		/* quiet for a while: keep the path alive */
+		quiet_ms += wait_ms;
+		if (quiet_ms >= SSH_KEEPALIVE_MS) {
 			ssh_send_ignore(s, "kreconcile keepalive");
+			quiet_ms = 0;
+		}
 	}
 	if (!x.got_status)
 		res->status = ssh_channel_get_exit_status(ch);

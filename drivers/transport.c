@@ -63,7 +63,57 @@ kr_transport_connect(
 
 	if ((err = kr_transport_check_host(opts->host)) < 0)
 		return err;
-	return kr_transport_for(opts->host)->connect(out, opts);
+	if ((err = kr_transport_for(opts->host)->connect(out, opts)) < 0)
+		return err;
+	kr_transport_limit(*out, opts->cancel, opts->exec_timeout);
+	return 0;
+}
+
+void
+kr_transport_limit(struct kr_transport *t, const volatile sig_atomic_t *cancel,
+	int timeout)
+{
+	t->cancel = cancel;
+	t->timeout = timeout > 0 ? timeout : 0;
+}
+
+long long
+kr_transport_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+kr_transport_check_limits(const struct kr_transport *t, long long started_ms,
+	int longest, int *wait_ms)
+{
+	long long left;
+
+	*wait_ms = longest;
+	if (t->cancel && *t->cancel) {
+		kr_error_set(KR_ECANCELED, "cancelled while a command ran on "
+			"'%s'", t->host ? t->host : "?");
+		return KR_ECANCELED;
+	}
+	if (t->cancel && *wait_ms > 200)
+		*wait_ms = 200;	/* hear a cancel within a fifth of a second */
+	if (t->timeout > 0) {
+		left = started_ms + (long long)t->timeout * 1000 -
+		       kr_transport_now_ms();
+		if (left <= 0) {
+			kr_error_set(KR_ETIMEOUT, "no answer from '%s' within "
+				"%d s (the command was given up; is the host "
+				"or its docker daemon stuck?)",
+				t->host ? t->host : "?", t->timeout);
+			return KR_ETIMEOUT;
+		}
+		if (left < *wait_ms)
+			*wait_ms = (int)left;
+	}
+	return 0;
 }
 
 void

@@ -6,6 +6,7 @@
 #ifndef KR_DRIVERS_TRANSPORT_H
 #define KR_DRIVERS_TRANSPORT_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -28,6 +29,8 @@ struct kr_transport_opts {
 	const char *ssh_config;		/* ~/.ssh/config unless set; "" = none */
 	int connect_timeout;		/* seconds, default 10 */
 	size_t output_max;		/* cap for stdout and stderr each, default 64 MiB */
+	int exec_timeout;		/* seconds one exec may take; 0 = no deadline */
+	const volatile sig_atomic_t *cancel;	/* non-zero: give up the exec in flight */
 };
 
 struct kr_exec_result {
@@ -54,6 +57,16 @@ struct kr_transport {
 	const struct kr_transport_vtable *vt;
 	unsigned exec_count;	/* execs sent on this connection */
 	const char *host;	/* for messages; owned by the driver */
+	/*
+	 * The limits of every exec from here on (kr_transport_limit): when
+	 * *cancel becomes non-zero the exec in flight is given up
+	 * (KR_ECANCELED) and none is started; past timeout seconds it is
+	 * given up too (KR_ETIMEOUT, "no answer from HOST within N s"). A
+	 * given-up exec's channel is closed; what it started on the host
+	 * may go on.
+	 */
+	const volatile sig_atomic_t *cancel;
+	int timeout;
 };
 
 extern const struct kr_transport_vtable kr_transport_ssh;
@@ -73,6 +86,19 @@ int kr_transport_connect(struct kr_transport **out,
 	const struct kr_transport_opts *opts);
 /* Close and free; accepts NULL. */
 void kr_transport_close(struct kr_transport *t);
+/* Set the limits of the execs to come (cancel may be NULL, timeout 0 =
+ * none). */
+void kr_transport_limit(struct kr_transport *t,
+	const volatile sig_atomic_t *cancel, int timeout);
+/*
+ * For an exec's wait loop: KR_ECANCELED or KR_ETIMEOUT with the message
+ * set once a limit of t is reached (started_ms: when the exec began, on
+ * kr_transport_now_ms's clock); 0 otherwise. *wait_ms is how long to wait
+ * before asking again (at most `longest`).
+ */
+int kr_transport_check_limits(const struct kr_transport *t,
+	long long started_ms, int longest, int *wait_ms);
+long long kr_transport_now_ms(void);
 /* KR_EINVAL with a message unless host is a usable host name or address. */
 int kr_transport_check_host(const char *host);
 /*

@@ -162,7 +162,7 @@ struct kr_apply_opts {
 	const char *performer;
 	time_t now;			/* 0 = time(NULL) */
 	/* Set (by a signal handler or thread) to stop before the next host. */
-	volatile sig_atomic_t *interrupted;
+	const volatile sig_atomic_t *interrupted;
 	/* Called as steps finish, serialised; may print. */
 	void (*progress)(const struct kr_apply_event *ev, void *arg);
 	void *progress_arg;

@@ -44,7 +44,7 @@ kr_diff_plan_app(struct hctx *hc, const struct kr_app *a,
 	const struct kr_obs_container *run = NULL, *last = NULL, *oc;
 	struct kr_strvec phrases = { 0 }, others = { 0 };
 	struct kr_buf why = KR_BUF_INIT;
-	char defhash[KR_SHA256_HEX], vbuf[256], s1[64], s2[64];
+	char defhash[KR_SHA256_HEX], s1[64], s2[64];
 	const char *ov = NULL, *hash;
 	bool differs, env_changed;
 	struct kr_change *c;
@@ -82,7 +82,7 @@ kr_diff_plan_app(struct hctx *hc, const struct kr_app *a,
 		kr_diff_need_image(hc, c, a->image);
 		goto out;
 	}
-	ov = kr_diff_container_version(dc, oc, a->role, vbuf, sizeof(vbuf));
+	ov = kr_obs_app_version(oc, dc->d->service, a->role, dc->dest);
 	env_changed = ec->of && ec->content_differs && a->env_file.path;
 	hash = label(oc, KR_DEFHASH_LABEL);
 	/*

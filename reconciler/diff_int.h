@@ -104,9 +104,6 @@ bool kr_diff_is_accessory(const struct dctx *dc,
 	const struct kr_obs_container *oc);
 bool kr_diff_newer(const struct kr_obs_container *a,
 	const struct kr_obs_container *b);
-const char *kr_diff_container_version(const struct dctx *dc,
-	const struct kr_obs_container *oc, const char *role, char *buf,
-	size_t buflen);
 const struct kr_obs_file *kr_diff_find_file(const struct kr_observed_host *oh,
 	const char *path);
 const char *kr_diff_mode_digits(const char *m);

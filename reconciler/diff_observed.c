@@ -46,32 +46,6 @@ kr_diff_newer(const struct kr_obs_container *a,
 	return strcmp(cname(a), cname(b)) > 0;
 }
 
-/* The version an app container runs: from its name, else its image tag. */
-const char *
-kr_diff_container_version(const struct dctx *dc,
-	const struct kr_obs_container *oc, const char *role, char *buf,
-	size_t buflen)
-{
-	const char *n = cname(oc), *colon, *slash;
-	int len;
-
-	if (*dc->dest)
-		len = snprintf(buf, buflen, "%s-%s-%s-", dc->d->service, role,
-			dc->dest);
-	else
-		len = snprintf(buf, buflen, "%s-%s-", dc->d->service, role);
-	if (len > 0 && (size_t)len < buflen &&
-	    strncmp(n, buf, (size_t)len) == 0 && n[len])
-		return n + len;
-	if (!oc->image)
-		return NULL;
-	colon = strrchr(oc->image, ':');
-	slash = strrchr(oc->image, '/');
-	if (colon && (!slash || colon > slash))
-		return colon + 1;
-	return NULL;
-}
-
 /* The observed file at path (relative to home), or NULL. */
 const struct kr_obs_file *
 kr_diff_find_file(const struct kr_observed_host *oh, const char *path)

@@ -148,20 +148,11 @@ struct kr_diags;
 struct json_t;
 
 struct kr_resolve_opts {
-	const char *version;		/* required: see kr_desired_version */
+	const char *version;		/* required: see kr_load_version */
 	const char *version_source;	/* "--app-version", "$VERSION", "git HEAD" */
 	bool skip_secrets;		/* secret values unknown: contents left NULL */
 	const char *base_dir;		/* accessory `files` are relative to it; NULL = "." */
 };
-
-/*
- * The version to deploy, as Kamal chooses it: app_version (--app-version),
- * else $VERSION, else `git rev-parse HEAD` in the directory holding
- * config_file. *out and *source are allocated. Returns KR_ENOTFOUND with a
- * clear message when none is available.
- */
-int kr_desired_version(char **out, char **source, const char *app_version,
-	const char *config_file);
 
 /*
  * Resolve a validated configuration and its secrets into the per-host

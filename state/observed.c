@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "common/error.h"
+#include "state/desired.h"
 #include "state/observed.h"
 
 void
@@ -178,4 +179,31 @@ kr_observed_host_sort(struct kr_observed_host *h)
 			qsort(c->repo_digests.v, c->repo_digests.n,
 				sizeof(char *), cmp_str);
 	}
+}
+
+const char *
+kr_obs_app_version(const struct kr_obs_container *c, const char *service,
+	const char *role, const char *dest)
+{
+	const char *n = c->name ? c->name : "", *v, *colon, *slash;
+	size_t ls = strlen(service), lr = strlen(role);
+	size_t ld = dest && *dest ? strlen(dest) + 1 : 0;
+
+	/* "<service>-<role>[-<dest>]-<version>" */
+	if (strncmp(n, service, ls) == 0 && n[ls] == '-' &&
+	    strncmp(n + ls + 1, role, lr) == 0 &&
+	    (!ld || (n[ls + 1 + lr] == '-' &&
+		strncmp(n + ls + 2 + lr, dest, ld - 1) == 0)) &&
+	    n[ls + 1 + lr + ld] == '-' && n[ls + 2 + lr + ld])
+		return n + ls + 2 + lr + ld;
+	if ((v = kr_kvlist_get(&c->env, "KAMAL_VERSION")) && *v &&
+	    strcmp(v, KR_SENSITIVE) != 0)
+		return v;
+	if (!c->image)
+		return NULL;
+	colon = strrchr(c->image, ':');
+	slash = strrchr(c->image, '/');
+	if (colon && (!slash || colon > slash) && colon[1])
+		return colon + 1;
+	return NULL;
 }

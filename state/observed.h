@@ -105,6 +105,15 @@ void kr_observed_host_sort(struct kr_observed_host *h);
 const char *kr_obs_status_name(enum kr_obs_status s);
 
 /*
+ * The version an app container of role runs, by the one rule `plan` and
+ * `status` share: its name after Kamal's "<service>-<role>[-<dest>]-"
+ * (dest NULL or "" = none), else its KAMAL_VERSION env, else the tag of the
+ * image it was started from; NULL when none says. Points into c.
+ */
+const char *kr_obs_app_version(const struct kr_obs_container *c,
+	const char *service, const char *role, const char *dest);
+
+/*
  * RFC 3339 times as Docker writes them ("2026-01-02T03:04:05.123456789Z",
  * or with a +hh:mm offset) to time_t; Docker's zero time
  * "0001-01-01T00:00:00Z" and "" give 0. KR_EPARSE when malformed.

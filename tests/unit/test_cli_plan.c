@@ -2,8 +2,9 @@
  * The parts of the plan command that need neither host nor registry: which
  * credentials go with which image, when an image need not be looked up
  * (some host already runs that exact reference), the atomic write of a
- * saved plan, and --refresh's values. cli/cmd-plan.c (with the helpers it
- * uses) is compiled into this test; the CLI's print helpers are stubs.
+ * saved plan, and --refresh's values. cli/cmd-plan.c (with the CLI's run
+ * helpers and reconciler/hosts.c, for its static functions) is compiled
+ * into this test; the CLI's print helpers are stubs.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,8 +19,8 @@
 #include <cmocka.h>
 
 #include "cli/cmd-plan.c"
-#include "cli/hosts.c"
-#include "cli/load.c"
+#include "cli/run.c"
+#include "reconciler/hosts.c"
 
 void
 kr_cli_error(const char *fmt, ...)
@@ -90,7 +91,7 @@ test_image_on_a_host(void **state)
 	struct kr_obs_container c1 = { .image = (char *)"reg/app:v1" };
 	struct kr_obs_container c2 = { .image = (char *)"reg/db:15" };
 	struct kr_observed_host hosts[2] = { 0 };
-	struct kr_cli_hosts h = { .hosts = hosts, .n = 2 };
+	struct kr_hosts h = { .hosts = hosts, .n = 2 };
 
 	(void)state;
 	hosts[0].status = KR_OBS_OK;

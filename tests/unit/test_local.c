@@ -10,6 +10,8 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,6 +267,68 @@ test_hostile_host_names(void **state)
 	assert_int_equal(kr_transport_check_host("web-1.example.com"), 0);
 }
 
+/* Wall-clock milliseconds. */
+static long long
+ms_now(void)
+{
+	return kr_transport_now_ms();
+}
+
+static void
+test_exec_timeout(void **state)
+{
+	struct kr_transport *t = *state;
+	struct kr_exec_result r;
+	long long t0;
+
+	kr_exec_result_init(&r, 0);
+	kr_transport_limit(t, NULL, 1);
+	t0 = ms_now();
+	assert_int_equal(t->vt->exec(t, "sleep 30", NULL, 0, &r), KR_ETIMEOUT);
+	assert_true(ms_now() - t0 < 10000);
+	assert_non_null(strstr(kr_error_last(), "within 1 s"));
+	assert_non_null(strstr(kr_error_last(), "'localhost'"));
+	/* a quick command under the same deadline is not affected */
+	assert_int_equal(t->vt->exec(t, "echo ok", NULL, 0, &r), 0);
+	assert_string_equal(r.out.ptr, "ok\n");
+	kr_transport_limit(t, NULL, 0);
+	kr_exec_result_release(&r);
+}
+
+static volatile sig_atomic_t cancel_flag;
+
+static void *
+cancel_soon(void *arg)
+{
+	(void)arg;
+	usleep(300 * 1000);
+	cancel_flag = 1;
+	return NULL;
+}
+
+static void
+test_exec_cancel(void **state)
+{
+	struct kr_transport *t = *state;
+	struct kr_exec_result r;
+	pthread_t tid;
+	long long t0;
+
+	kr_exec_result_init(&r, 0);
+	cancel_flag = 0;
+	kr_transport_limit(t, &cancel_flag, 0);
+	assert_int_equal(pthread_create(&tid, NULL, cancel_soon, NULL), 0);
+	t0 = ms_now();
+	assert_int_equal(t->vt->exec(t, "sleep 30", NULL, 0, &r), KR_ECANCELED);
+	assert_true(ms_now() - t0 < 5000);
+	pthread_join(tid, NULL);
+	/* once cancelled, the next exec is given up at once too */
+	assert_int_equal(t->vt->exec(t, "echo no", NULL, 0, &r), KR_ECANCELED);
+	kr_transport_limit(t, NULL, 0);
+	assert_int_equal(t->vt->exec(t, "echo yes", NULL, 0, &r), 0);
+	kr_exec_result_release(&r);
+}
+
 int
 main(void)
 {
@@ -279,6 +343,8 @@ main(void)
 		cmocka_unit_test(test_upload_atomic_mode),
 		cmocka_unit_test(test_upload_failure_keeps_old_file),
 		cmocka_unit_test(test_hostile_host_names),
+		cmocka_unit_test(test_exec_timeout),
+		cmocka_unit_test(test_exec_cancel),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "reconciler/load.h"
 #include <jansson.h>
 
 #include "common/buf.h"
@@ -457,13 +459,13 @@ test_version_sources(void **state)
 	char *cmd, *file;
 
 	unsetenv("VERSION");
-	assert_int_equal(kr_desired_version(&v, &src, "abc", "x/deploy.yml"), 0);
+	assert_int_equal(kr_load_version(&v, &src, "abc", "x/deploy.yml"), 0);
 	assert_string_equal(v, "abc");
 	assert_string_equal(src, "--app-version");
 	free(v);
 	free(src);
 	setenv("VERSION", "from-env", 1);
-	assert_int_equal(kr_desired_version(&v, &src, NULL, "x/deploy.yml"), 0);
+	assert_int_equal(kr_load_version(&v, &src, NULL, "x/deploy.yml"), 0);
 	assert_string_equal(v, "from-env");
 	assert_string_equal(src, "$VERSION");
 	free(v);
@@ -473,7 +475,7 @@ test_version_sources(void **state)
 	assert_non_null(mkdtemp(dir));
 	file = kr_xasprintf("%s/config/deploy.yml", dir);
 	/* not a repository: a clear error */
-	assert_int_equal(kr_desired_version(&v, &src, NULL, file), KR_ENOTFOUND);
+	assert_int_equal(kr_load_version(&v, &src, NULL, file), KR_ENOTFOUND);
 	assert_non_null(strstr(kr_error_last(), "--app-version"));
 	if (system("git --version >/dev/null 2>&1") != 0) {
 		print_message("git is not installed: skipping the git HEAD case\n");
@@ -483,7 +485,7 @@ test_version_sources(void **state)
 			"-m t", dir);
 		assert_int_equal(system(cmd), 0);
 		free(cmd);
-		assert_int_equal(kr_desired_version(&v, &src, NULL, file), 0);
+		assert_int_equal(kr_load_version(&v, &src, NULL, file), 0);
 		assert_int_equal(strlen(v), 40);
 		assert_string_equal(src, "git HEAD");
 		free(v);

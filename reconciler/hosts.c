@@ -1,8 +1,8 @@
 /*
- * Observing every host for the commands (see hosts.h): SSH options from the
- * config, the parallel one-exec observe with a progress line per host, the
- * snapshots kept in the store, and the store opened with the run's secret
- * values registered.
+ * Observing every host for a run (see hosts.h): SSH options from the
+ * config, the run's connections, the parallel one-exec observe with an
+ * event per host, the snapshots kept in the store, and the registry
+ * lookups.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,156 +11,14 @@
 
 #include <jansson.h>
 
-#include "cli/hosts.h"
+#include "reconciler/hosts.h"
 #include "common/error.h"
 #include "drivers/docker.h"
 #include "drivers/pool.h"
 #include "drivers/registry.h"
 
-static void
-add_env_secrets(struct kr_kvlist *out, const struct kr_env_file *ef)
-{
-	size_t i;
-
-	for (i = 0; i < ef->secrets.n; i++)
-		if (ef->secrets.v[i].value && *ef->secrets.v[i].value)
-			kr_kvlist_append(out, ef->secrets.v[i].key,
-				ef->secrets.v[i].value);
-}
-
-/* A key_data entry is a secret's name, or (deprecated) the key itself. */
-static bool
-is_inline_key(const char *s)
-{
-	return strstr(s, "-----BEGIN") != NULL;
-}
-
-void
-kr_cli_secret_values(struct kr_kvlist *out, const struct kr_loaded *l)
-{
-	const struct kr_desired *d = l->desired;
-	size_t i, j;
-
-	if (d) {
-		for (i = 0; i < d->nhosts; i++) {
-			for (j = 0; j < d->hosts[i].napps; j++)
-				add_env_secrets(
-					out, &d->hosts[i].apps[j].env_file);
-			for (j = 0; j < d->hosts[i].naccessories; j++)
-				add_env_secrets(out,
-					&d->hosts[i].accessories[j].env_file);
-		}
-		if (d->registry.password && *d->registry.password)
-			kr_kvlist_append(
-				out, "registry/password", d->registry.password);
-	}
-	if (!l->config)
-		return;
-	for (i = 0; i < l->config->ssh.key_data.n; i++) {
-		const char *name = l->config->ssh.key_data.v[i];
-		const char *v = is_inline_key(name) ?
-					name :
-					kr_kvlist_get(&l->secrets, name);
-
-		if (v && *v)
-			kr_kvlist_append(out, "ssh/key_data", v);
-	}
-}
-
 int
-kr_cli_store_open(struct kr_store **out, const struct kr_globals *g,
-	const struct kr_loaded *l)
-{
-	struct kr_kvlist sec = { 0 };
-	struct kr_store *s = NULL;
-	char *path = g->state_path ? kr_xstrdup(g->state_path) :
-				     kr_store_default_path(g->config);
-	int err;
-
-	if ((err = kr_store_open(&s, path)) < 0)
-		goto out;
-	kr_cli_secret_values(&sec, l);
-	kr_store_set_secrets(s, &sec);
-	*out = s;
-out:
-	kr_kvlist_release(&sec);
-	free(path);
-	return err;
-}
-
-int
-kr_cli_revision_add(
-	int64_t *id_out, struct kr_store *s, const struct kr_loaded *l)
-{
-	const struct kr_desired *d = l->desired;
-	struct kr_store_revision rev = { 0 };
-	json_t *j = kr_desired_to_json(d);
-	char *text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	int err;
-
-	if (!text) {
-		json_decref(j);
-		kr_error_set(KR_ENOMEM, "cannot serialise the desired model");
-		return KR_ENOMEM;
-	}
-	rev.config_sha256 = d->config_sha256;
-	rev.app_version = d->version;
-	rev.git_commit = d->version_source && strcmp(d->version_source,
-						      "git HEAD") == 0 ?
-				 d->version :
-				 NULL;
-	rev.destination = d->destination;
-	rev.model_json = text;
-	err = kr_store_revision_add(id_out, s, &rev);
-	free(text);
-	json_decref(j);
-	return err;
-}
-
-int
-kr_cli_load_report(struct kr_loaded *out, struct kr_diags *diags,
-	const struct kr_globals *g, unsigned flags)
-{
-	int err = kr_cli_load(out, diags, g, flags);
-
-	if (err < 0) {
-		kr_cli_print_diags(diags);
-		if (!diags->n)
-			kr_cli_error("%s", kr_error_last());
-	}
-	return err;
-}
-
-int
-kr_cli_run_begin(struct kr_store **s, int64_t *run_out,
-	const struct kr_globals *g, const struct kr_loaded *l,
-	enum kr_run_kind kind, enum kr_cli_revision rev)
-{
-	int64_t rev_id = 0;
-	bool record = rev == KR_CLI_REV_ALWAYS ||
-		      (rev == KR_CLI_REV_IF_VERSIONED &&
-			      strcmp(l->desired->version_source, "none") != 0);
-	int err;
-
-	if ((!*s && (err = kr_cli_store_open(s, g, l)) < 0) ||
-		(record && (err = kr_cli_revision_add(&rev_id, *s, l)) < 0) ||
-		(err = kr_store_run_begin(run_out, *s, kind, rev_id)) < 0) {
-		kr_cli_error("%s", kr_error_last());
-		return err;
-	}
-	return 0;
-}
-
-void
-kr_cli_run_fail(struct kr_store *s, int64_t run)
-{
-	kr_cli_error("%s", kr_error_last());
-	if (s)
-		kr_store_run_end(s, run, "failed", kr_error_last());
-}
-
-int
-kr_cli_ssh_init(struct kr_cli_ssh *out, const struct kr_loaded *l,
+kr_ssh_settings_init(struct kr_ssh_settings *out, const struct kr_loaded *l,
 	bool accept_new_host_keys)
 {
 	const struct kr_config_ssh *c = &l->config->ssh;
@@ -170,14 +28,14 @@ kr_cli_ssh_init(struct kr_cli_ssh *out, const struct kr_loaded *l,
 	memset(out, 0, sizeof(*out));
 	for (i = 0; i < c->key_data.n; i++) {
 		const char *name = c->key_data.v[i];
-		const char *v = is_inline_key(name) ?
+		const char *v = kr_load_is_inline_key(name) ?
 					name :
 					kr_kvlist_get(&l->secrets, name);
 
 		if (!v) {
 			kr_error_set(KR_ECONFIG,
 				"ssh key_data: secret '%s' is not set", name);
-			kr_cli_ssh_release(out);
+			kr_ssh_settings_release(out);
 			return KR_ECONFIG;
 		}
 		kr_strvec_push(&out->key_data, v);
@@ -203,7 +61,7 @@ kr_cli_ssh_init(struct kr_cli_ssh *out, const struct kr_loaded *l,
 }
 
 void
-kr_cli_ssh_release(struct kr_cli_ssh *s)
+kr_ssh_settings_release(struct kr_ssh_settings *s)
 {
 	size_t i;
 
@@ -216,8 +74,9 @@ kr_cli_ssh_release(struct kr_cli_ssh *s)
 }
 
 void
-kr_cli_ssh_for_host(struct kr_transport_opts *out, const struct kr_cli_ssh *s,
-	const char *host, const char *user, int port)
+kr_ssh_settings_for_host(struct kr_transport_opts *out,
+	const struct kr_ssh_settings *s, const char *host, const char *user,
+	int port)
 {
 	*out = s->base;
 	out->host = host;
@@ -229,49 +88,52 @@ kr_cli_ssh_for_host(struct kr_transport_opts *out, const struct kr_cli_ssh *s,
 static void
 conns_reconnect(const char *host, const char *reason, void *arg)
 {
-	struct kr_cli_conns *c = arg;
+	struct kr_hostconns *c = arg;
 	char *addr;
 	int64_t e = 0;
 
-	kr_cli_progress(c->g, "host %s: connection lost (%s); reconnecting",
-		host, reason ? reason : "no reason given");
+	kr_event_say(c->events, KR_EVENT_PROGRESS, host,
+		"host %s: connection lost (%s); reconnecting", host,
+		reason ? reason : "no reason given");
 	if (!c->store)
 		return;
 	addr = kr_xasprintf("%s/connection", host);
-	if (kr_store_journal_begin(&e, c->store, c->run, host, addr,
-		"reconnect") == 0 && e)
+	if (kr_store_journal_begin(
+		    &e, c->store, c->run, host, addr, "reconnect") == 0 &&
+		e)
 		kr_store_journal_end(c->store, e, "ok", reason);
 	free(addr);
 }
 
 int
-kr_cli_conns_init(struct kr_cli_conns *out, const struct kr_globals *g,
+kr_hostconns_init(struct kr_hostconns *out, const struct kr_events *ev,
 	const struct kr_loaded *l, bool accept_new_host_keys)
 {
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	if ((err = kr_cli_ssh_init(&out->ssh, l, accept_new_host_keys)) < 0)
+	if ((err = kr_ssh_settings_init(&out->ssh, l, accept_new_host_keys)) <
+		0)
 		return err;
 	kr_conns_init(&out->conns);
-	out->g = g;
+	out->events = ev;
 	out->conns.on_reconnect = conns_reconnect;
 	out->conns.reconnect_arg = out;
 	return 0;
 }
 
 void
-kr_cli_conns_release(struct kr_cli_conns *c)
+kr_hostconns_release(struct kr_hostconns *c)
 {
 	if (!c)
 		return;
 	kr_conns_release(&c->conns);
-	kr_cli_ssh_release(&c->ssh);
+	kr_ssh_settings_release(&c->ssh);
 }
 
 size_t
-kr_cli_conns_add(struct kr_cli_conns *c, const struct kr_desired *d,
-	const char *host)
+kr_hostconns_add(
+	struct kr_hostconns *c, const struct kr_desired *d, const char *host)
 {
 	const struct kr_host *h = kr_desired_host(d, host);
 	struct kr_transport_opts o;
@@ -279,14 +141,17 @@ kr_cli_conns_add(struct kr_cli_conns *c, const struct kr_desired *d,
 
 	if (i != KR_CONNS_NONE)
 		return i;
-	kr_cli_ssh_for_host(&o, &c->ssh, host, h ? h->user :
-		d->nhosts ? d->hosts[0].user : "root", h ? h->port : 22);
+	kr_ssh_settings_for_host(&o, &c->ssh, host,
+		h	  ? h->user :
+		d->nhosts ? d->hosts[0].user :
+			    "root",
+		h ? h->port : 22);
 	return kr_conns_add(&c->conns, &o);
 }
 
 int
-kr_cli_conns_get(struct kr_transport **out, struct kr_cli_conns *c,
-	const char *host)
+kr_hostconns_get(
+	struct kr_transport **out, struct kr_hostconns *c, const char *host)
 {
 	size_t i = kr_conns_find(&c->conns, host);
 
@@ -299,17 +164,9 @@ kr_cli_conns_get(struct kr_transport **out, struct kr_cli_conns *c,
 }
 
 unsigned
-kr_cli_conns_opened(const struct kr_cli_conns *c, const char *host)
+kr_hostconns_opened(const struct kr_hostconns *c, const char *host)
 {
 	return kr_conns_opened(&c->conns, kr_conns_find(&c->conns, host));
-}
-
-void
-kr_cli_format_duration(char *out, size_t size, double seconds)
-{
-	if (seconds < 0)
-		seconds = 0;
-	snprintf(out, size, seconds < 0.1 ? "%.2f s" : "%.1f s", seconds);
 }
 
 static double
@@ -322,7 +179,7 @@ now_seconds(void)
 }
 
 struct progress {
-	const struct kr_globals *g;
+	const struct kr_events *ev;
 	double start;
 };
 
@@ -332,28 +189,36 @@ observe_progress(const struct kr_observe_job *job, void *arg)
 {
 	const struct progress *p = arg;
 	const struct kr_observed_host *h = &job->result;
+	struct kr_event ev = { .kind = KR_EVENT_OBSERVED,
+		.host = job->opts.host,
+		.observed = h,
+		.execs = job->execs };
+	struct kr_buf msg = KR_BUF_INIT;
+	const char *why = h->error ? h->error : "unknown reason";
 	char dur[32];
 
-	kr_cli_format_duration(dur, sizeof(dur), now_seconds() - p->start);
+	kr_format_duration(dur, sizeof(dur), now_seconds() - p->start);
 	switch (h->status) {
 	case KR_OBS_OK:
-		kr_cli_progress(p->g, "host %s: observed (%u exec%s, %s)",
+		kr_buf_printf(&msg, "host %s: observed (%u exec%s, %s)",
 			job->opts.host, job->execs, job->execs == 1 ? "" : "s",
 			dur);
 		break;
 	case KR_OBS_UNREACHABLE:
-		kr_cli_progress(p->g, "host %s: unreachable: %s",
-			job->opts.host, h->error ? h->error : "unknown reason");
+		kr_buf_printf(
+			&msg, "host %s: unreachable: %s", job->opts.host, why);
 		break;
 	case KR_OBS_NO_DOCKER:
-		kr_cli_progress(p->g, "host %s: no docker: %s", job->opts.host,
-			h->error ? h->error : "unknown reason");
+		kr_buf_printf(
+			&msg, "host %s: no docker: %s", job->opts.host, why);
 		break;
 	default:
-		kr_cli_progress(p->g, "host %s: failed: %s", job->opts.host,
-			h->error ? h->error : "unknown reason");
+		kr_buf_printf(&msg, "host %s: failed: %s", job->opts.host, why);
 		break;
 	}
+	ev.message = msg.ptr;
+	kr_event_send(p->ev, &ev);
+	kr_buf_release(&msg);
 }
 
 /* The host's last snapshot, or a failure entry saying there is none. */
@@ -404,8 +269,8 @@ store_snapshot(
 
 /* Hosts the store has seen that the configuration no longer names. */
 static void
-add_removed(struct kr_cli_hosts *out, const struct kr_desired *d,
-	struct kr_store *s)
+add_removed(
+	struct kr_hosts *out, const struct kr_desired *d, struct kr_store *s)
 {
 	struct kr_store_host *known = NULL;
 	size_t nknown = 0, i;
@@ -427,15 +292,15 @@ add_removed(struct kr_cli_hosts *out, const struct kr_desired *d,
 }
 
 int
-kr_cli_hosts_observe(struct kr_cli_hosts *out, const struct kr_globals *g,
+kr_hosts_observe(struct kr_hosts *out, const struct kr_events *ev,
 	const struct kr_loaded *l, struct kr_store *s, int64_t run,
-	const struct kr_cli_observe_opts *o)
+	const struct kr_observe_opts *o)
 {
 	const struct kr_desired *d = l->desired;
 	struct kr_docker_scope_buf *scopes = NULL;
 	struct kr_observe_job *jobs = NULL;
-	struct kr_cli_ssh ssh;
-	struct progress p = { g, 0 };
+	struct kr_ssh_settings ssh;
+	struct progress p = { ev, 0 };
 	long long maxp = l->config->sshkit_max_concurrent_starts;
 	size_t i, n = d->nhosts;
 	int err = 0;
@@ -452,9 +317,9 @@ kr_cli_hosts_observe(struct kr_cli_hosts *out, const struct kr_globals *g,
 	}
 	if (o->conns) {
 		ssh = o->conns->ssh;
-	} else if ((err = kr_cli_ssh_init(&ssh, l, o->accept_new_host_keys)) <
-		   0) {
-		kr_cli_hosts_release(out);
+	} else if ((err = kr_ssh_settings_init(
+			    &ssh, l, o->accept_new_host_keys)) < 0) {
+		kr_hosts_release(out);
 		return err;
 	}
 	scopes = kr_xcalloc(n ? n : 1, sizeof(*scopes));
@@ -463,10 +328,18 @@ kr_cli_hosts_observe(struct kr_cli_hosts *out, const struct kr_globals *g,
 		const struct kr_host *h = &d->hosts[i];
 
 		kr_docker_scope_from_desired(&scopes[i], d, h);
-		kr_cli_ssh_for_host(
+		kr_ssh_settings_for_host(
 			&jobs[i].opts, &ssh, h->name, h->user, h->port);
+		jobs[i].opts.cancel = o->cancel;
+		jobs[i].opts.exec_timeout =
+			o->timeout > 0 ? o->timeout : KR_OBSERVE_TIMEOUT;
 		jobs[i].scope = &scopes[i].scope;
 		jobs[i].conns = o->conns ? &o->conns->conns : NULL;
+	}
+	if (o->conns) {
+		o->conns->conns.cancel = o->cancel;
+		o->conns->conns.timeout =
+			o->timeout > 0 ? o->timeout : KR_OBSERVE_TIMEOUT;
 	}
 	p.start = now_seconds();
 	kr_docker_observe_all(jobs, n,
@@ -478,14 +351,15 @@ kr_cli_hosts_observe(struct kr_cli_hosts *out, const struct kr_globals *g,
 		if (s && store_snapshot(s, run, &out->hosts[i]) < 0 && !err) {
 			err = kr_error_last_code() ? kr_error_last_code() :
 						     KR_ESTORE;
-			kr_cli_error("%s", kr_error_last());
+			kr_event_say(ev, KR_EVENT_ERROR, NULL, "%s",
+				kr_error_last());
 		}
 		kr_docker_scope_buf_release(&scopes[i]);
 	}
 	free(scopes);
 	free(jobs);
 	if (!o->conns)
-		kr_cli_ssh_release(&ssh);
+		kr_ssh_settings_release(&ssh);
 removed:
 	if (o->include_removed && s)
 		add_removed(out, d, s);
@@ -497,7 +371,7 @@ removed:
 }
 
 void
-kr_cli_hosts_release(struct kr_cli_hosts *h)
+kr_hosts_release(struct kr_hosts *h)
 {
 	size_t i;
 
@@ -508,14 +382,6 @@ kr_cli_hosts_release(struct kr_cli_hosts *h)
 	free(h->hosts);
 	free(h->execs);
 	memset(h, 0, sizeof(*h));
-}
-
-int
-kr_cli_hosts_exit(const struct kr_cli_hosts *h)
-{
-	if (!h->failed)
-		return KR_EXIT_OK;
-	return h->failed < h->n ? KR_EXIT_PARTIAL : KR_EXIT_ERROR;
 }
 
 /* ---- registry lookups for the diff (plan, apply) ---- */
@@ -530,7 +396,7 @@ struct image_job {
 
 /* True when some observed host has a container started from ref. */
 static bool
-image_on_a_host(const struct kr_cli_hosts *hosts, const char *ref)
+image_on_a_host(const struct kr_hosts *hosts, const char *ref)
 {
 	size_t i, j;
 
@@ -602,9 +468,9 @@ resolve_one(size_t i, void *arg)
 }
 
 size_t
-kr_cli_images_resolve(struct kr_image_lookup **out, size_t *nout,
-	const struct kr_desired *d, const struct kr_cli_hosts *hosts,
-	const struct kr_globals *g)
+kr_images_resolve(struct kr_image_lookup **out, size_t *nout,
+	const struct kr_desired *d, const struct kr_hosts *hosts,
+	const struct kr_events *ev)
 {
 	struct kr_strvec refs = { 0 };
 	struct image_job *jobs, *todo;
@@ -623,7 +489,8 @@ kr_cli_images_resolve(struct kr_image_lookup **out, size_t *nout,
 			todo[n++] = jobs[i];
 	}
 	if (n) {
-		kr_cli_progress(g, "registry: looking up %zu image%s", n,
+		kr_event_say(ev, KR_EVENT_PROGRESS, NULL,
+			"registry: looking up %zu image%s", n,
 			n == 1 ? "" : "s");
 		r = kr_xcalloc(n, sizeof(*r));
 		kr_pool_run(r, n, 8, resolve_one, NULL, todo);
@@ -636,8 +503,8 @@ kr_cli_images_resolve(struct kr_image_lookup **out, size_t *nout,
 			continue;
 		jobs[i].avail = todo[n].avail;
 		if (todo[n].error) {
-			kr_cli_error(
-				"image '%s': %s", jobs[i].ref, todo[n].error);
+			kr_event_say(ev, KR_EVENT_ERROR, NULL, "image '%s': %s",
+				jobs[i].ref, todo[n].error);
 			free(todo[n].error);
 			failed++;
 		}
@@ -656,7 +523,7 @@ kr_cli_images_resolve(struct kr_image_lookup **out, size_t *nout,
 }
 
 void
-kr_cli_images_free(struct kr_image_lookup *v, size_t n)
+kr_images_free(struct kr_image_lookup *v, size_t n)
 {
 	size_t i;
 

@@ -1,10 +1,10 @@
 /*
- * The parts of cli/hosts.c that need no host: which values are registered
- * as secrets with the store, the SSH options built from the config's ssh
- * section, the exit code of an observation, durations, and observing with
- * refresh off (last snapshots from a real store in a temp directory, hosts
- * no longer configured included). cli/hosts.c is compiled into this test;
- * the CLI's print helpers are replaced by ones that record what was said.
+ * The parts of reconciler/hosts.c that need no host: which values are
+ * registered as secrets with the store, the SSH options built from the
+ * config's ssh section, the outcome of an observation, durations, and
+ * observing with refresh off (last snapshots from a real store in a temp
+ * directory, hosts no longer configured included). What the engine would
+ * say is recorded by an event sink.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -18,34 +18,27 @@
 
 #include <cmocka.h>
 
-#include "cli/hosts.c"
-#include "cli/load.c"
+#include "common/error.h"
+#include "reconciler/engine.h"
+#include "reconciler/hosts.h"
+#include "reconciler/load.h"
 
 static struct kr_buf said = KR_BUF_INIT;
 
-void
-kr_cli_error(const char *fmt, ...)
+/* The events the engine would send the CLI, as the CLI prints them. */
+static void
+record_event(const struct kr_event *ev, void *arg)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	kr_buf_vprintf(&said, fmt, ap);
-	va_end(ap);
-	kr_buf_putc(&said, '\n');
-}
-
-void
-kr_cli_progress(const struct kr_globals *g, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (g->verbosity < 0)
+	(void)arg;
+	if (!ev->message)
 		return;
-	va_start(ap, fmt);
-	kr_buf_vprintf(&said, fmt, ap);
-	va_end(ap);
+	if (ev->kind == KR_EVENT_ERROR)
+		kr_buf_puts(&said, "kreconcile: ");
+	kr_buf_puts(&said, ev->message);
 	kr_buf_putc(&said, '\n');
 }
+
+static const struct kr_events recorder = { record_event, NULL };
 
 static const char deploy_yml[] = "service: app\n"
 				 "image: acme/app\n"
@@ -78,7 +71,7 @@ static const char deploy_yml[] = "service: app\n"
 				 "x-kreconcile:\n"
 				 "  known_hosts: /etc/kr/known_hosts\n";
 
-/* A loaded configuration as kr_cli_load leaves it, from text. */
+/* A loaded configuration as kr_load leaves it, from text. */
 static void
 load(struct kr_loaded *l, const char *yml, bool with_key)
 {
@@ -135,7 +128,7 @@ test_secret_values(void **state)
 
 	(void)state;
 	load(&l, deploy_yml, true);
-	kr_cli_secret_values(&kv, &l);
+	kr_load_secret_values(&kv, &l);
 	assert_true(has_value(&kv, "registry-pw-1"));
 	assert_true(has_value(&kv, "db-pw-2"));
 	assert_true(has_value(&kv, "pg-pw-3"));
@@ -152,13 +145,13 @@ static void
 test_ssh_options(void **state)
 {
 	struct kr_loaded l;
-	struct kr_cli_ssh ssh;
+	struct kr_ssh_settings ssh;
 	struct kr_transport_opts o;
 
 	(void)state;
 	load(&l, deploy_yml, true);
-	assert_int_equal(kr_cli_ssh_init(&ssh, &l, true), 0);
-	kr_cli_ssh_for_host(&o, &ssh, l.desired->hosts[1].name,
+	assert_int_equal(kr_ssh_settings_init(&ssh, &l, true), 0);
+	kr_ssh_settings_for_host(&o, &ssh, l.desired->hosts[1].name,
 		l.desired->hosts[1].user, l.desired->hosts[1].port);
 	assert_string_equal(o.host, "10.0.0.2");
 	assert_string_equal(o.user, "deploy");
@@ -175,7 +168,7 @@ test_ssh_options(void **state)
 	assert_string_equal(o.log_level, "debug");
 	assert_string_equal(o.known_hosts, "/etc/kr/known_hosts");
 	assert_string_equal(o.ssh_config, ""); /* config: false = no file */
-	kr_cli_ssh_release(&ssh);
+	kr_ssh_settings_release(&ssh);
 	kr_loaded_release(&l);
 }
 
@@ -193,7 +186,7 @@ test_ssh_config_forms(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
 		struct kr_loaded l;
-		struct kr_cli_ssh ssh;
+		struct kr_ssh_settings ssh;
 		char *yml = kr_xasprintf("service: app\nimage: acme/app\n"
 					 "servers: [10.0.0.1]\nbuilder: {arch: "
 					 "amd64}\nregistry: {username: u, "
@@ -202,7 +195,7 @@ test_ssh_config_forms(void **state)
 			forms[i][0]);
 
 		load(&l, yml, false);
-		assert_int_equal(kr_cli_ssh_init(&ssh, &l, false), 0);
+		assert_int_equal(kr_ssh_settings_init(&ssh, &l, false), 0);
 		if (forms[i][1])
 			assert_string_equal(ssh.base.ssh_config, forms[i][1]);
 		else
@@ -210,7 +203,7 @@ test_ssh_config_forms(void **state)
 		assert_null(ssh.base.key_data);
 		assert_null(ssh.base.known_hosts);
 		assert_false(ssh.base.accept_new_host_keys);
-		kr_cli_ssh_release(&ssh);
+		kr_ssh_settings_release(&ssh);
 		kr_loaded_release(&l);
 		free(yml);
 	}
@@ -219,45 +212,44 @@ test_ssh_config_forms(void **state)
 static void
 test_ssh_key_data_missing(void **state)
 {
-	struct kr_globals g = { .config = "config/deploy.yml" };
-	struct kr_cli_observe_opts o = { .refresh = true };
-	struct kr_cli_hosts h;
+	struct kr_observe_opts o = { .refresh = true };
+	struct kr_hosts h;
 	struct kr_loaded l;
-	struct kr_cli_ssh ssh;
+	struct kr_ssh_settings ssh;
 
 	(void)state;
 	load(&l, deploy_yml, false);
-	assert_int_equal(kr_cli_ssh_init(&ssh, &l, false), KR_ECONFIG);
+	assert_int_equal(kr_ssh_settings_init(&ssh, &l, false), KR_ECONFIG);
 	assert_non_null(strstr(kr_error_last(), "'SSH_KEY'"));
 	/* observing stops before any host is contacted, and says nothing */
 	assert_int_equal(
-		kr_cli_hosts_observe(&h, &g, &l, NULL, 0, &o), KR_ECONFIG);
+		kr_hosts_observe(&h, &recorder, &l, NULL, 0, &o), KR_ECONFIG);
 	assert_int_equal(h.n, 0);
 	assert_null(h.hosts);
-	kr_cli_hosts_release(&h);
+	kr_hosts_release(&h);
 	kr_loaded_release(&l);
 }
 
 static void
 test_exit_and_duration(void **state)
 {
-	struct kr_cli_hosts h = { .n = 4 };
+	struct kr_hosts h = { .n = 4 };
 	char buf[32];
 
 	(void)state;
 	h.failed = 0;
-	assert_int_equal(kr_cli_hosts_exit(&h), KR_EXIT_OK);
+	assert_int_equal(kr_engine_hosts_outcome(&h), KR_OUTCOME_OK);
 	h.failed = 1;
-	assert_int_equal(kr_cli_hosts_exit(&h), KR_EXIT_PARTIAL);
+	assert_int_equal(kr_engine_hosts_outcome(&h), KR_OUTCOME_PARTIAL);
 	h.failed = 4;
-	assert_int_equal(kr_cli_hosts_exit(&h), KR_EXIT_ERROR);
-	kr_cli_format_duration(buf, sizeof(buf), 0.3);
+	assert_int_equal(kr_engine_hosts_outcome(&h), KR_OUTCOME_FAILED);
+	kr_format_duration(buf, sizeof(buf), 0.3);
 	assert_string_equal(buf, "0.3 s");
-	kr_cli_format_duration(buf, sizeof(buf), 1.26);
+	kr_format_duration(buf, sizeof(buf), 1.26);
 	assert_string_equal(buf, "1.3 s");
-	kr_cli_format_duration(buf, sizeof(buf), -1);
+	kr_format_duration(buf, sizeof(buf), -1);
 	assert_string_equal(buf, "0.00 s");
-	kr_cli_format_duration(buf, sizeof(buf), 0.042);
+	kr_format_duration(buf, sizeof(buf), 0.042);
 	assert_string_equal(buf, "0.04 s");
 }
 
@@ -266,11 +258,11 @@ static void
 test_observe_from_store(void **state)
 {
 	char dir[] = "/tmp/kr-test-cli-hosts-XXXXXX";
-	struct kr_globals g = { .config = "config/deploy.yml" };
-	struct kr_cli_observe_opts o = { .refresh = false,
+	struct kr_source src = { .config = "config/deploy.yml" };
+	struct kr_observe_opts o = { .refresh = false,
 		.include_removed = true };
 	struct kr_observed_host snap = { 0 };
-	struct kr_cli_hosts h;
+	struct kr_hosts h;
 	struct kr_loaded l;
 	struct kr_store *s = NULL;
 	int64_t rev = 0;
@@ -279,11 +271,11 @@ test_observe_from_store(void **state)
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	path = kr_xasprintf("%s/state.db", dir);
-	g.state_path = path;
+	src.state_path = path;
 	load(&l, deploy_yml, true);
-	assert_int_equal(kr_cli_store_open(&s, &g, &l), 0);
+	assert_int_equal(kr_engine_store_open(&s, &src, &l), 0);
 	/* the revision holds the model without a secret value */
-	assert_int_equal(kr_cli_revision_add(&rev, s, &l), 0);
+	assert_int_equal(kr_engine_revision_add(&rev, s, &l), 0);
 	assert_true(rev > 0);
 
 	snap.name = kr_xstrdup("10.0.0.1");
@@ -302,7 +294,7 @@ test_observe_from_store(void **state)
 			"no route to host", NULL, NULL, 1700000001),
 		0);
 
-	assert_int_equal(kr_cli_hosts_observe(&h, &g, &l, s, 0, &o), 0);
+	assert_int_equal(kr_hosts_observe(&h, &recorder, &l, s, 0, &o), 0);
 	assert_true(h.from_store);
 	assert_int_equal(h.n, 3);
 	assert_string_equal(h.hosts[0].name, "10.0.0.1");
@@ -319,8 +311,8 @@ test_observe_from_store(void **state)
 	assert_string_equal(h.hosts[2].error, "no route to host");
 	/* only configured hosts count as failed */
 	assert_int_equal(h.failed, 1);
-	assert_int_equal(kr_cli_hosts_exit(&h), KR_EXIT_PARTIAL);
-	kr_cli_hosts_release(&h);
+	assert_int_equal(kr_engine_hosts_outcome(&h), KR_OUTCOME_PARTIAL);
+	kr_hosts_release(&h);
 
 	kr_store_close(s);
 	s = NULL;
@@ -363,8 +355,8 @@ static unsigned fake_connects, fake_closed;
 static bool fake_dropped;
 
 static int
-fake_exec(struct kr_transport *t, const char *cmd, const void *in,
-	size_t len, struct kr_exec_result *res)
+fake_exec(struct kr_transport *t, const char *cmd, const void *in, size_t len,
+	struct kr_exec_result *res)
 {
 	struct fake_conn *f = (struct fake_conn *)t;
 
@@ -372,8 +364,10 @@ fake_exec(struct kr_transport *t, const char *cmd, const void *in,
 	(void)in;
 	(void)len;
 	if (f->drop && f->calls++ == 1) {
-		kr_error_set(KR_ESSH, "cannot open a channel to '%s': "
-			"Socket error: disconnected", t->host);
+		kr_error_set(KR_ESSH,
+			"cannot open a channel to '%s': "
+			"Socket error: disconnected",
+			t->host);
 		return KR_ESSH;
 	}
 	t->exec_count++;
@@ -392,12 +386,14 @@ fake_close(struct kr_transport *t)
 }
 
 static const struct kr_transport_vtable fake_vt = {
-	.name = "fake", .exec = fake_exec, .close = fake_close,
+	.name = "fake",
+	.exec = fake_exec,
+	.close = fake_close,
 };
 
 static int
-fake_connect(struct kr_transport **out, const struct kr_transport_opts *o,
-	void *arg)
+fake_connect(
+	struct kr_transport **out, const struct kr_transport_opts *o, void *arg)
 {
 	struct fake_conn *f = kr_xcalloc(1, sizeof(*f));
 
@@ -420,11 +416,11 @@ static void
 test_observe_with_conns(void **state)
 {
 	char dir[] = "/tmp/kr-test-cli-conns-XXXXXX";
-	struct kr_globals g = { .config = "config/deploy.yml" };
-	struct kr_cli_observe_opts o = { .refresh = true };
+	struct kr_source src = { .config = "config/deploy.yml" };
+	struct kr_observe_opts o = { .refresh = true };
 	struct kr_store_journal_entry *j = NULL;
-	struct kr_cli_hosts h;
-	struct kr_cli_conns cc;
+	struct kr_hosts h;
+	struct kr_hostconns cc;
 	struct kr_transport *t = NULL;
 	struct kr_loaded l;
 	struct kr_store *s = NULL;
@@ -435,12 +431,12 @@ test_observe_with_conns(void **state)
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	path = kr_xasprintf("%s/state.db", dir);
-	g.state_path = path;
+	src.state_path = path;
 	load(&l, deploy_yml, true);
-	assert_int_equal(kr_cli_store_open(&s, &g, &l), 0);
-	assert_int_equal(kr_cli_revision_add(&rev, s, &l), 0);
+	assert_int_equal(kr_engine_store_open(&s, &src, &l), 0);
+	assert_int_equal(kr_engine_revision_add(&rev, s, &l), 0);
 	assert_int_equal(kr_store_run_begin(&run, s, KR_RUN_APPLY, rev), 0);
-	assert_int_equal(kr_cli_conns_init(&cc, &g, &l, false), 0);
+	assert_int_equal(kr_hostconns_init(&cc, &recorder, &l, false), 0);
 	cc.conns.connect = fake_connect;
 	cc.store = s;
 	cc.run = run;
@@ -449,20 +445,21 @@ test_observe_with_conns(void **state)
 	fake_connects = fake_closed = 0;
 	fake_dropped = false;
 	for (round = 0; round < 2; round++) {
-		assert_int_equal(kr_cli_hosts_observe(&h, &g, &l, s, run, &o),
-			0);
+		assert_int_equal(
+			kr_hosts_observe(&h, &recorder, &l, s, run, &o), 0);
 		assert_int_equal(h.n, 2);
 		for (i = 0; i < 2; i++)
 			assert_int_equal(h.execs[i], 1);
-		kr_cli_hosts_release(&h);
+		kr_hosts_release(&h);
 	}
 	/* host 1's second observe found its connection gone: sent again */
 	assert_int_equal(fake_connects, 3);
 	assert_int_equal(fake_closed, 1);
-	assert_int_equal(kr_cli_conns_opened(&cc, "10.0.0.1"), 2);
-	assert_int_equal(kr_cli_conns_opened(&cc, "10.0.0.2"), 1);
-	assert_int_equal(kr_cli_conns_opened(&cc, "10.0.0.9"), 0);
-	assert_non_null(strstr(said.ptr, "host 10.0.0.1: connection lost "
+	assert_int_equal(kr_hostconns_opened(&cc, "10.0.0.1"), 2);
+	assert_int_equal(kr_hostconns_opened(&cc, "10.0.0.2"), 1);
+	assert_int_equal(kr_hostconns_opened(&cc, "10.0.0.9"), 0);
+	assert_non_null(strstr(said.ptr,
+		"host 10.0.0.1: connection lost "
 		"(cannot open a channel to '10.0.0.1': Socket error: "
 		"disconnected); reconnecting"));
 	assert_null(strstr(said.ptr, "host 10.0.0.2: connection lost"));
@@ -474,18 +471,18 @@ test_observe_with_conns(void **state)
 	assert_string_equal(j[0].result, "ok");
 	kr_store_journal_free(j, nj);
 	/* apply's hosts: a slot before the threads, the open connection */
-	assert_int_equal(kr_cli_conns_add(&cc, l.desired, "10.0.0.2"),
+	assert_int_equal(kr_hostconns_add(&cc, l.desired, "10.0.0.2"),
 		kr_conns_find(&cc.conns, "10.0.0.2"));
-	assert_int_equal(kr_cli_conns_get(&t, &cc, "10.0.0.2"), 0);
+	assert_int_equal(kr_hostconns_get(&t, &cc, "10.0.0.2"), 0);
 	assert_int_equal(t->exec_count, 2);
 	assert_int_equal(fake_connects, 3);
-	assert_int_equal(kr_cli_conns_get(&t, &cc, "10.0.0.8"), KR_EINVAL);
-	kr_cli_conns_add(&cc, l.desired, "10.0.0.8"); /* no longer configured */
-	assert_int_equal(kr_cli_conns_get(&t, &cc, "10.0.0.8"), 0);
+	assert_int_equal(kr_hostconns_get(&t, &cc, "10.0.0.8"), KR_EINVAL);
+	kr_hostconns_add(&cc, l.desired, "10.0.0.8"); /* no longer configured */
+	assert_int_equal(kr_hostconns_get(&t, &cc, "10.0.0.8"), 0);
 	assert_int_equal(fake_connects, 4);
-	kr_cli_conns_release(&cc);
+	kr_hostconns_release(&cc);
 	assert_int_equal(fake_closed, 4);
-	kr_cli_conns_release(NULL);
+	kr_hostconns_release(NULL);
 	kr_store_close(s);
 	kr_loaded_release(&l);
 	{
