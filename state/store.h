@@ -29,7 +29,7 @@
 #include "state/observed.h"
 
 /* The schema this build writes; databases with a higher version are refused. */
-#define KR_STORE_SCHEMA_VERSION 1
+#define KR_STORE_SCHEMA_VERSION 2
 /* Snapshots kept per host; older ones are pruned on insert. */
 #define KR_STORE_SNAPSHOTS_KEPT 50
 /* Bytes of an action's stderr kept in the journal (the end of it). */
@@ -90,6 +90,44 @@ int kr_store_run_begin(int64_t *run_out, struct kr_store *s,
 /* Finish it: result e.g. "ok", "changes", "partial", "failed"; summary free text. */
 int kr_store_run_end(struct kr_store *s, int64_t run, const char *result,
 	const char *summary);
+
+/* What a run was for: trigger ("manual", "commit", "drift", "webhook",
+ * "startup", ...), the git commit it deployed, its destination (each may
+ * be NULL). */
+int kr_store_run_describe(struct kr_store *s, int64_t run, const char *trigger,
+	const char *git_commit, const char *destination);
+/* The plan the run made (its JSON; secret values masked) and how long
+ * the run took. */
+int kr_store_run_set_plan(struct kr_store *s, int64_t run,
+	const char *plan_json);
+int kr_store_run_set_duration(struct kr_store *s, int64_t run, long long ms);
+
+/* One run as history shows it. */
+struct kr_store_run_info {
+	int64_t id;
+	char *kind;
+	char *trigger;		/* NULL when not recorded */
+	char *git_commit;
+	char *destination;
+	time_t started_at;
+	time_t finished_at;	/* 0 while running (or killed) */
+	long long duration_ms;	/* -1 when unknown */
+	char *result;		/* NULL while running */
+	char *summary;
+	char *plan_json;	/* only from kr_store_run_get */
+};
+void kr_store_run_info_release(struct kr_store_run_info *r);
+/* The newest runs first, at most limit (0 = 20); kind NULL = every kind. */
+int kr_store_runs_list(struct kr_store_run_info **out, size_t *n,
+	struct kr_store *s, const char *kind, size_t limit);
+void kr_store_runs_free(struct kr_store_run_info *v, size_t n);
+/* One run, with its plan; KR_ENOTFOUND when there is no run id. */
+int kr_store_run_get(struct kr_store_run_info *out, struct kr_store *s,
+	int64_t id);
+
+/* Keep the newest `keep` runs of `kind` (NULL = all kinds) and their
+ * journal; older ones are deleted (their snapshots stay, unlinked). */
+int kr_store_runs_prune(struct kr_store *s, const char *kind, size_t keep);
 
 /* ---- desired revisions ---- */
 

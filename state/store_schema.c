@@ -73,6 +73,12 @@ static const struct store_migration store_migrations[] = {
 	     "	stderr_tail TEXT\n"
 	     ");\n"
 	     "CREATE INDEX journal_by_run ON journal(run_id, id);\n" },
+	/* 2: what a run was for (watch's history) and the plan it made */
+	{ 2, "ALTER TABLE runs ADD COLUMN trigger TEXT;\n"
+	     "ALTER TABLE runs ADD COLUMN git_commit TEXT;\n"
+	     "ALTER TABLE runs ADD COLUMN destination TEXT;\n"
+	     "ALTER TABLE runs ADD COLUMN plan_json TEXT;\n"
+	     "ALTER TABLE runs ADD COLUMN duration_ms INTEGER;\n" },
 };
 
 #define STORE_NMIGRATIONS \

@@ -241,6 +241,20 @@ build_v1(const char *path)
 	free(sql);
 }
 
+static void
+build_v2(const char *path)
+{
+	size_t len;
+	char *sql = read_all(KR_FIXTURES "/store/schema-v2.sql", &len);
+	sqlite3 *db;
+
+	assert_non_null(sql);
+	db = raw_open(path);
+	raw_exec(db, sql);
+	sqlite3_close(db);
+	free(sql);
+}
+
 /* What every fixture holds, read back through the store's API. */
 static void
 check_fixture_rows(struct kr_store *s)
@@ -274,6 +288,7 @@ static const struct {
 	void (*build)(const char *path);
 } fixtures[] = {
 	{ 1, build_v1 },
+	{ 2, build_v2 },
 };
 
 /* ---- tests ---- */
@@ -619,19 +634,87 @@ test_newer_version_refused(void **state)
 
 	build_v1(path);
 	db = raw_open(path);
-	raw_exec(db, "PRAGMA user_version = 2; CREATE TABLE future (x);");
+	raw_exec(db, "PRAGMA user_version = 3; CREATE TABLE future (x);");
 	sqlite3_close(db);
 	before = read_all(path, &n);
 
 	assert_int_equal(kr_store_open(&s, path), KR_ESTORE);
 	assert_null(s);
 	assert_non_null(strstr(kr_error_last(), "newer kreconcile"));
-	assert_non_null(strstr(kr_error_last(), "schema version 2"));
+	assert_non_null(strstr(kr_error_last(), "schema version 3"));
 	after = read_all(path, &n2);
 	assert_int_equal(n, n2);
 	assert_memory_equal(before, after, n);
 	free(before);
 	free(after);
+	free(path);
+}
+
+/* A version 1 database gains the history columns; runs are listed newest
+ * first with what they were for, one run with its plan, old runs pruned
+ * with their journal (snapshots kept). */
+static void
+test_run_history(void **state)
+{
+	struct tmp *t = *state;
+	char *path = kr_xasprintf("%s/history.db", t->dir);
+	struct kr_store *s = NULL;
+	struct kr_store_run_info *v = NULL, one;
+	struct kr_store_journal_entry *j = NULL;
+	size_t n = 0, nj = 0;
+	int64_t runs[5], e = 0;
+	int i;
+
+	build_v1(path);
+	assert_int_equal(kr_store_open(&s, path), 0);
+	kr_store_set_secrets(s, NULL);
+	for (i = 0; i < 5; i++) {
+		assert_int_equal(kr_store_run_begin(&runs[i], s,
+			i % 2 ? KR_RUN_WATCH : KR_RUN_APPLY, 0), 0);
+		assert_int_equal(kr_store_run_describe(s, runs[i],
+			i == 4 ? "drift" : "commit", "0123abcd", NULL), 0);
+		assert_int_equal(kr_store_journal_begin(&e, s, runs[i], "h1",
+			"h1/web", "replace"), 0);
+		assert_int_equal(kr_store_journal_end(s, e, "ok", NULL), 0);
+		assert_int_equal(kr_store_snapshot_add(s, runs[i], "h1",
+			KR_OBS_OK, NULL, NULL, "{}", 0), 0);
+		assert_int_equal(kr_store_run_set_plan(s, runs[i],
+			"{\"format_version\":\"1.0\"}"), 0);
+		assert_int_equal(kr_store_run_set_duration(s, runs[i], 1500), 0);
+		assert_int_equal(kr_store_run_end(s, runs[i], "ok", "done"), 0);
+	}
+	assert_int_equal(kr_store_runs_list(&v, &n, s, NULL, 3), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(v[0].id, runs[4]);
+	assert_string_equal(v[0].trigger, "drift");
+	assert_string_equal(v[0].git_commit, "0123abcd");
+	assert_null(v[0].destination);
+	assert_int_equal(v[0].duration_ms, 1500);
+	assert_string_equal(v[0].result, "ok");
+	kr_store_runs_free(v, n);
+	assert_int_equal(kr_store_runs_list(&v, &n, s, "watch", 0), 0);
+	assert_int_equal(n, 2);
+	kr_store_runs_free(v, n);
+
+	assert_int_equal(kr_store_run_get(&one, s, runs[2]), 0);
+	assert_string_equal(one.plan_json, "{\"format_version\":\"1.0\"}");
+	assert_string_equal(one.kind, "apply");
+	kr_store_run_info_release(&one);
+	assert_int_equal(kr_store_run_get(&one, s, 999), KR_ENOTFOUND);
+
+	/* keep the newest two: three runs and their journal go */
+	assert_int_equal(kr_store_runs_prune(s, NULL, 2), 0);
+	assert_int_equal(kr_store_runs_list(&v, &n, s, NULL, 0), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(v[1].id, runs[3]);
+	kr_store_runs_free(v, n);
+	assert_int_equal(kr_store_journal_list(&j, &nj, s, runs[0]), 0);
+	assert_int_equal(nj, 0);
+	kr_store_journal_free(j, nj);
+	assert_int_equal(kr_store_journal_list(&j, &nj, s, runs[4]), 0);
+	assert_int_equal(nj, 1);
+	kr_store_journal_free(j, nj);
+	kr_store_close(s);
 	free(path);
 }
 
@@ -1024,6 +1107,7 @@ main(void)
 		T(test_corrupt_garbage),
 		T(test_corrupt_pages),
 		T(test_newer_version_refused),
+		T(test_run_history),
 		T(test_foreign_database_refused),
 		T(test_write_needs_secrets),
 		T(test_no_secret_in_database),
