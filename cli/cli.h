@@ -19,7 +19,9 @@ enum {
 
 struct kr_globals {
 	const char *config;		/* -c, default "config/deploy.yml" */
-	const char *destination;	/* -d */
+	const char *destination;	/* -d (the last one given) */
+	const char *destinations[16];	/* every -d, in order (watch takes several) */
+	size_t ndestinations;
 	const char *app_version;	/* --app-version */
 	const char *state_path;		/* --state */
 	bool json;			/* --json */
@@ -28,6 +30,7 @@ struct kr_globals {
 };
 
 #define KR_CMD_JSON 0x1		/* the command has machine output (--json) */
+#define KR_CMD_DESTINATIONS 0x2	/* the command takes -d more than once */
 
 struct kr_cmd_entry {
 	const char *name;
@@ -45,6 +48,8 @@ extern const struct kr_cmd_entry kr_cmd_status_entry;
 extern const struct kr_cmd_entry kr_cmd_plan_entry;
 extern const struct kr_cmd_entry kr_cmd_apply_entry;
 extern const struct kr_cmd_entry kr_cmd_lock_entry;
+extern const struct kr_cmd_entry kr_cmd_watch_entry;
+extern const struct kr_cmd_entry kr_cmd_history_entry;
 
 /* Print "kreconcile: <msg>" to stderr (errors) or progress (unless -q). */
 void kr_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

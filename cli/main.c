@@ -20,6 +20,8 @@ static const struct kr_cmd_entry *const commands[] = {
 	&kr_cmd_plan_entry,
 	&kr_cmd_apply_entry,
 	&kr_cmd_lock_entry,
+	&kr_cmd_watch_entry,
+	&kr_cmd_history_entry,
 	NULL,
 };
 
@@ -27,6 +29,7 @@ static const char global_help[] =
 	"Global options:\n"
 	"  -c, --config FILE      deploy configuration (default config/deploy.yml)\n"
 	"  -d, --destination NAME merge config/deploy.NAME.yml, read .kamal/secrets.NAME\n"
+	"                         (watch: repeat it to reconcile several destinations)\n"
 	"  -C DIR                 run as if started in DIR\n"
 	"      --app-version V    version of the app to deploy (Kamal's --version);\n"
 	"                         default $VERSION, else git HEAD of the config's repository\n"
@@ -163,6 +166,10 @@ parse_globals(struct kr_globals *g, int *argc, char **argv, bool *help,
 		} else if (TAKE("-d", "--destination")) {
 			VALUE();
 			g->destination = val;
+			if (g->ndestinations >= sizeof(g->destinations) /
+				sizeof(g->destinations[0]))
+				return kr_cli_usage(NULL, "too many -d");
+			g->destinations[g->ndestinations++] = val;
 		} else if (TAKE("-C", "--chdir")) {
 			VALUE();
 			if (chdir(val) < 0) {
@@ -230,6 +237,9 @@ main(int argc, char **argv)
 			argv[1]);
 	if (help)
 		return help_command(cmd->name);
+	if (g.ndestinations > 1 && !(cmd->flags & KR_CMD_DESTINATIONS))
+		return kr_cli_usage(cmd, "'%s' takes one destination (-d), not "
+			"%zu", cmd->name, g.ndestinations);
 	if (g.json && !(cmd->flags & KR_CMD_JSON))
 		return kr_cli_usage(cmd, "'%s' has no --json output", cmd->name);
 	optind = 1;

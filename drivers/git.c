@@ -73,10 +73,31 @@ drain(int fd, struct kr_buf *b)
 	return 0;
 }
 
+/* The git command args run, for messages ("checkout-index", not
+ * "--work-tree"). */
+static const char *
+subcommand(const char *const *args)
+{
+	size_t i;
+
+	for (i = 0; args[i]; i++) {
+		if (strcmp(args[i], "--work-tree") == 0 ||
+			strcmp(args[i], "-c") == 0) {
+			if (!args[++i])
+				break;
+			continue;
+		}
+		if (args[i][0] != '-')
+			return args[i];
+	}
+	return args[0] ? args[0] : "?";
+}
+
 int
 kr_git_run(struct kr_buf *out, const char *dir, const char *const *args,
 	int timeout)
 {
+	const char *what = subcommand(args);
 	struct kr_buf errb = KR_BUF_INIT;
 	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, status = 0, err;
 	long long deadline =
@@ -88,13 +109,13 @@ kr_git_run(struct kr_buf *out, const char *dir, const char *const *args,
 	kr_buf_reset(out);
 	if (pipe(po) < 0 || pipe(pe) < 0) {
 		err = KR_EIO;
-		kr_error_set(err, "git %s: %s", args[0], strerror(errno));
+		kr_error_set(err, "git %s: %s", what, strerror(errno));
 		goto out;
 	}
 	if ((pid = fork()) < 0) {
 		err = KR_EIO;
-		kr_error_set(err, "git %s: cannot start: %s", args[0],
-			strerror(errno));
+		kr_error_set(
+			err, "git %s: cannot start: %s", what, strerror(errno));
 		goto out;
 	}
 	if (pid == 0)
@@ -129,7 +150,7 @@ kr_git_run(struct kr_buf *out, const char *dir, const char *const *args,
 		;
 	if (timed_out) {
 		err = KR_ETIMEOUT;
-		kr_error_set(err, "git %s: no answer within %d s", args[0],
+		kr_error_set(err, "git %s: no answer within %d s", what,
 			timeout > 0 ? timeout : KR_GIT_TIMEOUT);
 	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		err = 0;
@@ -141,9 +162,9 @@ kr_git_run(struct kr_buf *out, const char *dir, const char *const *args,
 			kr_error_set(err,
 				"git %s: cannot run git (is it "
 				"installed?)",
-				args[0]);
+				what);
 		else
-			kr_error_set(err, "git %s: %.*s", args[0], (int)n,
+			kr_error_set(err, "git %s: %.*s", what, (int)n,
 				n ? errb.ptr : "failed");
 	}
 out:

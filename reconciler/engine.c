@@ -174,6 +174,17 @@ load(struct engine *e)
 	return err;
 }
 
+/* The commit a run deploys, when the version is the config's git HEAD. */
+static const char *
+rev_commit(const struct kr_loaded *l)
+{
+	const struct kr_desired *d = l->desired;
+
+	return d->version_source && strcmp(d->version_source, "git HEAD") == 0 ?
+		       d->version :
+		       NULL;
+}
+
 /* Open the store, record the revision and begin the run. */
 static int
 begin(struct engine *e)
@@ -195,7 +206,11 @@ begin(struct engine *e)
 			(err = kr_engine_revision_add(&rev, e->store, l)) <
 				0) ||
 		(run && (err = kr_store_run_begin(
-				 &e->out->run, e->store, e->kind, rev)) < 0)) {
+				 &e->out->run, e->store, e->kind, rev)) < 0) ||
+		(run && (err = kr_store_run_describe(e->store, e->out->run,
+				 o->trigger ? o->trigger : "manual",
+				 o->commit ? o->commit : rev_commit(l),
+				 l->desired->destination)) < 0)) {
 		kr_engine_fail(e, "%s", kr_error_last());
 		return err;
 	}
@@ -216,7 +231,9 @@ kr_engine_observe(
 		.include_removed = o->include_removed,
 		.conns = conns,
 		.cancel = o->cancel,
-		.timeout = o->observe_timeout,
+		.timeout = o->observe_timeout > 0 ?
+				   o->observe_timeout :
+				   (int)e->out->loaded.config->timeout_observe,
 	};
 	return kr_hosts_observe(
 		h, &o->events, &e->out->loaded, e->store, e->out->run, &oo);
@@ -281,6 +298,7 @@ kr_engine_diff(struct engine *e, struct kr_plan **out, const struct kr_hosts *h)
 
 	*out = NULL;
 	bad = kr_images_resolve(&images, &nimages, d, h, &o->events);
+	e->out->registry_errors += bad;
 	if (bad) {
 		kr_images_free(images, nimages);
 		kr_error_set(KR_EREGISTRY,
@@ -334,6 +352,15 @@ run_plan(struct engine *e)
 	return r->outcome;
 }
 
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static enum kr_run_kind
 default_kind(enum kr_engine_op op)
 {
@@ -353,6 +380,7 @@ enum kr_engine_outcome
 kr_engine_run(struct kr_engine_result *out, const struct kr_engine_opts *o)
 {
 	struct engine e;
+	long long t0 = now_ms();
 
 	memset(out, 0, sizeof(*out));
 	memset(&e, 0, sizeof(e));
@@ -389,6 +417,19 @@ kr_engine_run(struct kr_engine_result *out, const struct kr_engine_opts *o)
 		break;
 	}
 out:
+	out->duration_ms = now_ms() - t0;
+	/* the history keeps the plan the run made and how long it took */
+	if (e.store && out->run) {
+		struct kr_buf json = KR_BUF_INIT;
+
+		if (out->plan &&
+			kr_plan_render_json(&json, out->plan, 0) == 0 &&
+			kr_store_run_set_plan(e.store, out->run, json.ptr) < 0)
+			kr_event_say(&o->events, KR_EVENT_ERROR, NULL, "%s",
+				kr_error_last());
+		kr_store_run_set_duration(e.store, out->run, out->duration_ms);
+		kr_buf_release(&json);
+	}
 	if (e.have_saved)
 		kr_plan_identity_release(&e.saved);
 	kr_store_close(e.store);

@@ -54,8 +54,10 @@ struct kr_engine_opts {
 	struct kr_source src;
 	unsigned load_flags; /* KR_LOAD_* */
 	enum kr_run_kind run_kind; /* what the store records; default from op */
-	const char *trigger; /* why this run (watch: "commit", "drift", ...);
-				may be NULL */
+	/* why this run, for the history: "manual" (NULL), "commit", "drift",
+	 * "webhook", "startup" */
+	const char *trigger;
+	const char *commit; /* the git commit the config comes from; NULL */
 	bool refresh; /* read the hosts (false: last snapshots) */
 	bool include_removed; /* plan/status: hosts the store knows, no longer
 				 configured */
@@ -72,7 +74,7 @@ struct kr_engine_opts {
 	 * false: the run ends cancelled. NULL: approved. */
 	bool (*confirm)(const struct kr_plan *plan, void *arg);
 	void *confirm_arg;
-	/* timeouts in seconds; 0 = the defaults above */
+	/* timeouts in seconds; 0 = x-kreconcile.timeouts, else the defaults */
 	int observe_timeout;
 	int apply_timeout;
 	/* the run's cancel flag (Ctrl-C, SIGTERM, a watcher stopping) */
@@ -102,6 +104,9 @@ struct kr_engine_result {
 		connections; /* apply: connections opened per configured host */
 	char *error; /* why it failed or was cancelled; NULL */
 	char *store_path; /* the state database's path, once opened */
+	size_t registry_errors; /* images the registry could not be asked about
+				 */
+	long long duration_ms; /* how long the run took */
 };
 
 /*

@@ -337,8 +337,11 @@ run_scripts(struct apply_run *a)
 		kr_hostconns_add(&a->cc, d, r->plan->hosts[i].name);
 	/* a cancel lets the scripts in flight finish; a deadline does not */
 	a->cc.conns.cancel = NULL;
-	a->cc.conns.timeout =
-		o->apply_timeout > 0 ? o->apply_timeout : KR_APPLY_TIMEOUT;
+	a->cc.conns.timeout = o->apply_timeout > 0 ?
+				      o->apply_timeout :
+			      r->loaded.config->timeout_apply > 0 ?
+				      (int)r->loaded.config->timeout_apply :
+				      KR_APPLY_TIMEOUT;
 	ao.desired = d;
 	ao.plan = r->plan;
 	ao.store = e->store;

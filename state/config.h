@@ -261,6 +261,26 @@ struct kr_config {
 	/* x-kreconcile */
 	char *known_hosts;
 	enum kr_tri prune;
+	/* x-kreconcile.timeouts: seconds for one host's observe exec and
+	 * one host's apply script (0 = the defaults) */
+	long long timeout_observe;
+	long long timeout_apply;
+	/* x-kreconcile.watch: the watcher's settings (its options win);
+	 * durations as written ("30s", "2m"), checked by the watcher */
+	struct kr_config_watch {
+		char *repo;
+		char *branch;
+		char *path;
+		char *interval;
+		char *drift_interval;
+		char *image_wait;
+		char *backoff_max;
+		char *listen;
+		char *log_format;
+		enum kr_tri self_heal;
+		long long retention;	/* runs kept in the history; 0 = default */
+		struct kr_config_pos pos;	/* where the watch map is */
+	} watch;
 
 	struct kr_config_secret_ref *secret_refs;
 	size_t nsecret_refs;

@@ -212,6 +212,16 @@ kr_config_free(struct kr_config *c)
 	}
 	free(c->aliases);
 	free(c->known_hosts);
+	free(c->watch.repo);
+	free(c->watch.branch);
+	free(c->watch.path);
+	free(c->watch.interval);
+	free(c->watch.drift_interval);
+	free(c->watch.image_wait);
+	free(c->watch.backoff_max);
+	free(c->watch.listen);
+	free(c->watch.log_format);
+	free(c->watch.pos.file);
 	for (i = 0; i < c->nsecret_refs; i++) {
 		free(c->secret_refs[i].name);
 		free(c->secret_refs[i].context);

@@ -107,10 +107,42 @@ hooks_output_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *n)
 			c->hooks_output);
 }
 
+/* x-kreconcile.watch: the watcher's settings, as its options name them. */
+static void
+xkr_watch_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *n)
+{
+	static const char *const keys[] = { "repo", "branch", "path",
+		"interval", "drift_interval", "image_wait", "backoff_max",
+		"listen", "log_format", "self_heal", "retention", NULL };
+	static const char ctx[] = "x-kreconcile/watch";
+	struct kr_config_watch *w = &x->c->watch;
+
+	if (n->type != KR_YAML_MAP) {
+		kr_cfg_type_error(x, n, ctx, "a map");
+		return;
+	}
+	kr_cfg_check_keys(x, n, ctx, ctx, keys, false);
+	kr_cfg_set_pos(&w->pos, n);
+	w->repo = kr_cfg_get_str(x, n, "repo", ctx);
+	w->branch = kr_cfg_get_str(x, n, "branch", ctx);
+	w->path = kr_cfg_get_str(x, n, "path", ctx);
+	w->interval = kr_cfg_get_str(x, n, "interval", ctx);
+	w->drift_interval = kr_cfg_get_str(x, n, "drift_interval", ctx);
+	w->image_wait = kr_cfg_get_str(x, n, "image_wait", ctx);
+	w->backoff_max = kr_cfg_get_str(x, n, "backoff_max", ctx);
+	w->listen = kr_cfg_get_str(x, n, "listen", ctx);
+	w->log_format = kr_cfg_get_str(x, n, "log_format", ctx);
+	w->self_heal = kr_cfg_get_bool(x, n, "self_heal", ctx);
+	w->retention = kr_cfg_get_int(x, n, "retention", ctx);
+}
+
 static void
 xkr_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *n)
 {
-	static const char *const keys[] = { "known_hosts", "prune", NULL };
+	static const char *const keys[] = { "known_hosts", "prune", "watch",
+		"timeouts", NULL };
+	static const char *const tkeys[] = { "observe", "apply", NULL };
+	const struct kr_yaml_node *v;
 
 	if (n->type != KR_YAML_MAP) {
 		kr_cfg_type_error(x, n, "x-kreconcile", "a map");
@@ -119,6 +151,16 @@ xkr_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *n)
 	kr_cfg_check_keys(x, n, "x-kreconcile", "x-kreconcile", keys, false);
 	x->c->known_hosts = kr_cfg_get_str(x, n, "known_hosts", "x-kreconcile");
 	x->c->prune = kr_cfg_get_bool(x, n, "prune", "x-kreconcile");
+	if ((v = kr_yaml_get(n, "watch")))
+		xkr_watch_node(x, v);
+	if ((v = kr_cfg_get_map(x, n, "timeouts", "x-kreconcile"))) {
+		kr_cfg_check_keys(x, v, "x-kreconcile/timeouts",
+			"x-kreconcile/timeouts", tkeys, false);
+		x->c->timeout_observe = kr_cfg_get_int(x, v, "observe",
+			"x-kreconcile/timeouts");
+		x->c->timeout_apply = kr_cfg_get_int(x, v, "apply",
+			"x-kreconcile/timeouts");
+	}
 }
 
 static const char *const root_keys[] = { "service", "image", "labels",

@@ -24,17 +24,18 @@ kr_store_run_describe(struct kr_store *s, int64_t run, const char *trigger,
 	pthread_mutex_lock(&s->mu);
 	if ((rc = kr_store_writable(s)) < 0)
 		goto out;
-	if ((rc = kr_store_prepare(s, &st, "UPDATE runs SET trigger = ?1, "
+	if ((rc = kr_store_prepare(s, &st,
+		     "UPDATE runs SET trigger = ?1, "
 		     "git_commit = ?2, destination = ?3 WHERE id = ?4",
 		     "describe a run")) < 0 ||
-	    (rc = kr_store_bind_checked(s, st, 1, trigger, "runs.trigger")) <
-		    0 ||
-	    (rc = kr_store_bind_checked(s, st, 2, git_commit,
-		     "runs.git_commit")) < 0 ||
-	    (rc = kr_store_bind_checked(s, st, 3, destination,
-		     "runs.destination")) < 0 ||
-	    (rc = sqlite3_bind_int64(st, 4, run)) != SQLITE_OK ||
-	    (rc = kr_store_step_done(s, st, "describe a run")) < 0) {
+		(rc = kr_store_bind_checked(
+			 s, st, 1, trigger, "runs.trigger")) < 0 ||
+		(rc = kr_store_bind_checked(
+			 s, st, 2, git_commit, "runs.git_commit")) < 0 ||
+		(rc = kr_store_bind_checked(
+			 s, st, 3, destination, "runs.destination")) < 0 ||
+		(rc = sqlite3_bind_int64(st, 4, run)) != SQLITE_OK ||
+		(rc = kr_store_step_done(s, st, "describe a run")) < 0) {
 		if (rc > 0)
 			rc = kr_store_err(s, rc, "describe a run");
 	}
@@ -56,10 +57,10 @@ run_set(struct kr_store *s, int64_t run, const char *sql, const char *text,
 	if ((rc = kr_store_writable(s)) < 0)
 		goto out;
 	if ((rc = kr_store_prepare(s, &st, sql, "record a run")) < 0 ||
-	    (rc = text ? kr_store_bind_masked(s, st, 1, text, 0) :
-		    sqlite3_bind_int64(st, 1, n)) < 0 || rc > 0 ||
-	    (rc = sqlite3_bind_int64(st, 2, run)) != SQLITE_OK ||
-	    (rc = kr_store_step_done(s, st, "record a run")) < 0) {
+		(rc = text ? kr_store_bind_masked(s, st, 1, text, 0) :
+			     sqlite3_bind_int64(st, 1, n)) < 0 ||
+		rc > 0 || (rc = sqlite3_bind_int64(st, 2, run)) != SQLITE_OK ||
+		(rc = kr_store_step_done(s, st, "record a run")) < 0) {
 		if (rc > 0)
 			rc = kr_store_err(s, rc, "record a run");
 	}
@@ -108,8 +109,8 @@ kr_store_runs_free(struct kr_store_run_info *v, size_t n)
 	free(v);
 }
 
-#define RUN_COLUMNS                                                      \
-	"id, kind, trigger, git_commit, destination, started_at, "      \
+#define RUN_COLUMNS                                                \
+	"id, kind, trigger, git_commit, destination, started_at, " \
 	"finished_at, duration_ms, result, summary"
 
 static void
@@ -123,8 +124,9 @@ run_from_row(struct kr_store_run_info *r, sqlite3_stmt *st)
 	r->destination = kr_store_column_strdup(st, 4);
 	r->started_at = (time_t)sqlite3_column_int64(st, 5);
 	r->finished_at = (time_t)sqlite3_column_int64(st, 6);
-	r->duration_ms = sqlite3_column_type(st, 7) == SQLITE_NULL ? -1 :
-		sqlite3_column_int64(st, 7);
+	r->duration_ms = sqlite3_column_type(st, 7) == SQLITE_NULL ?
+				 -1 :
+				 sqlite3_column_int64(st, 7);
 	r->result = kr_store_column_strdup(st, 8);
 	r->summary = kr_store_column_strdup(st, 9);
 }
@@ -141,7 +143,8 @@ kr_store_runs_list(struct kr_store_run_info **out, size_t *n,
 	*out = NULL;
 	*n = 0;
 	pthread_mutex_lock(&s->mu);
-	if ((rc = kr_store_prepare(s, &st, "SELECT " RUN_COLUMNS " FROM runs "
+	if ((rc = kr_store_prepare(s, &st,
+		     "SELECT " RUN_COLUMNS " FROM runs "
 		     "WHERE ?1 IS NULL OR kind = ?1 ORDER BY id DESC LIMIT ?2",
 		     "list runs")) < 0)
 		goto out;
@@ -174,8 +177,10 @@ kr_store_run_get(struct kr_store_run_info *out, struct kr_store *s, int64_t id)
 
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&s->mu);
-	if ((rc = kr_store_prepare(s, &st, "SELECT " RUN_COLUMNS ", plan_json "
-		     "FROM runs WHERE id = ?1", "read a run")) < 0)
+	if ((rc = kr_store_prepare(s, &st,
+		     "SELECT " RUN_COLUMNS ", plan_json "
+		     "FROM runs WHERE id = ?1",
+		     "read a run")) < 0)
 		goto out;
 	sqlite3_bind_int64(st, 1, id);
 	rc = sqlite3_step(st);
@@ -224,7 +229,8 @@ kr_store_runs_prune(struct kr_store *s, const char *kind, size_t keep)
 				break;
 			continue;
 		}
-		if ((rc = kr_store_prepare(s, &st, "INSERT INTO prune_runs "
+		if ((rc = kr_store_prepare(s, &st,
+			     "INSERT INTO prune_runs "
 			     "SELECT id FROM runs WHERE (?1 IS NULL OR kind = "
 			     "?1) ORDER BY id DESC LIMIT -1 OFFSET ?2",
 			     "prune runs")) < 0)
