@@ -72,6 +72,11 @@ struct kr_engine_opts {
 	const char *performer; /* the lock's and the audit log's "who" */
 	/* Asked once a plan with changes is ready (after KR_EVENT_PLAN);
 	 * false: the run ends cancelled. NULL: approved. */
+	/* Whether a held deploy lock (its holder's details) was left by a
+	 * run that is gone (a watcher killed on this machine): then it is
+	 * released and taken. NULL: a held lock is never taken over. */
+	bool (*lock_stale)(const char *holder, void *arg);
+	void *lock_stale_arg;
 	bool (*confirm)(const struct kr_plan *plan, void *arg);
 	void *confirm_arg;
 	/* timeouts in seconds; 0 = x-kreconcile.timeouts, else the defaults */

@@ -167,6 +167,7 @@ lock_acquire(struct apply_run *a)
 	time_t deadline = time(NULL) + o->lock_wait;
 	char *addr, *holder = NULL;
 	int64_t entry = 0;
+	bool stale_released = false;
 	int err;
 
 	kr_hostconns_add(&a->cc, d, d->lock_host);
@@ -184,6 +185,18 @@ lock_acquire(struct apply_run *a)
 		a->attempts++;
 		e->out->lock_execs++;
 		err = kr_apply_lock_acquire(&holder, a->lock_t, &lo);
+		if (err == KR_ELOCKED && !stale_released && o->lock_stale &&
+			holder && o->lock_stale(holder, o->lock_stale_arg)) {
+			/* left by a run of ours that is gone: take it over */
+			stale_released = true;
+			kr_event_say(&o->events, KR_EVENT_PROGRESS, NULL,
+				"releasing a stale deploy lock (its holder is "
+				"gone): %s", holder);
+			e->out->lock_execs++;
+			if (kr_apply_lock_release(a->lock_t, d->service,
+				    d->destination, NULL) == 0)
+				continue;
+		}
 		if (err != KR_ELOCKED || kr_engine_cancelled(o) ||
 			time(NULL) + 2 > deadline)
 			break;

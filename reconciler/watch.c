@@ -219,6 +219,13 @@ kr_watch_new(struct kr_watch **out, const struct kr_watch_opts *o)
 
 	w->o = *o;
 	w->lock_fd = -1;
+	{
+		char host[256] = "";
+
+		gethostname(host, sizeof(host) - 1);
+		w->lock_message = kr_xasprintf("kreconcile watch pid=%ld "
+			"host=%s", (long)getpid(), *host ? host : "localhost");
+	}
 	w->wake[0] = w->wake[1] = -1;
 	pthread_mutex_init(&w->mu, NULL);
 	if (!w->o.interval)
@@ -336,14 +343,15 @@ kr_watch_free(struct kr_watch *w)
 	free(w->tree_commit);
 	free(w->lock_path);
 	free(w->state_abs);
+	free(w->lock_message);
 	free(w->seen);
 	free(w);
 }
 
-/* A run that failed before the engine could start (the checkout): it
- * goes in the history like any other. */
+/* A run that failed before the engine could record it (the checkout, an
+ * invalid config): it goes in the history like any other. */
 static void
-record_failure(struct kr_watch *w, const struct watch_dest *d,
+record_failed_run(struct kr_watch *w, const struct watch_dest *d,
 	const char *trigger, const char *commit, const char *why)
 {
 	struct kr_store *s = NULL;
@@ -355,9 +363,15 @@ record_failure(struct kr_watch *w, const struct watch_dest *d,
 			kr_store_run_describe(s, run, trigger, commit, d->name);
 			kr_store_run_end(s, run, "failed", why);
 		}
-		kr_store_runs_prune(s, NULL, w->o.retention);
 	}
 	kr_store_close(s);
+}
+
+static void
+record_failure(struct kr_watch *w, const struct watch_dest *d,
+	const char *trigger, const char *commit, const char *why)
+{
+	record_failed_run(w, d, trigger, commit, why);
 	kr_watch_count_run(w, trigger, "failed", 0);
 }
 
@@ -416,6 +430,29 @@ outcome_name(enum kr_engine_outcome oc)
 	return "failed";
 }
 
+/*
+ * A deploy lock whose message is a watcher's of this machine
+ * ("kreconcile watch pid=N host=H") and whose process is gone: left by a
+ * watcher that was killed, safe to take over.
+ */
+static bool
+lock_stale(const char *holder, void *arg)
+{
+	struct kr_watch *w = arg;
+	const char *m = strstr(holder, "kreconcile watch pid=");
+	char host[256] = "", theirs[256] = "";
+	long pid = 0;
+
+	(void)w;
+	if (!m || sscanf(m, "kreconcile watch pid=%ld host=%255s", &pid,
+		theirs) != 2 || pid <= 0)
+		return false;
+	gethostname(host, sizeof(host) - 1);
+	if (strcmp(host, theirs) != 0 || pid == (long)getpid())
+		return false;
+	return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
 /* Run the engine on the work tree's config for one destination. */
 static enum kr_engine_outcome
 engine_run(struct kr_watch *w, struct watch_dest *d, enum kr_engine_op op,
@@ -451,6 +488,9 @@ engine_run(struct kr_watch *w, struct watch_dest *d, enum kr_engine_op op,
 	eo.commit = commit;
 	eo.accept_new_host_keys = w->o.accept_new_host_keys;
 	eo.performer = w->o.performer;
+	eo.message = w->lock_message;
+	eo.lock_stale = lock_stale;
+	eo.lock_stale_arg = w;
 	eo.cancel = &w->stop;
 	eo.events = w->o.events;
 	oc = kr_engine_run(r, &eo);
@@ -462,6 +502,9 @@ engine_run(struct kr_watch *w, struct watch_dest *d, enum kr_engine_op op,
 	close(here);
 	free(project);
 	d->attempted = true;
+	if (!r->run) /* it ended before it began a run: loading failed */
+		record_failed_run(w, d, trigger, commit, r->error ?
+			r->error : "failed before it started");
 	d->hosts_unreachable = 0;
 	for (i = 0; i < r->hosts.n && r->loaded.desired &&
 		    i < r->loaded.desired->nhosts;
@@ -492,12 +535,14 @@ backoff(const struct kr_watch *w, int failures)
 
 /* Deploy commit to one destination. */
 static void
-deploy(struct kr_watch *w, struct watch_dest *d, const char *commit,
+deploy(struct kr_watch *w, struct watch_dest *d, const char *commit_in,
 	const char *trigger)
 {
 	struct kr_engine_result r;
 	enum kr_engine_outcome oc;
 	time_t now = time(NULL);
+	/* a copy: commit_in may be d->failed, which this replaces */
+	char *commit = kr_xstrdup(commit_in);
 	char sb[16];
 
 	say(w, KR_EVENT_PROGRESS, "watch: %s: deploying commit %s (%s)",
@@ -523,10 +568,10 @@ deploy(struct kr_watch *w, struct watch_dest *d, const char *commit,
 		d->failures = 0;
 		d->waiting_since = 0;
 		d->next_drift = now + w->o.drift_interval;
-		return;
+		goto out;
 	}
 	if (oc == KR_OUTCOME_CANCELLED && w->stop)
-		return;
+		goto out;
 	if (oc == KR_OUTCOME_WAITING) {
 		if (!d->waiting_since || !d->failed ||
 			strcmp(d->failed, commit) != 0)
@@ -541,7 +586,7 @@ deploy(struct kr_watch *w, struct watch_dest *d, const char *commit,
 				"image of %s; next look in %lld s",
 				dest_label(d), short_sha(commit, sb),
 				(long long)(d->retry_at - now));
-			return;
+			goto out;
 		}
 		say(w, KR_EVENT_ERROR,
 			"watch: %s: the image of %s is still "
@@ -553,9 +598,10 @@ deploy(struct kr_watch *w, struct watch_dest *d, const char *commit,
 		d->retry_at = (time_t)-1; /* only a new commit */
 		free(d->failed);
 		d->failed = kr_xstrdup(commit);
-		return;
+		goto out;
 	}
 failed:
+	now = time(NULL);
 	if (!d->failed || strcmp(d->failed, commit) != 0) {
 		free(d->failed);
 		d->failed = kr_xstrdup(commit);
@@ -571,6 +617,8 @@ failed:
 		oc == KR_OUTCOME_PARTIAL ? "applied on some hosts only" :
 					   "failed",
 		d->failures, (long long)(d->retry_at - now));
+out:
+	free(commit);
 }
 
 /* Every drift interval: plan against the last applied commit and, with

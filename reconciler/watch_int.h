@@ -51,6 +51,7 @@ struct kr_watch {
 	char *tree_commit; /* what the tree holds now */
 	char *lock_path;
 	char *state_abs; /* the state database, as an absolute path */
+	char *lock_message; /* the deploy lock's message: who we are */
 	int lock_fd;
 	int wake[2]; /* the self-pipe kr_watch_poke writes to */
 	volatile sig_atomic_t stop;
