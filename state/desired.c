@@ -47,6 +47,8 @@ app_release(struct kr_app *a)
 	kr_strvec_release(&a->proxy_config.hosts);
 	free(a->proxy_config.healthcheck_path);
 	kr_strvec_release(&a->proxy_config.path_prefixes);
+	kr_strvec_release(&a->proxy_config.log_request_headers);
+	kr_strvec_release(&a->proxy_config.log_response_headers);
 	free(a->hostname_prefix);
 }
 

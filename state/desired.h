@@ -47,6 +47,14 @@ struct kr_app_proxy {
 	int forward_headers;		/* -1 unset, 0, 1 */
 	int ssl_redirect;		/* -1 unset, 0, 1 */
 	int response_timeout;		/* seconds, 0 = default */
+	/* Added for kamal-proxy deploys (Kamal's deploy_options): */
+	int buffer_requests;		/* -1 unset (Kamal: true), 0, 1 */
+	int buffer_responses;		/* -1 unset (Kamal: true), 0, 1 */
+	long long buffer_memory;	/* bytes, -1 = default */
+	long long max_request_body;	/* bytes, -1 = default */
+	long long max_response_body;	/* bytes, -1 = default */
+	struct kr_strvec log_request_headers;	/* empty = Kamal's default three */
+	struct kr_strvec log_response_headers;
 };
 
 /* One app container a host must run for one role. */

@@ -135,6 +135,8 @@ proxy_fill(struct kr_app_proxy *p, const struct kr_config_proxy *root,
 
 	p->app_port = 80;
 	p->strip_path_prefix = p->forward_headers = p->ssl_redirect = -1;
+	p->buffer_requests = p->buffer_responses = -1;
+	p->buffer_memory = p->max_request_body = p->max_response_body = -1;
 	for (i = 0; i < 2; i++) {
 		const struct kr_config_proxy *q = v[i];
 
@@ -168,6 +170,26 @@ proxy_fill(struct kr_app_proxy *p, const struct kr_config_proxy *root,
 			p->ssl_redirect = q->ssl_redirect;
 		if (q->response_timeout >= 0)
 			p->response_timeout = (int)q->response_timeout;
+		if (q->buffering_requests != KR_TRI_UNSET)
+			p->buffer_requests = q->buffering_requests;
+		if (q->buffering_responses != KR_TRI_UNSET)
+			p->buffer_responses = q->buffering_responses;
+		if (q->buffering_memory >= 0)
+			p->buffer_memory = q->buffering_memory;
+		if (q->buffering_max_request_body >= 0)
+			p->max_request_body = q->buffering_max_request_body;
+		if (q->buffering_max_response_body >= 0)
+			p->max_response_body = q->buffering_max_response_body;
+		if (q->logging_request_headers.n) {
+			kr_strvec_release(&p->log_request_headers);
+			kr_strvec_copy(&p->log_request_headers,
+				&q->logging_request_headers);
+		}
+		if (q->logging_response_headers.n) {
+			kr_strvec_release(&p->log_response_headers);
+			kr_strvec_copy(&p->log_response_headers,
+				&q->logging_response_headers);
+		}
 	}
 }
 

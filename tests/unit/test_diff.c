@@ -75,6 +75,19 @@ world_observe(struct world *w, const struct kr_desired *src, bool defhash)
 		fx_obs_app(&w->oh[0], &h->apps[i], defhash, FX_NOW - 3600);
 		fx_obs_env(&w->oh[0], &h->apps[i].env_file);
 	}
+	/* as Kamal leaves it: kamal-proxy routing to the proxied role */
+	for (i = 0; i < h->napps; i++)
+		if (h->apps[i].proxy) {
+			char *route = kr_xasprintf("%s-%s", src->service,
+				h->apps[i].role);
+			char *target = kr_xasprintf("%.12s:80",
+				w->oh[0].containers[h->naccessories + i].id);
+
+			fx_obs_proxy(&w->oh[0], route, target);
+			free(route);
+			free(target);
+			break;
+		}
 }
 
 static int
@@ -243,7 +256,8 @@ test_no_change_labelled(void **state)
 				kr_action_name(w->plan->changes[i].action),
 				w->plan->changes[i].reason);
 	assert_false(kr_plan_has_changes(w->plan));
-	assert_int_equal(w->plan->nchanges, 7);	/* net, 3 env, db, web, worker */
+	/* net, proxy, 3 env, db, web, worker, route */
+	assert_int_equal(w->plan->nchanges, 9);
 }
 
 static void
