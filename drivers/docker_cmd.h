@@ -86,8 +86,12 @@ int kr_docker_cmd_proxy_deploy(struct kr_buf *out, const char *proxy,
 /* docker exec PROXY kamal-proxy remove ROUTE */
 int kr_docker_cmd_proxy_remove(struct kr_buf *out, const char *proxy,
 	const char *route);
-/* Kamal's proxy boot (boot config files, or their defaults). */
-int kr_docker_cmd_proxy_boot(struct kr_buf *out);
+/* Kamal's proxy boot: from p's proxy.run when p->run, else from the boot
+ * config files (or their defaults). p may be NULL. */
+int kr_docker_cmd_proxy_boot(struct kr_buf *out, const struct kr_app_proxy *p);
+/* The image a boot runs: proxy.run's [registry/]repository:version, else
+ * basecamp/kamal-proxy at the minimum version. Caller frees. */
+char *kr_docker_proxy_image(const struct kr_app_proxy *p);
 /* docker tag SRC DST */
 int kr_docker_cmd_tag(struct kr_buf *out, const char *src, const char *dst);
 

@@ -123,17 +123,99 @@ kr_docker_cmd_proxy_remove(
 	return kr_shell_arg(out, route);
 }
 
+/* "[ip:]port:inner", an IPv6 address in brackets. */
+static void
+publish(struct kr_buf *out, const char *ip, int port, int inner)
+{
+	char *w;
+
+	if (ip && strchr(ip, ':') && ip[0] != '[')
+		w = kr_xasprintf("[%s]:%d:%d", ip, port, inner);
+	else if (ip)
+		w = kr_xasprintf("%s:%d:%d", ip, port, inner);
+	else
+		w = kr_xasprintf("%d:%d", port, inner);
+	kr_buf_puts(out, " --publish");
+	kr_shell_arg(out, w);
+	free(w);
+}
+
 /*
- * Kamal's `proxy boot` on a host without proxy/run in the config: the
- * apps-config directory, then `docker container start kamal-proxy ||` the
- * run command that reads the boot config files `kamal proxy boot_config
- * set` writes under .kamal/proxy/ (defaults: publish 80 and 443, log
- * max-size 10m, basecamp/kamal-proxy at the minimum version). Constant
- * text: nothing from the configuration.
+ * Kamal's run command with proxy/run in the config (Proxy::Run): the
+ * config volume, the apps-config volume, publish (each bind IP), log
+ * max-size, --expose of the metrics port, run.options, the image and
+ * `kamal-proxy run [--debug] [--metrics-port=N]`.
+ */
+static void
+proxy_run(struct kr_buf *out, const struct kr_app_proxy *p)
+{
+	size_t i, nb = p->run_bind_ips.n ? p->run_bind_ips.n : 1;
+	char *img;
+
+	kr_buf_puts(out, "docker run --name kamal-proxy --network kamal "
+			 "--detach --restart unless-stopped --volume "
+			 "kamal-proxy-config:/home/kamal-proxy/.config/"
+			 "kamal-proxy --volume \"$PWD\"/.kamal/proxy/"
+			 "apps-config:/home/kamal-proxy/.apps-config");
+	for (i = 0; p->run_publish != 0 && i < nb; i++) {
+		const char *ip =
+			p->run_bind_ips.n ? p->run_bind_ips.v[i] : NULL;
+
+		publish(out, ip, p->run_http_port >= 0 ? p->run_http_port : 80,
+			80);
+		publish(out, ip,
+			p->run_https_port >= 0 ? p->run_https_port : 443, 443);
+	}
+	if (!p->run_log_max_size || *p->run_log_max_size) {
+		char *w = kr_xasprintf("max-size=%s",
+			p->run_log_max_size ? p->run_log_max_size : "10m");
+
+		kr_buf_puts(out, " --log-opt");
+		kr_shell_arg(out, w);
+		free(w);
+	}
+	if (p->run_metrics_port >= 0)
+		kr_buf_printf(out, " --expose=%d", p->run_metrics_port);
+	for (i = 0; i < p->run_args.n; i++)
+		kr_shell_arg(out, p->run_args.v[i]);
+	img = kr_docker_proxy_image(p);
+	kr_shell_arg(out, img);
+	free(img);
+	kr_buf_puts(out, " kamal-proxy run");
+	if (p->run_debug == 1)
+		kr_buf_puts(out, " --debug");
+	if (p->run_metrics_port >= 0)
+		kr_buf_printf(out, " --metrics-port=%d", p->run_metrics_port);
+}
+
+char *
+kr_docker_proxy_image(const struct kr_app_proxy *p)
+{
+	if (!p || !p->run)
+		return kr_xstrdup("basecamp/kamal-proxy:" KR_PROXY_MIN_VERSION);
+	return kr_xasprintf("%s%s%s:%s", p->run_registry ? p->run_registry : "",
+		p->run_registry ? "/" : "",
+		p->run_repository ? p->run_repository : "basecamp/kamal-proxy",
+		p->run_version ? p->run_version : KR_PROXY_MIN_VERSION);
+}
+
+/*
+ * Kamal's `proxy boot`: the apps-config directory, then `docker container
+ * start kamal-proxy ||` the run command: from proxy/run when the config
+ * has it (p->run), else the one that reads the boot config files `kamal
+ * proxy boot_config set` writes under .kamal/proxy/ (defaults: publish 80
+ * and 443, log max-size 10m, basecamp/kamal-proxy at the minimum version;
+ * constant text).
  */
 int
-kr_docker_cmd_proxy_boot(struct kr_buf *out)
+kr_docker_cmd_proxy_boot(struct kr_buf *out, const struct kr_app_proxy *p)
 {
+	if (p && p->run) {
+		kr_buf_puts(out, "mkdir -p .kamal/proxy/apps-config && { "
+				 "docker container start kamal-proxy || ");
+		proxy_run(out, p);
+		return kr_buf_puts(out, "; }");
+	}
 	return kr_buf_puts(out,
 		"mkdir -p .kamal/proxy/apps-config && { docker container start "
 		"kamal-proxy || echo \"$(cat .kamal/proxy/options 2> /dev/null "

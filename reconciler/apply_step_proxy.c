@@ -34,7 +34,7 @@ kr_apply_step_proxy(
 		kr_buf_puts(t, "docker container stop kamal-proxy >/dev/null "
 			       "2>&1 || true\ndocker container rm kamal-proxy "
 			       ">/dev/null\n");
-	kr_docker_cmd_proxy_boot(&cmd);
+	kr_docker_cmd_proxy_boot(&cmd, c->app ? &c->app->proxy_config : NULL);
 	kr_buf_puts(&cmd, " >/dev/null");
 	kr_apply_step_line(x, &cmd);
 	kr_buf_puts(t, wait_proxy);

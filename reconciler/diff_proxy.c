@@ -52,17 +52,16 @@ version_cmp(const char *a, const char *b)
 	return 0;
 }
 
-static bool
-host_proxies(const struct kr_host *h, const char **role)
+/* The first proxied app of h (its proxy.run boots the proxy), or NULL. */
+static const struct kr_app *
+host_proxies(const struct kr_host *h)
 {
 	size_t i;
 
 	for (i = 0; h && i < h->napps; i++)
-		if (h->apps[i].proxy) {
-			*role = h->apps[i].role;
-			return true;
-		}
-	return false;
+		if (h->apps[i].proxy)
+			return &h->apps[i];
+	return NULL;
 }
 
 void
@@ -71,24 +70,25 @@ kr_diff_plan_proxy(struct kr_plan *p, struct hctx *hc)
 	const struct kr_observed_host *oh = hc->oh;
 	const struct kr_obs_container *oc =
 		kr_observed_container(oh, PROXY_NAME);
-	const char *role = NULL;
+	const struct kr_app *a = host_proxies(hc->h);
 	struct kr_change *c;
-	char want[64];
+	char *want;
 
-	if (!host_proxies(hc->h, &role))
+	if (!a)
 		return;
-	snprintf(want, sizeof(want), "basecamp/kamal-proxy:%s",
-		KR_PROXY_MIN_VERSION);
 	c = kr_plan_add_change(p, KR_CHANGE_PROXY, PROXY_NAME, KR_ACTION_NOOP);
+	c->app = a;
 	if (!oc) {
 		c->action = KR_ACTION_CREATE;
 		c->status = KR_STATUS_PLANNED;
+		want = kr_docker_proxy_image(&a->proxy_config);
 		kr_change_attr(c, "image", NULL, want);
+		free(want);
 		kr_change_set_reason(c,
-			"role '%s' runs behind kamal-proxy and "
-			"the host has none (booted from .kamal/proxy/ as Kamal "
-			"does)",
-			role);
+			"role '%s' runs behind kamal-proxy and the host has "
+			"none (booted from %s as Kamal does)",
+			a->role,
+			a->proxy_config.run ? "proxy/run" : ".kamal/proxy/");
 		return;
 	}
 	kr_change_attr(c, "image", oc->image, oc->image);

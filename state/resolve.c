@@ -127,6 +127,45 @@ kr_resolve_logging_fill(struct kr_logging *out,
 }
 
 static void
+set_str(char **dst, const char *src)
+{
+	if (!src)
+		return;
+	free(*dst);
+	*dst = kr_xstrdup(src);
+}
+
+/* proxy.run of q over what p holds (Kamal deep-merges a role's proxy over
+ * the root one). */
+static void
+proxy_run_fill(struct kr_app_proxy *p, const struct kr_config_proxy *q)
+{
+	p->run = true;
+	if (q->run_http_port >= 0)
+		p->run_http_port = (int)q->run_http_port;
+	if (q->run_https_port >= 0)
+		p->run_https_port = (int)q->run_https_port;
+	if (q->run_metrics_port >= 0)
+		p->run_metrics_port = (int)q->run_metrics_port;
+	if (q->run_debug != KR_TRI_UNSET)
+		p->run_debug = q->run_debug;
+	if (q->run_publish != KR_TRI_UNSET)
+		p->run_publish = q->run_publish;
+	set_str(&p->run_log_max_size, q->run_log_max_size);
+	if (q->run_bind_ips.n) {
+		kr_strvec_release(&p->run_bind_ips);
+		kr_strvec_copy(&p->run_bind_ips, &q->run_bind_ips);
+	}
+	set_str(&p->run_registry, q->run_registry);
+	set_str(&p->run_repository, q->run_repository);
+	set_str(&p->run_version, q->run_version);
+	if (q->run_args.n) {
+		kr_strvec_release(&p->run_args);
+		kr_strvec_copy(&p->run_args, &q->run_args);
+	}
+}
+
+static void
 proxy_fill(struct kr_app_proxy *p, const struct kr_config_proxy *root,
 	const struct kr_config_proxy *role)
 {
@@ -137,6 +176,8 @@ proxy_fill(struct kr_app_proxy *p, const struct kr_config_proxy *root,
 	p->strip_path_prefix = p->forward_headers = p->ssl_redirect = -1;
 	p->buffer_requests = p->buffer_responses = -1;
 	p->buffer_memory = p->max_request_body = p->max_response_body = -1;
+	p->run_http_port = p->run_https_port = p->run_metrics_port = -1;
+	p->run_debug = p->run_publish = -1;
 	for (i = 0; i < 2; i++) {
 		const struct kr_config_proxy *q = v[i];
 
@@ -190,6 +231,8 @@ proxy_fill(struct kr_app_proxy *p, const struct kr_config_proxy *root,
 			kr_strvec_copy(&p->log_response_headers,
 				&q->logging_response_headers);
 		}
+		if (q->has_run)
+			proxy_run_fill(p, q);
 	}
 }
 
