@@ -836,6 +836,56 @@ teardown(void **state)
 	return rc == 0 ? 0 : -1;
 }
 
+/* A route that kamal-proxy holds with another health check path while the
+ * container stays: one step, `kamal-proxy deploy` of the running container
+ * with the configured options; a role no longer proxied (prune): `remove`. */
+static void
+test_route_steps(void **state)
+{
+	struct kr_desired *d = desired(FX_V1, DB_URL);
+	struct kr_observed_host *obs = fx_observed(1);
+	struct kr_apply_script s;
+	struct kr_plan *p;
+	struct kr_diff_opts o = { .now = FX_NOW, .prune = true };
+
+	(void)state;
+	fx_obs_init(&obs[0], "h1");
+	fx_obs_app(&obs[0], &d->hosts[0].apps[0], true, FX_NOW - 100);
+	fx_obs_accessory(&obs[0], &d->hosts[0].accessories[0], true,
+		FX_NOW - 100);
+	fx_obs_env(&obs[0], &d->hosts[0].apps[0].env_file);
+	fx_obs_env(&obs[0], &d->hosts[0].accessories[0].env_file);
+	fx_obs_proxy(&obs[0], "app-web", "id-app-web-1:80");
+	free(obs[0].proxy.routes[0].health_check_path);
+	obs[0].proxy.routes[0].health_check_path = kr_xstrdup("/old");
+	p = plan_for(d, obs, 1);
+	assert_int_equal(kr_apply_script_build(&s, d, p, &p->hosts[0], NULL),
+		0);
+	assert_int_equal(s.nsteps, 1);
+	assert_string_equal(s.steps[0].address, "h1/route/app-web");
+	assert_non_null(strstr(s.text.ptr, "kr_tgt='id-app-web-1'\n"));
+	assert_non_null(strstr(s.text.ptr,
+		"docker exec 'kamal-proxy' kamal-proxy deploy 'app-web' "
+		"--target=\"$kr_tgt\":80 '--deploy-timeout=2s' "
+		"'--drain-timeout=30s' --buffer-requests --buffer-responses"));
+	assert_null(strstr(s.text.ptr, "docker run"));
+	kr_apply_script_release(&s);
+	kr_plan_free(p);
+
+	d->hosts[0].apps[0].proxy = false;
+	assert_int_equal(kr_diff_build(&p, d, obs, 1, &o), 0);
+	assert_int_equal(kr_apply_script_build(&s, d, p, &p->hosts[0], NULL),
+		0);
+	assert_int_equal(s.nsteps, 1);
+	assert_string_equal(s.steps[0].action, "delete");
+	assert_non_null(strstr(s.text.ptr,
+		"docker exec 'kamal-proxy' kamal-proxy remove 'app-web'"));
+	kr_apply_script_release(&s);
+	kr_plan_free(p);
+	fx_observed_free(obs, 1);
+	fx_desired_free(d);
+}
+
 int
 main(void)
 {
@@ -846,6 +896,7 @@ main(void)
 		cmocka_unit_test(test_interrupted_and_unreachable),
 		cmocka_unit_test(test_accessory_file),
 		cmocka_unit_test(test_no_secrets_no_script),
+		cmocka_unit_test(test_route_steps),
 		cmocka_unit_test(test_parse_markers),
 		cmocka_unit_test(test_lock),
 	};
