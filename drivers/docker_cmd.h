@@ -71,6 +71,30 @@ int kr_docker_cmd_start(struct kr_buf *out, const char *id);
 /* Remove each container that still exists (idempotent): docker rm -f. */
 int kr_docker_cmd_rm(struct kr_buf *out, const struct kr_strvec *ids);
 
+/* kamal-proxy (drivers/docker_proxy_cmd.c). The minimum version Kamal 2.12
+ * boots and accepts (Proxy::Run::MINIMUM_VERSION). */
+#define KR_PROXY_MIN_VERSION "v0.9.2"
+/*
+ * docker exec PROXY kamal-proxy deploy ROUTE --target=TARGET_WORD:PORT and
+ * every flag Kamal's deploy_options derives from p, in its order.
+ * target_word is a shell word the caller writes (e.g. "$kr_tgt"), never a
+ * configuration value. proxy NULL = "kamal-proxy".
+ */
+int kr_docker_cmd_proxy_deploy(struct kr_buf *out, const char *proxy,
+	const char *route, const char *target_word,
+	const struct kr_app_proxy *p, int deploy_timeout, int drain_timeout);
+/* docker exec PROXY kamal-proxy remove ROUTE */
+int kr_docker_cmd_proxy_remove(struct kr_buf *out, const char *proxy,
+	const char *route);
+/* Kamal's proxy boot: from p's proxy.run when p->run, else from the boot
+ * config files (or their defaults). p may be NULL. */
+int kr_docker_cmd_proxy_boot(struct kr_buf *out, const struct kr_app_proxy *p);
+/* The image a boot runs: proxy.run's [registry/]repository:version, else
+ * basecamp/kamal-proxy at the minimum version. Caller frees. */
+char *kr_docker_proxy_image(const struct kr_app_proxy *p);
+/* docker tag SRC DST */
+int kr_docker_cmd_tag(struct kr_buf *out, const char *src, const char *dst);
+
 /* docker rename FROM TO */
 int kr_docker_cmd_rename(struct kr_buf *out, const char *from, const char *to);
 

@@ -240,6 +240,7 @@ kr_docker_parse(struct kr_observed_host *out, const char *host,
 	struct kr_observed_host h;
 	struct frames fr;
 	const struct frame *docker = NULL, *cont = NULL, *images = NULL;
+	const struct frame *routes = NULL;
 	size_t i;
 	int err = 0, docker_rc = -1;
 	char *why = NULL;
@@ -274,6 +275,8 @@ kr_docker_parse(struct kr_observed_host *out, const char *host,
 			cont = f;
 		} else if (frame_is(f, "images")) {
 			images = f;
+		} else if (frame_is(f, "routes")) {
+			routes = f;
 		} else if (frame_is(f, "file")) {
 			parse_file_frame(&h, f);
 		} else if (frame_is(f, "dir")) {
@@ -310,6 +313,16 @@ kr_docker_parse(struct kr_observed_host *out, const char *host,
 		if ((err = kr_docker_parse_containers(
 			     &h, host, scope, cont, images)) < 0)
 			goto fail;
+		kr_docker_proxy_container(&h.proxy, &h,
+			scope->proxy_container ? scope->proxy_container :
+						 "kamal-proxy");
+		/* a frame "routes 0" holds the state file; anything else
+		 * (the exec failed, a state that does not parse) leaves the
+		 * routes unknown: the plan then says so */
+		if (routes && routes->args_len == 8 &&
+			memcmp(routes->args, "routes 0", 8) == 0)
+			(void)kr_docker_parse_proxy_state(
+				&h.proxy, host, routes->body, routes->body_len);
 		h.status = KR_OBS_OK;
 	}
 	kr_observed_host_sort(&h);

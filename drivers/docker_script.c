@@ -3,7 +3,8 @@
  * by "@@KR-<nonce> " marker lines, docker's version, the networks, `docker
  * inspect` of the service's containers, their images' repo digests, the
  * hash, mode and key names (never values) of env files and accessory
- * files, the accessories' directories and the deploy lock. Every value
+ * files, the accessories' directories, kamal-proxy's saved routes (when
+ * it runs) and the deploy lock. Every value
  * from the configuration reaches the script through kr_shell_quote.
  */
 #include <stdlib.h>
@@ -15,6 +16,10 @@
 #include "drivers/docker_int.h"
 
 #define DEFAULT_PROXY "kamal-proxy"
+/* Where kamal-proxy (running as its user) saves its state: the
+ * kamal-proxy-config volume of Kamal's boot command. */
+#define KR_PROXY_STATE_FILE \
+	"/home/kamal-proxy/.config/kamal-proxy/kamal-proxy.state"
 
 /* The fixed part of the script: helpers that print one frame per item. */
 static const char script_helpers[] =
@@ -179,6 +184,22 @@ kr_docker_observe_script(struct kr_buf *out,
 			 "\t\tfi\n"
 			 "\tfi\n"
 			 "fi\n")) < 0)
+		goto out;
+	/* kamal-proxy's routes: its state file, read inside the running proxy
+	 * container (the kamal-proxy-config volume Kamal mounts there). */
+	if ((err = put_var(out, "P",
+		     scope->proxy_container ? scope->proxy_container :
+					      DEFAULT_PROXY,
+		     "\nif [ \"$rc\" = 0 ] && [ \"$(docker container inspect "
+		     "-f "
+		     "'{{.State.Running}}' \"$P\" 2>/dev/null </dev/null)\" = "
+		     "true ]; then\n"
+		     "\tpst=$(docker exec \"$P\" sh -c 'f=$1; [ ! -e \"$f\" ] "
+		     "|| "
+		     "cat \"$f\"' sh " KR_PROXY_STATE_FILE
+		     " 2>&1 </dev/null); prc=$?\n"
+		     "\tm routes \"$prc\"\n\tprintf '%s\\n' \"$pst\"\nfi\n")) <
+		0)
 		goto out;
 	/* Env files: every file under the env directory, then any named. */
 	if ((err = put_var(out, "E", env_dir,

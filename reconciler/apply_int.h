@@ -77,5 +77,10 @@ int kr_apply_step_accessory(struct kr_apply_sctx *x,
 	const struct kr_change *c, size_t ci);
 int kr_apply_step_app(struct kr_apply_sctx *x, const struct kr_change *c,
 	size_t ci);
+/* apply_step_proxy.c */
+int kr_apply_step_proxy(struct kr_apply_sctx *x, const struct kr_change *c,
+	size_t ci);
+int kr_apply_step_route(struct kr_apply_sctx *x, const struct kr_change *c,
+	size_t ci);
 
 #endif

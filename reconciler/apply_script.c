@@ -204,6 +204,12 @@ kr_apply_script_build(struct kr_apply_script *out,
 		case KR_CHANGE_APP:
 			err = kr_apply_step_app(&x, c, i);
 			break;
+		case KR_CHANGE_PROXY:
+			err = kr_apply_step_proxy(&x, c, i);
+			break;
+		case KR_CHANGE_ROUTE:
+			err = kr_apply_step_route(&x, c, i);
+			break;
 		}
 		if (err < 0)
 			break;

@@ -41,6 +41,58 @@ retention(struct kr_apply_sctx *x, const struct kr_app *a)
 		1);
 }
 
+/*
+ * A proxied role's health gate is kamal-proxy itself, as in Kamal's app
+ * boot: `kamal-proxy deploy <service>-<role>[-<dest>]
+ * --target=<container id>:<app_port>` returns once the new container
+ * answers its health check and traffic has moved to it (the old target
+ * drained); when it refuses, the new container goes and traffic stays.
+ */
+static void
+proxy_switch(struct kr_apply_sctx *x, const struct kr_app *a)
+{
+	struct kr_buf cmd = KR_BUF_INIT, *t = &x->s->text;
+	char *route = x->d->destination && *x->d->destination ?
+			      kr_xasprintf("%s-%s-%s", x->d->service, a->role,
+				      x->d->destination) :
+			      kr_xasprintf("%s-%s", x->d->service, a->role);
+
+	kr_docker_cmd_proxy_deploy(&cmd, NULL, route, "\"$kr_tgt\"",
+		&a->proxy_config, x->d->deploy_timeout, x->d->drain_timeout);
+	kr_buf_puts(t, "kr_tgt=$(printf %.12s \"$kr_id\")\nif ! kr_out=$(");
+	kr_buf_put(t, cmd.ptr, cmd.len);
+	kr_buf_puts(t,
+		" 2>&1 </dev/null); then\n\techo \"kamal-proxy did not "
+		"switch to $kr_name: $kr_out\"\n\techo \"its last log "
+		"lines:\"\n\tdocker logs --tail 20 \"$kr_id\" 2>&1 | sed "
+		"'s/^/  /' || true\n\tkr_undo\n\texit 1\nfi\n");
+	kr_buf_release(&cmd);
+	free(route);
+}
+
+/* As Kamal's app boot: the image deployed is also <repository>:latest
+ * (:latest-<dest>), so `kamal app boot` and `kamal prune` keep working. */
+static void
+tag_latest(struct kr_apply_sctx *x, const struct kr_app *a)
+{
+	struct kr_buf cmd = KR_BUF_INIT;
+	const char *colon = strrchr(a->image, ':'), *slash;
+	char *latest;
+
+	slash = strrchr(a->image, '/');
+	if (!colon || (slash && colon < slash))
+		return;
+	latest = x->d->destination && *x->d->destination ?
+			 kr_xasprintf("%.*s:latest-%s", (int)(colon - a->image),
+				 a->image, x->d->destination) :
+			 kr_xasprintf("%.*s:latest", (int)(colon - a->image),
+				 a->image);
+	kr_docker_cmd_tag(&cmd, a->image, latest);
+	kr_apply_step_line(x, &cmd);
+	kr_buf_release(&cmd);
+	free(latest);
+}
+
 int
 kr_apply_step_app(struct kr_apply_sctx *x, const struct kr_change *c, size_t ci)
 {
@@ -106,15 +158,20 @@ kr_apply_step_app(struct kr_apply_sctx *x, const struct kr_change *c, size_t ci)
 	kr_buf_put(t, cmd.ptr, cmd.len);
 	kr_buf_puts(t, "); then\n\techo \"docker run of $kr_name failed\"\n"
 		"\tkr_undo\n\texit 1\nfi\n");
-	kr_buf_printf(t, "if ! kr_wait \"$kr_id\" %d %d; then\n"
-		"\techo \"new container $kr_name is not healthy; its last log "
-		"lines:\"\n"
-		"\tdocker logs --tail 20 \"$kr_id\" 2>&1 | sed 's/^/  /' || "
-		"true\n\tkr_undo\n\texit 1\nfi\n",
-		x->d->deploy_timeout > 0 ? x->d->deploy_timeout : 30,
-		x->d->readiness_delay >= 0 ? x->d->readiness_delay : 7);
+	if (a->proxy)
+		proxy_switch(x, a);
+	else
+		kr_buf_printf(t, "if ! kr_wait \"$kr_id\" %d %d; then\n"
+			"\techo \"new container $kr_name is not healthy; its "
+			"last log lines:\"\n"
+			"\tdocker logs --tail 20 \"$kr_id\" 2>&1 | sed 's/^/  "
+			"/' || true\n\tkr_undo\n\texit 1\nfi\n",
+			x->d->deploy_timeout > 0 ? x->d->deploy_timeout : 30,
+			x->d->readiness_delay >= 0 ? x->d->readiness_delay :
+						     7);
 	kr_apply_step_stop(x, &c->containers, a->stop_timeout);
 	kr_buf_puts(t, "if [ -n \"$kr_prev\" ]; then rm -f \"$kr_prev\"; fi\n");
+	tag_latest(x, a);
 	retention(x, a);
 	kr_apply_step_audit(x, c->name, "Booted app version %s (kreconcile)",
 		a->version);

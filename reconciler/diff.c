@@ -129,6 +129,7 @@ plan_host(struct kr_plan *p, const struct dctx *dc, const char *name,
 	kr_diff_plan_removed_env(&hc);
 	kr_diff_plan_removed_accessories(&hc);
 	kr_diff_plan_removed_apps(&hc);
+	kr_diff_plan_routes(&hc);
 
 	/* networks first, in the order the containers name them */
 	for (i = 0; i < nets.n; i++) {
@@ -165,6 +166,7 @@ plan_host(struct kr_plan *p, const struct dctx *dc, const char *name,
 		kr_diff_put_key_list(&why, &logins);
 		kr_diff_set_reason_buf(c, &why);
 	}
+	kr_diff_plan_proxy(p, &hc);
 	kr_plan_move_changes(p, hc.env);
 	kr_plan_move_changes(p, hc.acc);
 	kr_plan_move_changes(p, hc.app);

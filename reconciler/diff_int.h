@@ -172,4 +172,13 @@ struct kr_change *kr_diff_plan_accessory(struct hctx *hc,
 	const struct kr_accessory *acc, const struct env_cmp *ec);
 void kr_diff_plan_removed_accessories(struct hctx *hc);
 
+/* ------------------------------------------- diff_proxy.c: kamal-proxy */
+
+/* The proxy container a host with a proxied role needs, appended to p. */
+void kr_diff_plan_proxy(struct kr_plan *p, struct hctx *hc);
+/* Route changes (after the apps are planned in hc->app): proxy.*
+ * attributes on replaced proxied apps, route changes for the others,
+ * removals of routes of roles no longer proxied here. */
+void kr_diff_plan_routes(struct hctx *hc);
+
 #endif

@@ -70,6 +70,8 @@ static const char *const type_names[] = {
 	[KR_CHANGE_ENV] = "env",
 	[KR_CHANGE_ACCESSORY] = "accessory",
 	[KR_CHANGE_APP] = "app",
+	[KR_CHANGE_PROXY] = "proxy",
+	[KR_CHANGE_ROUTE] = "route",
 };
 
 const char *

@@ -39,6 +39,8 @@ enum kr_change_type {
 	KR_CHANGE_ENV,		/* HOST/env/roles/ROLE, HOST/env/accessories/NAME */
 	KR_CHANGE_ACCESSORY,	/* HOST/accessory/NAME */
 	KR_CHANGE_APP,		/* HOST/app/ROLE */
+	KR_CHANGE_PROXY,	/* HOST/proxy/kamal-proxy: the proxy container */
+	KR_CHANGE_ROUTE,	/* HOST/route/SERVICE-ROLE[-DEST]: a kamal-proxy route */
 };
 
 enum kr_change_status {

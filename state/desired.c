@@ -47,6 +47,14 @@ app_release(struct kr_app *a)
 	kr_strvec_release(&a->proxy_config.hosts);
 	free(a->proxy_config.healthcheck_path);
 	kr_strvec_release(&a->proxy_config.path_prefixes);
+	kr_strvec_release(&a->proxy_config.log_request_headers);
+	kr_strvec_release(&a->proxy_config.log_response_headers);
+	free(a->proxy_config.run_log_max_size);
+	kr_strvec_release(&a->proxy_config.run_bind_ips);
+	free(a->proxy_config.run_registry);
+	free(a->proxy_config.run_repository);
+	free(a->proxy_config.run_version);
+	kr_strvec_release(&a->proxy_config.run_args);
 	free(a->hostname_prefix);
 }
 

@@ -47,6 +47,29 @@ struct kr_app_proxy {
 	int forward_headers;		/* -1 unset, 0, 1 */
 	int ssl_redirect;		/* -1 unset, 0, 1 */
 	int response_timeout;		/* seconds, 0 = default */
+	/* Added for kamal-proxy deploys (Kamal's deploy_options): */
+	int buffer_requests;		/* -1 unset (Kamal: true), 0, 1 */
+	int buffer_responses;		/* -1 unset (Kamal: true), 0, 1 */
+	long long buffer_memory;	/* bytes, -1 = default */
+	long long max_request_body;	/* bytes, -1 = default */
+	long long max_response_body;	/* bytes, -1 = default */
+	struct kr_strvec log_request_headers;	/* empty = Kamal's default three */
+	struct kr_strvec log_response_headers;
+	/* proxy.run (Kamal's Proxy::Run), root then role: how the host's
+	 * kamal-proxy container is booted; without it, from the host's boot
+	 * config files under .kamal/proxy/ */
+	bool run;
+	int run_http_port;		/* -1 = 80 */
+	int run_https_port;		/* -1 = 443 */
+	int run_metrics_port;		/* -1 = none */
+	int run_debug;			/* -1 unset, 0, 1 */
+	int run_publish;		/* -1 unset (true), 0, 1 */
+	char *run_log_max_size;		/* NULL = "10m" */
+	struct kr_strvec run_bind_ips;
+	char *run_registry;		/* NULL = Docker Hub */
+	char *run_repository;		/* NULL = basecamp/kamal-proxy */
+	char *run_version;		/* NULL = the minimum, v0.9.2 */
+	struct kr_strvec run_args;	/* run.options as docker args */
 };
 
 /* One app container a host must run for one role. */

@@ -72,6 +72,7 @@ kr_observed_host_release(struct kr_observed_host *h)
 		kr_obs_file_release(&h->files[i]);
 	free(h->files);
 	free(h->lock.details);
+	kr_obs_proxy_release(&h->proxy);
 	memset(h, 0, sizeof(*h));
 }
 

@@ -62,6 +62,41 @@ struct kr_obs_lock {
 	char *details;		/* decoded "Locked by: ... at ...\nVersion: ...\nMessage: ..." */
 };
 
+/*
+ * One route of kamal-proxy (a service in its saved state): where it sends
+ * traffic and with which options. Durations in milliseconds.
+ */
+struct kr_obs_route {
+	char *service;		/* <service>-<role>[-<dest>] as Kamal names it */
+	struct kr_strvec targets;	/* active targets, "container:port" */
+	struct kr_strvec hosts;		/* empty = every host */
+	struct kr_strvec path_prefixes;	/* kamal-proxy's default is "/" */
+	bool tls;
+	bool tls_redirect;
+	bool strip_prefix;
+	bool forward_headers;
+	bool buffer_requests;
+	bool buffer_responses;
+	long long buffer_memory;
+	long long max_request_body;
+	long long max_response_body;
+	char *health_check_path;
+	long long health_check_interval_ms;
+	long long health_check_timeout_ms;
+	long long response_timeout_ms;
+	struct kr_strvec log_request_headers;
+	struct kr_strvec log_response_headers;
+};
+
+/* The host's kamal-proxy: its image version and its routes. */
+struct kr_obs_proxy {
+	char *version;		/* tag of the kamal-proxy container's image; NULL = no container */
+	bool running;
+	bool routes_known;	/* its saved state was read (running proxy) */
+	struct kr_obs_route *routes;	/* sorted by service */
+	size_t nroutes;
+};
+
 enum kr_obs_status {
 	KR_OBS_OK = 0,
 	KR_OBS_UNREACHABLE,	/* connect/auth/host key failure: see error */
@@ -80,6 +115,7 @@ struct kr_observed_host {
 	struct kr_obs_file *files;	/* env files and accessory files/directories */
 	size_t nfiles;
 	struct kr_obs_lock lock;
+	struct kr_obs_proxy proxy;
 	time_t observed_at;
 	char fingerprint[KR_SHA256_HEX];	/* hash of the parsed snapshot */
 };
@@ -99,6 +135,12 @@ void kr_obs_file_release(struct kr_obs_file *f);
  */
 void kr_observed_host_set_failure(struct kr_observed_host *h, const char *name,
 	enum kr_obs_status status, const char *error);
+/* Release the proxy part (state/observed_proxy.c). */
+void kr_obs_proxy_release(struct kr_obs_proxy *p);
+void kr_obs_route_release(struct kr_obs_route *r);
+/* The route named service, or NULL. */
+const struct kr_obs_route *kr_obs_proxy_route(const struct kr_obs_proxy *p,
+	const char *service);
 /* Sort containers by name, files by path, networks: the canonical order. */
 void kr_observed_host_sort(struct kr_observed_host *h);
 /* "ok", "unreachable", "no_docker", "failed". */
@@ -130,6 +172,11 @@ struct json_t *kr_observed_host_to_json(const struct kr_observed_host *h);
 /* Reads j (not stolen); `out` is written only on success. */
 int kr_observed_host_from_json(struct kr_observed_host *out,
 	const struct json_t *j);
+/* The proxy part: NULL when nothing is known of a proxy (no container). New
+ * reference. kr_obs_proxy_from_json reads j (may be NULL); out is written
+ * only on success. */
+struct json_t *kr_obs_proxy_to_json(const struct kr_obs_proxy *p);
+int kr_obs_proxy_from_json(struct kr_obs_proxy *out, const struct json_t *j);
 /* Serialised text (indented, keys in canonical order); caller frees. */
 char *kr_observed_host_dump(const struct kr_observed_host *h);
 int kr_observed_host_load(struct kr_observed_host *out, const char *text,

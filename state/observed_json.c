@@ -207,6 +207,8 @@ host_json(const struct kr_observed_host *h, int with_volatile)
 	json_object_set_new(o, "lock",
 		json_pack("{s:b,s:o}", "held", h->lock.held, "details",
 			str_or_null(h->lock.details)));
+	if ((fs = kr_obs_proxy_to_json(&h->proxy)))
+		json_object_set_new(o, "proxy", fs);
 	return o;
 }
 
@@ -497,6 +499,9 @@ kr_observed_host_from_json(struct kr_observed_host *out, const json_t *j)
 		if ((err = get_str(&h.lock.details, lock, "details", 0)) < 0)
 			goto out;
 	}
+	if ((err = kr_obs_proxy_from_json(
+		     &h.proxy, json_object_get(j, "proxy"))) < 0)
+		goto out;
 	*out = h;
 	return 0;
 out:

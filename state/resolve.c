@@ -127,6 +127,45 @@ kr_resolve_logging_fill(struct kr_logging *out,
 }
 
 static void
+set_str(char **dst, const char *src)
+{
+	if (!src)
+		return;
+	free(*dst);
+	*dst = kr_xstrdup(src);
+}
+
+/* proxy.run of q over what p holds (Kamal deep-merges a role's proxy over
+ * the root one). */
+static void
+proxy_run_fill(struct kr_app_proxy *p, const struct kr_config_proxy *q)
+{
+	p->run = true;
+	if (q->run_http_port >= 0)
+		p->run_http_port = (int)q->run_http_port;
+	if (q->run_https_port >= 0)
+		p->run_https_port = (int)q->run_https_port;
+	if (q->run_metrics_port >= 0)
+		p->run_metrics_port = (int)q->run_metrics_port;
+	if (q->run_debug != KR_TRI_UNSET)
+		p->run_debug = q->run_debug;
+	if (q->run_publish != KR_TRI_UNSET)
+		p->run_publish = q->run_publish;
+	set_str(&p->run_log_max_size, q->run_log_max_size);
+	if (q->run_bind_ips.n) {
+		kr_strvec_release(&p->run_bind_ips);
+		kr_strvec_copy(&p->run_bind_ips, &q->run_bind_ips);
+	}
+	set_str(&p->run_registry, q->run_registry);
+	set_str(&p->run_repository, q->run_repository);
+	set_str(&p->run_version, q->run_version);
+	if (q->run_args.n) {
+		kr_strvec_release(&p->run_args);
+		kr_strvec_copy(&p->run_args, &q->run_args);
+	}
+}
+
+static void
 proxy_fill(struct kr_app_proxy *p, const struct kr_config_proxy *root,
 	const struct kr_config_proxy *role)
 {
@@ -135,6 +174,10 @@ proxy_fill(struct kr_app_proxy *p, const struct kr_config_proxy *root,
 
 	p->app_port = 80;
 	p->strip_path_prefix = p->forward_headers = p->ssl_redirect = -1;
+	p->buffer_requests = p->buffer_responses = -1;
+	p->buffer_memory = p->max_request_body = p->max_response_body = -1;
+	p->run_http_port = p->run_https_port = p->run_metrics_port = -1;
+	p->run_debug = p->run_publish = -1;
 	for (i = 0; i < 2; i++) {
 		const struct kr_config_proxy *q = v[i];
 
@@ -168,6 +211,28 @@ proxy_fill(struct kr_app_proxy *p, const struct kr_config_proxy *root,
 			p->ssl_redirect = q->ssl_redirect;
 		if (q->response_timeout >= 0)
 			p->response_timeout = (int)q->response_timeout;
+		if (q->buffering_requests != KR_TRI_UNSET)
+			p->buffer_requests = q->buffering_requests;
+		if (q->buffering_responses != KR_TRI_UNSET)
+			p->buffer_responses = q->buffering_responses;
+		if (q->buffering_memory >= 0)
+			p->buffer_memory = q->buffering_memory;
+		if (q->buffering_max_request_body >= 0)
+			p->max_request_body = q->buffering_max_request_body;
+		if (q->buffering_max_response_body >= 0)
+			p->max_response_body = q->buffering_max_response_body;
+		if (q->logging_request_headers.n) {
+			kr_strvec_release(&p->log_request_headers);
+			kr_strvec_copy(&p->log_request_headers,
+				&q->logging_request_headers);
+		}
+		if (q->logging_response_headers.n) {
+			kr_strvec_release(&p->log_response_headers);
+			kr_strvec_copy(&p->log_response_headers,
+				&q->logging_response_headers);
+		}
+		if (q->has_run)
+			proxy_run_fill(p, q);
 	}
 }
 

@@ -14,7 +14,9 @@ bed_ssh 1 "printf '%s' '$KR_TESTBED_REGISTRY_PASSWORD' |
 bed_docker 1 ps --format '{{.Names}}' | grep -qx "$name" || fail "host 1 does not list its container"
 bed_docker 2 ps -a --format '{{.Names}}' | grep -q "$name" && fail "host 2 lists host 1's container"
 bed_ssh 2 "docker ps -a --format '{{.Names}}'" | grep -q "$name" && fail "host 2 (over ssh) lists it"
-bed_docker 2 images -q | grep -q . && fail "host 2 holds images it never pulled"
+# (every host holds the kamal-proxy image the bed loads, as a host Kamal boots its proxy on)
+bed_docker 2 images --format '{{.Repository}}:{{.Tag}}' | grep -vx 'basecamp/kamal-proxy:v0.9.2' |
+	grep -q . && fail "host 2 holds images it never pulled"
 ok "a container on host 1 is invisible on host 2"
 
 wait_for 10 curl -sf "http://$KR_TESTBED_HOST1:8081/up" || fail "host 1's published port does not answer"

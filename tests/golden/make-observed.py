@@ -64,11 +64,39 @@ def files(roles=("web","worker"), app_sha=ENV_APP):
     f.append({"path":"shop-db/data","kind":"dir","mode":"700"})
     return f
 
-def host(name, containers, fs, networks=("bridge","host","kamal","none"), status="ok", error=None):
+def route(service, target, **kw):
+    # a route as Kamal 2.12 deploys it with no proxy options (kamal-proxy's
+    # defaults, Kamal's buffering and log headers), as the driver reads it
+    r={"service":service,"targets":[target],"hosts":[],"path_prefixes":["/"],
+       "tls":False,"tls_redirect":True,"strip_prefix":True,"forward_headers":True,
+       "buffer_requests":True,"buffer_responses":True,"buffer_memory":1048576,
+       "max_request_body":0,"max_response_body":0,"health_check_path":"/up",
+       "health_check_interval_ms":1000,"health_check_timeout_ms":5000,
+       "response_timeout_ms":30000,
+       "log_request_headers":["Cache-Control","Last-Modified","User-Agent"],
+       "log_response_headers":[]}
+    r.update(kw)
+    return r
+
+def host(name, containers, fs, networks=("bridge","host","kamal","none"), status="ok", error=None,
+         routes=None):
     h={"format_version":1,"name":name,"status":status,"error":error,
        "observed_at":"2026-11-26T08:00:00Z","docker_version":"27.3.1" if status=="ok" else None,
        "networks":list(networks),"containers":containers,"files":fs,
        "lock":{"held":False,"details":None}}
+    # A host running a web container runs kamal-proxy routing to it, as Kamal leaves it
+    # (routes=None: the running web containers'; [] for a proxy without routes).
+    webs=[c for c in containers if c.get("labels",{}).get("role")=="web" and c["state"]=="running"]
+    if status=="ok" and webs:
+        if not any(c["name"]=="kamal-proxy" for c in containers):
+            containers.insert(0, proxy())
+        if routes is None:
+            routes=[]
+            for c in webs:
+                dest=c["labels"].get("destination","")
+                routes.append(route("shop-web"+("-"+dest if dest else ""), c["id"][:12]+":80"))
+        h["proxy"]={"version":"v0.9.2","running":True,"routes_known":True,
+                    "routes":sorted(routes,key=lambda r:r["service"])}
     return h
 
 def write(case, hosts):
@@ -95,6 +123,13 @@ write("unreachable-host", [host("10.0.0.1", [db(), app("web"), app("worker")], f
 write("removed-host", [host("10.0.0.1", [db(), app("web"), app("worker")], files()),
     host("10.0.0.3", [app("web", labelled=False, host="10.0.0.3")],
          [envfile(".kamal/apps/shop/env/roles/web.env", ENV_APP, ["DATABASE_URL"])])])
+# kamal-proxy older than Kamal 2.12's minimum, its route made before the proxy settings changed.
+old_proxy = proxy()
+old_proxy["image"] = "basecamp/kamal-proxy:v0.8.7"
+rc = host("10.0.0.1", [old_proxy, db(), app("web"), app("worker")], files(),
+    routes=[route("shop-web", "web1a2b3c4dc:80", hosts=["old.example.com"])])
+rc["proxy"]["version"] = "v0.8.7"
+write("route-change", [rc])
 def dest_app(role, version=V1):
     a = app(role, version=version, labelled=False)
     a["name"] = f"shop-{role}-staging-{version}"

@@ -103,6 +103,13 @@ fx_app(struct kr_desired *d, struct kr_host *h, const char *role,
 	a->restart = kr_xstrdup("unless-stopped");
 	kr_kvlist_append(&a->logging.options, "max-size", "10m");
 	a->proxy = strcmp(role, "web") == 0;
+	/* the resolver's "unset" values: Kamal's and kamal-proxy's defaults */
+	a->proxy_config.app_port = 80;
+	a->proxy_config.strip_path_prefix = a->proxy_config.forward_headers = -1;
+	a->proxy_config.ssl_redirect = -1;
+	a->proxy_config.buffer_requests = a->proxy_config.buffer_responses = -1;
+	a->proxy_config.buffer_memory = a->proxy_config.max_request_body = -1;
+	a->proxy_config.max_response_body = -1;
 	return a;
 }
 
@@ -229,6 +236,43 @@ fx_obs_mount(struct kr_obs_container *c, const char *type, const char *src,
 
 /* Kamal-like docker inspect view of what `a` defines, plus what the image
  * adds (PATH, an anonymous volume); labelled with the defhash if asked. */
+/* kamal-proxy v0.9.2 running, routing `route` to target ("id:port") with
+ * the options Kamal deploys by default. */
+static inline void
+fx_obs_proxy(struct kr_observed_host *oh, const char *route,
+	const char *target)
+{
+	struct kr_obs_container *c = fx_obs_container(oh);
+	struct kr_obs_route *r;
+
+	c->id = kr_xstrdup("proxyc0ffee");
+	c->name = kr_xstrdup("kamal-proxy");
+	c->image = kr_xstrdup("basecamp/kamal-proxy:v0.9.2");
+	c->state = kr_xstrdup("running");
+	kr_strvec_push(&c->networks, "kamal");
+	oh->proxy.version = kr_xstrdup("v0.9.2");
+	oh->proxy.running = true;
+	oh->proxy.routes_known = true;
+	if (!route)
+		return;
+	oh->proxy.routes = kr_xcalloc(1, sizeof(*oh->proxy.routes));
+	oh->proxy.nroutes = 1;
+	r = &oh->proxy.routes[0];
+	r->service = kr_xstrdup(route);
+	kr_strvec_push(&r->targets, target);
+	kr_strvec_push(&r->path_prefixes, "/");
+	r->tls_redirect = r->strip_prefix = r->forward_headers = true;
+	r->buffer_requests = r->buffer_responses = true;
+	r->buffer_memory = 1048576;
+	r->health_check_path = kr_xstrdup("/up");
+	r->health_check_interval_ms = 1000;
+	r->health_check_timeout_ms = 5000;
+	r->response_timeout_ms = 30000;
+	kr_strvec_push(&r->log_request_headers, "Cache-Control");
+	kr_strvec_push(&r->log_request_headers, "Last-Modified");
+	kr_strvec_push(&r->log_request_headers, "User-Agent");
+}
+
 static inline struct kr_obs_container *
 fx_obs_app(struct kr_observed_host *oh, const struct kr_app *a,
 	bool defhash, time_t created)

@@ -49,6 +49,13 @@ static const char fake_docker[] =
 	"'image inspect') exit 1 ;;\n"
 	"'container inspect') [ -e \"$d/c/$3\" ] || [ -e \"$d/c/${3#id-}\" ]; exit ;;\n"
 	"'login '*) cat >\"$d/login-stdin\"; exit 0 ;;\n"
+	"'container start') [ -e \"$d/c/$3\" ]; exit ;;\n"
+	/* kamal-proxy: a deploy passes its health check as the container's
+	 * health says */
+	"'exec kamal-proxy') case \"$4\" in list) exit 0 ;; deploy) "
+	"[ \"${FAKE_HEALTH:-healthy}\" = healthy ] && exit 0; echo 'Error: "
+	"target failed to become healthy within configured timeout (30s)' "
+	">&2; exit 1 ;; esac ;;\n"
 	"esac\n"
 	"case $1 in\n"
 	"pull) exit 0 ;;\n"
@@ -60,7 +67,7 @@ static const char fake_docker[] =
 	"rm) shift; [ \"$1\" = -f ] && shift; for c in \"$@\"; do "
 	"rm -f \"$d/c/$c\" \"$d/c/${c#id-}\"; done; exit 0 ;;\n"
 	"rename) mv \"$d/c/$2\" \"$d/c/$3\"; exit ;;\n"
-	"stop|start|ps) exit 0 ;;\n"
+	"stop|start|ps|tag) exit 0 ;;\n"
 	"esac\n"
 	"echo \"fake docker: unexpected $*\" >&2\nexit 2\n";
 
@@ -302,8 +309,8 @@ test_fresh_host(void **state)
 		strlen(PASSWORD)));
 	assert_non_null(memmem(s.input.ptr, s.input.len, DB_URL,
 		strlen(DB_URL)));
-	/* network, login, 2 env files, accessory, pull, app */
-	assert_int_equal(s.nsteps, 7);
+	/* network, login, proxy boot, 2 env files, accessory, pull, app */
+	assert_int_equal(s.nsteps, 8);
 	kr_apply_script_release(&s);
 
 	st = store_open(&run, "fresh");
@@ -315,10 +322,11 @@ test_fresh_host(void **state)
 	assert_int_equal(r.hosts_failed, 0);
 	assert_int_equal(r.hosts[0].state, KR_APPLY_HOST_OK);
 	assert_int_equal(r.hosts[0].execs, 1);
-	assert_int_equal(r.hosts[0].steps_ok, 7);
+	assert_int_equal(r.hosts[0].steps_ok, 8);
 	kr_plan_summarize(&sum, p);
 	assert_int_equal(r.added, sum.add);
-	assert_int_equal(r.added, 5);	/* network, 2 env files, db, web */
+	/* network, kamal-proxy, 2 env files, db, web */
+	assert_int_equal(r.added, 6);
 
 	calls = host_file("h1", ".fake/calls");
 	assert_non_null(calls);
@@ -332,6 +340,18 @@ test_fresh_host(void **state)
 		app > pull);
 	assert_true(call_index(calls, "|--label|kreconcile.defhash=", app) ==
 		app);
+	/* kamal-proxy booted before the app, the app deployed behind it (its
+	 * short id as the target), then the image tagged :latest */
+	assert_true(call_index(calls, "docker|run|--name|kamal-proxy|--network"
+		"|kamal|--detach|--restart|unless-stopped|--volume|"
+		"kamal-proxy-config:/home/kamal-proxy/.config/kamal-proxy|",
+		0) < app);
+	assert_true(call_index(calls, "docker|exec|kamal-proxy|kamal-proxy|"
+		"deploy|app-web|--target=id-app-web-1:80|--deploy-timeout=2s|"
+		"--drain-timeout=30s|--buffer-requests|--buffer-responses|"
+		"--log-request-header=Cache-Control|", app) > app);
+	assert_true(call_index(calls, "docker|tag|ghcr.io/acme/app:" FX_V1
+		"|ghcr.io/acme/app:latest", app) > app);
 	assert_null(strstr(calls, PASSWORD));
 	assert_null(strstr(calls, "p4ss"));
 
@@ -369,15 +389,16 @@ test_fresh_host(void **state)
 
 	/* one journal entry per step, each finished ok */
 	assert_int_equal(kr_store_journal_list(&j, &nj, st, run), 0);
-	assert_int_equal(nj, 7);
+	assert_int_equal(nj, 8);
 	for (i = 0; i < nj; i++) {
 		assert_string_equal(j[i].result, "ok");
 		assert_string_equal(j[i].host, "h1");
 		assert_true(j[i].finished_at != 0);
 	}
 	assert_string_equal(j[0].address, "h1/network/kamal");
-	assert_string_equal(j[6].address, "h1/app/web");
-	assert_string_equal(j[5].action, "pull");
+	assert_string_equal(j[2].address, "h1/proxy/kamal-proxy");
+	assert_string_equal(j[7].address, "h1/app/web");
+	assert_string_equal(j[6].action, "pull");
 
 	kr_store_journal_free(j, nj);
 	kr_store_close(st);
@@ -425,7 +446,9 @@ test_unhealthy_keeps_old(void **state)
 	assert_int_equal(r.hosts_ok, 0);
 	assert_int_equal(r.hosts[0].state, KR_APPLY_HOST_FAILED);
 	assert_non_null(strstr(r.hosts[0].error, "h3/app/web (replace) failed"));
-	assert_non_null(strstr(r.hosts[0].error, "not healthy"));
+	/* kamal-proxy's reason, then the container's log */
+	assert_non_null(strstr(r.hosts[0].error, "kamal-proxy did not switch"));
+	assert_non_null(strstr(r.hosts[0].error, "failed to become healthy"));
 	assert_non_null(strstr(r.hosts[0].error, "boom: cannot reach"));
 	assert_int_equal(r.changed, 0);
 
@@ -813,6 +836,56 @@ teardown(void **state)
 	return rc == 0 ? 0 : -1;
 }
 
+/* A route that kamal-proxy holds with another health check path while the
+ * container stays: one step, `kamal-proxy deploy` of the running container
+ * with the configured options; a role no longer proxied (prune): `remove`. */
+static void
+test_route_steps(void **state)
+{
+	struct kr_desired *d = desired(FX_V1, DB_URL);
+	struct kr_observed_host *obs = fx_observed(1);
+	struct kr_apply_script s;
+	struct kr_plan *p;
+	struct kr_diff_opts o = { .now = FX_NOW, .prune = true };
+
+	(void)state;
+	fx_obs_init(&obs[0], "h1");
+	fx_obs_app(&obs[0], &d->hosts[0].apps[0], true, FX_NOW - 100);
+	fx_obs_accessory(&obs[0], &d->hosts[0].accessories[0], true,
+		FX_NOW - 100);
+	fx_obs_env(&obs[0], &d->hosts[0].apps[0].env_file);
+	fx_obs_env(&obs[0], &d->hosts[0].accessories[0].env_file);
+	fx_obs_proxy(&obs[0], "app-web", "id-app-web-1:80");
+	free(obs[0].proxy.routes[0].health_check_path);
+	obs[0].proxy.routes[0].health_check_path = kr_xstrdup("/old");
+	p = plan_for(d, obs, 1);
+	assert_int_equal(kr_apply_script_build(&s, d, p, &p->hosts[0], NULL),
+		0);
+	assert_int_equal(s.nsteps, 1);
+	assert_string_equal(s.steps[0].address, "h1/route/app-web");
+	assert_non_null(strstr(s.text.ptr, "kr_tgt='id-app-web-1'\n"));
+	assert_non_null(strstr(s.text.ptr,
+		"docker exec 'kamal-proxy' kamal-proxy deploy 'app-web' "
+		"--target=\"$kr_tgt\":80 '--deploy-timeout=2s' "
+		"'--drain-timeout=30s' --buffer-requests --buffer-responses"));
+	assert_null(strstr(s.text.ptr, "docker run"));
+	kr_apply_script_release(&s);
+	kr_plan_free(p);
+
+	d->hosts[0].apps[0].proxy = false;
+	assert_int_equal(kr_diff_build(&p, d, obs, 1, &o), 0);
+	assert_int_equal(kr_apply_script_build(&s, d, p, &p->hosts[0], NULL),
+		0);
+	assert_int_equal(s.nsteps, 1);
+	assert_string_equal(s.steps[0].action, "delete");
+	assert_non_null(strstr(s.text.ptr,
+		"docker exec 'kamal-proxy' kamal-proxy remove 'app-web'"));
+	kr_apply_script_release(&s);
+	kr_plan_free(p);
+	fx_observed_free(obs, 1);
+	fx_desired_free(d);
+}
+
 int
 main(void)
 {
@@ -823,6 +896,7 @@ main(void)
 		cmocka_unit_test(test_interrupted_and_unreachable),
 		cmocka_unit_test(test_accessory_file),
 		cmocka_unit_test(test_no_secrets_no_script),
+		cmocka_unit_test(test_route_steps),
 		cmocka_unit_test(test_parse_markers),
 		cmocka_unit_test(test_lock),
 	};

@@ -75,6 +75,19 @@ world_observe(struct world *w, const struct kr_desired *src, bool defhash)
 		fx_obs_app(&w->oh[0], &h->apps[i], defhash, FX_NOW - 3600);
 		fx_obs_env(&w->oh[0], &h->apps[i].env_file);
 	}
+	/* as Kamal leaves it: kamal-proxy routing to the proxied role */
+	for (i = 0; i < h->napps; i++)
+		if (h->apps[i].proxy) {
+			char *route = kr_xasprintf("%s-%s", src->service,
+				h->apps[i].role);
+			char *target = kr_xasprintf("%.12s:80",
+				w->oh[0].containers[h->naccessories + i].id);
+
+			fx_obs_proxy(&w->oh[0], route, target);
+			free(route);
+			free(target);
+			break;
+		}
 }
 
 static int
@@ -243,7 +256,8 @@ test_no_change_labelled(void **state)
 				kr_action_name(w->plan->changes[i].action),
 				w->plan->changes[i].reason);
 	assert_false(kr_plan_has_changes(w->plan));
-	assert_int_equal(w->plan->nchanges, 7);	/* net, 3 env, db, web, worker */
+	/* net, proxy, 3 env, db, web, worker, route */
+	assert_int_equal(w->plan->nchanges, 9);
 }
 
 static void
@@ -880,6 +894,110 @@ test_no_service(void **state)
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
+/* kamal-proxy routes of a role whose container stays: a target other than
+ * the running container, a missing route, unreadable routes; the proxy
+ * container stopped or too old. */
+static void
+test_proxy_routes(void **state)
+{
+	struct world *w = *state;
+	struct kr_observed_host *oh;
+	struct kr_obs_route *r;
+	const struct kr_change *c;
+
+	world_desired(w, FX_V1);
+	world_observe(w, w->d, true);
+	oh = &w->oh[0];
+	assert_string_equal(oh->containers[3].name, "kamal-proxy");
+	r = &oh->proxy.routes[0];
+	free(r->targets.v[0]);
+	r->targets.v[0] = kr_xstrdup("0123456789ab:80");
+	build(w);
+	assert_change(w, "10.0.0.1/route/app-web", KR_ACTION_UPDATE,
+		KR_STATUS_PLANNED,
+		"kamal-proxy sends 'app-web' to 0123456789ab:80, not to the "
+		"running container id-app-web-1");
+	c = change(w, "10.0.0.1/route/app-web");
+	assert_string_equal(c->start_container, oh->containers[1].id);
+	assert_string_equal(attr(c, "target")->after, "id-app-web-1:80");
+	assert_false(attr(c, "proxy.hosts")->changed);
+
+	/* an option differs too: both in the reason */
+	free(r->health_check_path);
+	r->health_check_path = kr_xstrdup("/health");
+	build(w);
+	assert_change(w, "10.0.0.1/route/app-web", KR_ACTION_UPDATE,
+		KR_STATUS_PLANNED,
+		"kamal-proxy sends 'app-web' to 0123456789ab:80, not to the "
+		"running container id-app-web-1; health_check_path /health → "
+		"/up");
+
+	/* no route for the running container */
+	kr_obs_route_release(r);
+	oh->proxy.nroutes = 0;
+	build(w);
+	assert_change(w, "10.0.0.1/route/app-web", KR_ACTION_CREATE,
+		KR_STATUS_PLANNED,
+		"kamal-proxy has no route 'app-web' for the running container "
+		"of role 'web'");
+	assert_change(w, "10.0.0.1/proxy/kamal-proxy", KR_ACTION_NOOP,
+		KR_STATUS_UNCHANGED, NULL);
+
+	/* routes that could not be read: nothing guessed */
+	oh->proxy.routes_known = false;
+	build(w);
+	assert_false(has_change(w, "10.0.0.1/route/app-web"));
+	assert_false(kr_plan_has_changes(w->plan));
+
+	/* the proxy stopped: started as Kamal's boot does */
+	free(oh->containers[3].state);
+	oh->containers[3].state = kr_xstrdup("exited");
+	oh->proxy.running = false;
+	build(w);
+	assert_change(w, "10.0.0.1/proxy/kamal-proxy", KR_ACTION_UPDATE,
+		KR_STATUS_PLANNED, NULL);
+	assert_string_equal(
+		change(w, "10.0.0.1/proxy/kamal-proxy")->start_container,
+		"proxyc0ffee");
+
+	/* older than Kamal 2.12's minimum: replaced, with the reason */
+	free(oh->proxy.version);
+	oh->proxy.version = kr_xstrdup("v0.8.10");
+	build(w);
+	assert_change(w, "10.0.0.1/proxy/kamal-proxy", KR_ACTION_REPLACE,
+		KR_STATUS_PLANNED, NULL);
+	assert_non_null(strstr(change(w, "10.0.0.1/proxy/kamal-proxy")->reason,
+		"v0.8.10 is older than v0.9.2"));
+	free(oh->proxy.version);
+	oh->proxy.version = kr_xstrdup("v0.10.0");
+	build(w);
+	assert_int_equal(change(w, "10.0.0.1/proxy/kamal-proxy")->action,
+		KR_ACTION_UPDATE);	/* newer: only started */
+}
+
+/* A role that is no longer proxied here: its route is kept, removed with
+ * prune; no proxy is needed for the host any more. */
+static void
+test_proxy_route_removed(void **state)
+{
+	struct world *w = *state;
+
+	world_desired(w, FX_V1);
+	world_observe(w, w->d, true);
+	w->d->hosts[0].apps[0].proxy = false;
+	build(w);
+	assert_change(w, "10.0.0.1/route/app-web", KR_ACTION_NOOP,
+		KR_STATUS_KEPT,
+		"no proxied role of this host is routed as 'app-web'");
+	assert_false(has_change(w, "10.0.0.1/proxy/kamal-proxy"));
+	w->opts.prune = true;
+	build(w);
+	assert_change(w, "10.0.0.1/route/app-web", KR_ACTION_DELETE,
+		KR_STATUS_PLANNED, NULL);
+	assert_string_equal(attr(change(w, "10.0.0.1/route/app-web"),
+		"target")->before, "id-app-web-1:80");
+}
+
 int
 main(void)
 {
@@ -902,6 +1020,8 @@ main(void)
 		T(test_exited_app_old_version),
 		T(test_newest_running_chosen),
 		T(test_removed_role),
+		T(test_proxy_routes),
+		T(test_proxy_route_removed),
 		T(test_removed_accessory_keeps_data),
 		T(test_waiting_for_image),
 		T(test_waiting_holds_env_file),

@@ -421,11 +421,148 @@ teardown(void **state)
 	return rc == 0 ? 0 : -1;
 }
 
+static void
+expect_words(const struct kr_strvec *w, const char *const *want)
+{
+	size_t i;
+
+	for (i = 0; want[i]; i++) {
+		if (i >= w->n)
+			fail_msg("word %zu missing (want '%s')", i, want[i]);
+		assert_string_equal(w->v[i], want[i]);
+	}
+	assert_int_equal(w->n, i);
+}
+
+/* kamal-proxy deploy with Kamal's deploy_options: order, values as one
+ * word each (a hostile host stays one word), booleans as Kamal writes. */
+static void
+test_proxy_deploy_argv(void **state)
+{
+	struct kr_app_proxy p = { 0 };
+	struct kr_buf cmd = KR_BUF_INIT;
+	struct kr_strvec w = { 0 };
+	char *h = hostile(), *hw = kr_xasprintf("--host=%s", h);
+	const char *const want[] = { "exec", "kamal-proxy", "kamal-proxy",
+		"deploy", "app-web-staging", "--target=0123456789ab:3000",
+		"--host=app.example.com", hw, "--tls", "--deploy-timeout=45s",
+		"--drain-timeout=10s", "--health-check-interval=2s",
+		"--health-check-path=/health", "--target-timeout=60s",
+		"--buffer-requests=false", "--buffer-responses",
+		"--max-response-body=1024", "--path-prefix=/api",
+		"--strip-path-prefix=false", "--tls-redirect=false",
+		"--log-request-header=X-Request-Id", NULL };
+
+	(void)state;
+	kr_strvec_push(&p.hosts, "app.example.com");
+	kr_strvec_push(&p.hosts, h);
+	p.app_port = 3000;
+	p.ssl = true;
+	p.healthcheck_path = "/health";
+	p.healthcheck_interval = 2;
+	p.response_timeout = 60;
+	p.buffer_requests = 0;
+	p.buffer_responses = -1;
+	p.buffer_memory = p.max_request_body = -1;
+	p.max_response_body = 1024;
+	kr_strvec_push(&p.path_prefixes, "/api");
+	p.strip_path_prefix = 0;
+	p.forward_headers = -1;
+	p.ssl_redirect = 0;
+	kr_strvec_push(&p.log_request_headers, "X-Request-Id");
+	kr_buf_puts(&cmd, "kr_tgt=0123456789ab\n");
+	assert_int_equal(kr_docker_cmd_proxy_deploy(&cmd, NULL,
+				 "app-web-staging", "\"$kr_tgt\"", &p, 45, 10),
+		0);
+	run_argv(&w, cmd.ptr);
+	expect_words(&w, want);
+	assert_not_pwned();
+	kr_strvec_release(&w);
+	kr_strvec_release(&p.hosts);
+	kr_strvec_release(&p.path_prefixes);
+	kr_strvec_release(&p.log_request_headers);
+	kr_buf_release(&cmd);
+	free(h);
+	free(hw);
+}
+
+/* The proxy's boot: from proxy/run as Kamal's Proxy::Run builds it, and
+ * (without it) Kamal's boot-config command with its defaults. */
+static void
+test_proxy_boot_argv(void **state)
+{
+	struct kr_app_proxy p = { 0 };
+	struct kr_buf cmd = KR_BUF_INIT;
+	struct kr_strvec w = { 0 };
+	char *apps = kr_xasprintf(
+		"%s/.kamal/proxy/apps-config:/home/kamal-proxy/.apps-config",
+		tmpdir);
+	const char *const want_run[] = { "run", "--name", "kamal-proxy",
+		"--network", "kamal", "--detach", "--restart", "unless-stopped",
+		"--volume",
+		"kamal-proxy-config:/home/kamal-proxy/.config/kamal-proxy",
+		"--volume", apps, "--publish", "10.0.0.5:8080:80", "--publish",
+		"10.0.0.5:8443:443", "--publish", "[::1]:8080:80", "--publish",
+		"[::1]:8443:443", "--log-opt", "max-size=30m", "--expose=9090",
+		"--label", "custom.label=kamal-proxy",
+		"registry:4443/myrepo/kamal-proxy:v0.9.3", "kamal-proxy", "run",
+		"--debug", "--metrics-port=9090", NULL };
+	const char *const want_default[] = { "run", "--name", "kamal-proxy",
+		"--network", "kamal", "--detach", "--restart", "unless-stopped",
+		"--volume",
+		"kamal-proxy-config:/home/kamal-proxy/.config/kamal-proxy",
+		"--volume", apps, "--publish", "80:80", "--publish", "443:443",
+		"--log-opt", "max-size=10m", "basecamp/kamal-proxy:v0.9.2",
+		NULL };
+	/* `docker container start` finds no proxy: the run follows */
+	const char *fake = "docker() { [ \"$1 $2\" = 'container start' ] && "
+			   "return 1; for a in \"$@\"; do printf '%s\\0' "
+			   "\"$a\"; done; }\n";
+
+	(void)state;
+	p.run = true;
+	p.run_http_port = 8080;
+	p.run_https_port = 8443;
+	p.run_metrics_port = 9090;
+	p.run_debug = 1;
+	p.run_publish = -1;
+	p.run_log_max_size = "30m";
+	kr_strvec_push(&p.run_bind_ips, "10.0.0.5");
+	kr_strvec_push(&p.run_bind_ips, "::1");
+	p.run_registry = "registry:4443";
+	p.run_repository = "myrepo/kamal-proxy";
+	p.run_version = "v0.9.3";
+	kr_strvec_push(&p.run_args, "--label");
+	kr_strvec_push(&p.run_args, "custom.label=kamal-proxy");
+	kr_buf_puts(&cmd, fake);
+	assert_int_equal(kr_docker_cmd_proxy_boot(&cmd, &p), 0);
+	run_argv(&w, cmd.ptr);
+	expect_words(&w, want_run);
+	kr_strvec_release(&w);
+	kr_buf_reset(&cmd);
+	kr_buf_puts(&cmd, fake);
+	/* xargs runs docker from PATH: a fake one there too */
+	kr_buf_puts(&cmd, "mkdir -p bin && printf '#!/bin/sh\\nfor a in "
+			  "\"$@\"; do printf \"%%s\\\\0\" \"$a\"; done\\n' "
+			  ">bin/docker && chmod 755 bin/docker && "
+			  "PATH=\"$PWD/bin:$PATH\"\n");
+	assert_int_equal(kr_docker_cmd_proxy_boot(&cmd, NULL), 0);
+	run_argv(&w, cmd.ptr);
+	expect_words(&w, want_default);
+	kr_strvec_release(&w);
+	kr_strvec_release(&p.run_bind_ips);
+	kr_strvec_release(&p.run_args);
+	kr_buf_release(&cmd);
+	free(apps);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_app_run_argv),
+		cmocka_unit_test(test_proxy_deploy_argv),
+		cmocka_unit_test(test_proxy_boot_argv),
 		cmocka_unit_test(test_accessory_run_argv),
 		cmocka_unit_test(test_login_password_not_in_argv),
 		cmocka_unit_test(test_small_commands),

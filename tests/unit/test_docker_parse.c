@@ -344,6 +344,99 @@ test_empty_host(void **state)
 	kr_observed_host_release(&h);
 }
 
+/* kamal-proxy v0.9.2's state file, as the bed's kamal-proxy saved it after
+ * `kamal-proxy deploy sample-web --target=bf765557dbab:80 --host=a.test
+ * --host=b.test --health-check-path=/up --buffer-requests --buffer-responses
+ * --log-request-header=Cache-Control --log-request-header=User-Agent
+ * --target-timeout=12s`. */
+static const char proxy_state[] =
+	"[{\"name\":\"sample-web\",\"options\":{\"hosts\":[\"a.test\",\"b."
+	"test\"],"
+	"\"path_prefixes\":[\"/"
+	"\"],\"tls_enabled\":false,\"tls_certificate_path\":"
+	"\"\",\"tls_private_key_path\":\"\",\"tls_redirect\":true,"
+	"\"canonical_host\":\"\",\"acme_directory\":\"\",\"acme_cache_path\":"
+	"\"/home/kamal-proxy/.config/kamal-proxy/"
+	"certs\",\"error_page_path\":\"\","
+	"\"strip_prefix\":true,\"writer_affinity_timeout\":1000000000,"
+	"\"read_targets_accept_websockets\":false},\"target_options\":{"
+	"\"health_check_config\":{\"path\":\"/up\",\"port\":0,\"interval\":"
+	"1000000000,\"timeout\":5000000000,\"host\":\"\"},\"response_timeout\":"
+	"12000000000,\"buffer_requests\":true,\"buffer_responses\":true,"
+	"\"max_memory_buffer_size\":1048576,\"max_request_body_size\":0,"
+	"\"max_response_body_size\":0,\"log_request_headers\":[\"Cache-"
+	"Control\","
+	"\"User-Agent\"],\"log_response_headers\":null,\"forward_headers\":"
+	"true,"
+	"\"scope_cookie_paths\":false},\"active_targets\":[\"bf765557dbab:80\"]"
+	","
+	"\"active_readers\":[],\"rollout_targets\":null,\"rollout_readers\":"
+	"null,"
+	"\"pause_controller\":{\"state\":0,\"stop_message\":\"\",\"fail_"
+	"after\":0},"
+	"\"rollout_controller\":null}]";
+
+static void
+test_proxy_routes(void **state)
+{
+	struct kr_docker_scope scope = { .service = "sample" };
+	struct kr_observed_host h, back;
+	const struct kr_obs_route *r;
+	char *text, *dump;
+
+	(void)state;
+	text = kr_xasprintf("@@KR-" NONCE " begin 1\n@@KR-" NONCE
+			    " docker 0\n20.10.24\n@@KR-" NONCE
+			    " networks\nkamal\n@@KR-" NONCE
+			    " routes 0\n%s\n@@KR-" NONCE
+			    " lock none\n@@KR-" NONCE " end\n",
+		proxy_state);
+	assert_int_equal(
+		kr_docker_parse(&h, "h", &scope, NONCE, text, strlen(text)), 0);
+	assert_true(h.proxy.routes_known);
+	assert_int_equal(h.proxy.nroutes, 1);
+	r = kr_obs_proxy_route(&h.proxy, "sample-web");
+	assert_non_null(r);
+	assert_int_equal(r->targets.n, 1);
+	assert_string_equal(r->targets.v[0], "bf765557dbab:80");
+	assert_int_equal(r->hosts.n, 2);
+	assert_string_equal(r->hosts.v[1], "b.test");
+	assert_string_equal(r->path_prefixes.v[0], "/");
+	assert_false(r->tls);
+	assert_true(r->tls_redirect && r->strip_prefix && r->forward_headers);
+	assert_true(r->buffer_requests && r->buffer_responses);
+	assert_string_equal(r->health_check_path, "/up");
+	assert_int_equal(r->health_check_interval_ms, 1000);
+	assert_int_equal(r->health_check_timeout_ms, 5000);
+	assert_int_equal(r->response_timeout_ms, 12000);
+	assert_int_equal(r->buffer_memory, 1048576);
+	assert_int_equal(r->log_request_headers.n, 2);
+	assert_int_equal(r->log_response_headers.n, 0);
+	/* the JSON form keeps it */
+	dump = kr_observed_host_dump(&h);
+	assert_int_equal(kr_observed_host_load(&back, dump, strlen(dump)), 0);
+	r = kr_obs_proxy_route(&back.proxy, "sample-web");
+	assert_non_null(r);
+	assert_int_equal(r->response_timeout_ms, 12000);
+	assert_string_equal(r->targets.v[0], "bf765557dbab:80");
+	kr_observed_host_release(&back);
+	free(dump);
+	kr_observed_host_release(&h);
+	free(text);
+
+	/* a routes frame that is not "0" (the exec failed): unknown */
+	text = kr_xasprintf(
+		"@@KR-" NONCE " begin 1\n@@KR-" NONCE
+		" docker 0\n20.10.24\n@@KR-" NONCE
+		" routes 1\nError: No such container\n@@KR-" NONCE " end\n");
+	assert_int_equal(
+		kr_docker_parse(&h, "h", &scope, NONCE, text, strlen(text)), 0);
+	assert_false(h.proxy.routes_known);
+	assert_int_equal(h.proxy.nroutes, 0);
+	kr_observed_host_release(&h);
+	free(text);
+}
+
 static void
 check_no_docker(const char *fixture, const char *why)
 {
@@ -766,6 +859,7 @@ main(void)
 		cmocka_unit_test(test_full_host_files_and_lock),
 		cmocka_unit_test(test_no_secret_survives),
 		cmocka_unit_test(test_empty_host),
+		cmocka_unit_test(test_proxy_routes),
 		cmocka_unit_test(test_no_docker),
 		cmocka_unit_test(test_framing_errors),
 		cmocka_unit_test(test_fingerprint_and_json_round_trip),

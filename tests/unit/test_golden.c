@@ -243,6 +243,20 @@ run_case(void **state)
 				gc->name, secrets.v[i].key);
 	}
 	if (strcmp(text.ptr, expected) != 0) {
+		/* KR_GOLDEN_ACTUAL=DIR: the actual text to DIR/<case>.txt, to
+		 * read beside expected.txt (never copied over it unread) */
+		const char *dir = getenv("KR_GOLDEN_ACTUAL");
+
+		if (dir && *dir) {
+			char *path = kr_xasprintf("%s/%s.txt", dir, gc->name);
+			FILE *f = fopen(path, "w");
+
+			if (f) {
+				fputs(text.ptr, f);
+				fclose(f);
+			}
+			free(path);
+		}
 		show_difference(expected, text.ptr);
 		fail_msg("%s: plan differs from expected.txt", gc->name);
 	}
