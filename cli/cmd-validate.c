@@ -88,5 +88,6 @@ const struct kr_cmd_entry kr_cmd_validate_entry = {
 	.usage = "kreconcile validate [--skip-secrets]\n"
 		"  --skip-secrets   check everything but the secrets files (names\n"
 		"                   referenced but not defined are then no error)",
+	.complete = "--skip-secrets",
 	.exec = cmd_validate_exec,
 };
