@@ -38,7 +38,8 @@ struct kr_cmd_entry {
 	 * What shell completion offers after the command name (kreconcile
 	 * completion, cmd-completion.c), space-separated: "--flag";
 	 * "-o|--out=FILE", an option and its aliases taking a value (FILE and
-	 * DIR complete paths, any other upper-case word nothing); "--opt=word",
+	 * DIR complete paths, DEST destinations, any other upper-case word
+	 * nothing); "--opt=word",
 	 * that literal word; "a|b|c", one operand out of these words; "FILE",
 	 * a path operand. NULL: nothing beyond the global options.
 	 */

@@ -155,9 +155,7 @@ cspec_add(
 		len = strcspn(spec, " ");
 		if (!len)
 			break;
-		s->w = realloc(s->w, (s->n + 1) * sizeof(*s->w));
-		if (!s->w)
-			abort();
+		s->w = kr_xrealloc(s->w, (s->n + 1) * sizeof(*s->w));
 		cword_parse(&s->w[s->n++], spec, len, help, usage);
 		spec += len;
 	}
