@@ -49,6 +49,21 @@ depends=$(field Depends)
 [ -n "$depends" ] || fail "no Depends"
 case $depends in *asan* | *ubsan*) fail "Depends names a sanitizer runtime: $depends" ;; esac
 ok "Depends: $depends"
+cl=$(dpkg-parsechangelog -l "$KR_SOURCE_DIR/dist/debian/changelog" -S Version)
+[ "$cl" = "$version" ] ||
+	fail "dist/debian/changelog's last entry is $cl, the project is $version: add an entry"
+
+# Debian's own checker, when installed (it is not in .ci/install-deps: 128
+# packages). The package has no copyright file: the project has no licence
+# yet, and that is the one tag allowed.
+if command -v lintian >/dev/null 2>&1; then
+	lintian --tag-display-limit 0 "$deb" >"$KR_PKG_BUILD/lintian.log" 2>&1 || true
+	bad=$(grep -E '^[EW]: ' "$KR_PKG_BUILD/lintian.log" | grep -v ' no-copyright-file' || true)
+	[ -z "$bad" ] || fail "lintian: $bad"
+	ok "lintian: no error or warning but no-copyright-file (the project has no licence yet)"
+else
+	echo "note - lintian is not installed: the package was not checked by it"
+fi
 
 # 3. Every library the binary loads belongs to a package named in Depends.
 work=$(mktemp -d /var/tmp/kr-package.XXXXXX)
@@ -80,6 +95,7 @@ ok "every library the binary names (readelf NEEDED) is of a package in Depends"
 # 4. Contents: the files, their owners and modes, nothing outside /usr.
 dpkg-deb -c "$deb" >"$work/contents"
 want="./usr/bin/kreconcile ./usr/share/man/man1/kreconcile.1.gz
+./usr/share/doc/kreconcile/changelog.gz
 ./usr/share/bash-completion/completions/kreconcile
 ./usr/share/zsh/vendor-completions/_kreconcile"
 for unit in "$KR_SOURCE_DIR"/dist/systemd/*.service "$KR_SOURCE_DIR"/dist/systemd/*.socket \
