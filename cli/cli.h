@@ -37,6 +37,16 @@ struct kr_cmd_entry {
 	const char *summary;	/* one line for --help */
 	const char *usage;	/* "kreconcile NAME [options]" plus option lines */
 	unsigned flags;
+	/*
+	 * What shell completion offers after the command name (kreconcile
+	 * completion, cmd-completion.c), space-separated: "--flag";
+	 * "-o|--out=FILE", an option and its aliases taking a value (FILE and
+	 * DIR complete paths, DEST destinations, any other upper-case word
+	 * nothing); "--opt=word",
+	 * that literal word; "a|b|c", one operand out of these words; "FILE",
+	 * a path operand. NULL: nothing beyond the global options.
+	 */
+	const char *complete;
 	/* argv[0] is the command name; global options are already removed. */
 	int (*exec)(const struct kr_globals *g, int argc, char **argv);
 };
@@ -50,6 +60,10 @@ extern const struct kr_cmd_entry kr_cmd_apply_entry;
 extern const struct kr_cmd_entry kr_cmd_lock_entry;
 extern const struct kr_cmd_entry kr_cmd_watch_entry;
 extern const struct kr_cmd_entry kr_cmd_history_entry;
+extern const struct kr_cmd_entry kr_cmd_completion_entry;
+
+/* main.c's command table, NULL-terminated. */
+extern const struct kr_cmd_entry *const *const kr_cmd_table;
 
 /* Print "kreconcile: <msg>" to stderr (errors) or progress (unless -q). */
 void kr_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

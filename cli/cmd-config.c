@@ -220,5 +220,6 @@ const struct kr_cmd_entry kr_cmd_config_entry = {
 		 "  --json           the model as JSON (with format_version)\n"
 		 "  --skip-secrets   do not read the secrets files",
 	.flags = KR_CMD_JSON,
+	.complete = "--skip-secrets",
 	.exec = cmd_config_exec,
 };

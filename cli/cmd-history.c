@@ -283,5 +283,6 @@ const struct kr_cmd_entry kr_cmd_history_entry = {
 		 "  show RUN                one run: what it was for, its plan "
 		 "and its journal",
 	.flags = KR_CMD_JSON,
+	.complete = "-n|--number=N show",
 	.exec = cmd_history_exec,
 };

@@ -479,5 +479,7 @@ const struct kr_cmd_entry kr_cmd_lock_entry = {
 		 "the lock is .kamal/lock-<service>[-<dest>] on the primary "
 		 "role's first host",
 	.flags = KR_CMD_JSON,
+	.complete = "-m|--message=MESSAGE --accept-new-host-keys "
+		    "status|release|acquire",
 	.exec = cmd_lock_exec,
 };

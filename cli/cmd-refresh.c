@@ -72,5 +72,6 @@ const struct kr_cmd_entry kr_cmd_refresh_entry = {
 		 "not yet in known_hosts\n"
 		 "                          (a changed key is always refused)",
 	.flags = 0,
+	.complete = "--accept-new-host-keys",
 	.exec = cmd_refresh_exec,
 };

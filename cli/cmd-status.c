@@ -245,5 +245,6 @@ const struct kr_cmd_entry kr_cmd_status_entry = {
 		 "  exit 0 every host was observed, 3 some were not, 1 none "
 		 "was or an error",
 	.flags = KR_CMD_JSON,
+	.complete = "--refresh --accept-new-host-keys",
 	.exec = cmd_status_exec,
 };

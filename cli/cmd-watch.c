@@ -461,5 +461,11 @@ const struct kr_cmd_entry kr_cmd_watch_entry = {
 		 "the state database (--state) defaults to "
 		 ".kreconcile/state.db in the current directory",
 	.flags = KR_CMD_DESTINATIONS,
+	.complete = "--repo=URL --branch=BRANCH --path=DIR --interval=DURATION "
+		    "--drift-interval=DURATION --no-self-heal "
+		    "--image-wait=DURATION --backoff-max=DURATION "
+		    "--retention=N --listen=ADDR --webhook-secret-file=FILE "
+		    "--log-format=FORMAT "
+		    "--accept-new-host-keys",
 	.exec = cmd_watch_exec,
 };

@@ -22,8 +22,10 @@ static const struct kr_cmd_entry *const commands[] = {
 	&kr_cmd_lock_entry,
 	&kr_cmd_watch_entry,
 	&kr_cmd_history_entry,
+	&kr_cmd_completion_entry,
 	NULL,
 };
+const struct kr_cmd_entry *const *const kr_cmd_table = commands;
 
 static const char global_help[] =
 	"Global options:\n"

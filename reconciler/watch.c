@@ -288,6 +288,18 @@ kr_watch_new(struct kr_watch **out, const struct kr_watch_opts *o)
 		w->branch = o->branch ? (free(branch), kr_xstrdup(o->branch)) :
 					branch;
 	}
+	{
+		/* a wrong --repo or --branch is said at once, not retried */
+		char *head = NULL;
+
+		if ((err = kr_git_remote_head(&head, w->url, w->branch)) < 0) {
+			kr_error_set(err, "cannot watch branch '%s' of '%s': %s "
+				"(check --repo, --branch and git's access to "
+				"it)", w->branch, w->url, kr_error_last());
+			goto fail;
+		}
+		free(head);
+	}
 	if (pipe(w->wake) != 0 || fcntl(w->wake[0], F_SETFL, O_NONBLOCK) != 0 ||
 		fcntl(w->wake[1], F_SETFL, O_NONBLOCK) != 0 ||
 		fcntl(w->wake[0], F_SETFD, FD_CLOEXEC) != 0 ||
