@@ -33,7 +33,9 @@ bed_docker 1 inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "sample-web-
 [ "$(app_get 1 "sample-web-$b" /version)" = "v2 from-commit-b" ] || fail "the new container does not answer v2"
 ok "commit b (version + env) deployed $(($(date +%s) - t0)) s after the push, after waiting for its image"
 
-# ---- drift: someone stops the web container
+# ---- drift: someone stops the web container (once the watcher is at rest on b)
+wait_for 60 grep -q "commit $(echo $b | cut -c1-7) applied; hosts match" "$wlog" ||
+	{ cat "$wlog" >&2; fail "the watcher never said b is applied"; }
 bed_docker 1 stop "sample-web-$b" >/dev/null
 wait_for 30 running 1 "sample-web-$b" || { cat "$wlog" >&2; fail "drift not repaired"; }
 wait_for 10 grep -q 'drift repaired' "$wlog" || { tail -40 "$wlog" >&2; fail "no word on the repaired drift"; }
@@ -56,6 +58,7 @@ ok "the broken commit failed, was retried with growing gaps ($(tr '\n' ' ' <"$pr
 d=$(commit "fixed" 's/^servers: \[oops$/servers:/')
 ci_image "$d" v3
 wait_for 40 running 1 "sample-web-$d" || { cat "$wlog" >&2; fail "the fixed commit was not deployed"; }
+wait_for 30 grep -q "commit $(echo $d | cut -c1-7) applied; hosts match" "$wlog" || fail "d not applied whole"
 ok "the newer good commit was deployed"
 
 # ---- the listener
