@@ -54,7 +54,7 @@ ci_image() {
 }
 
 watch_start() {
-	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 	(cd "$proj" && exec "$KREC" watch --repo "$repo" --branch main --listen "127.0.0.1:$port" \
 		--webhook-secret-file "$secret_file" "$@") >>"$wlog" 2>&1 &
 	wpid=$!

@@ -1,0 +1,70 @@
+#!/bin/sh
+# kreconcile watch as a process: a second watcher on the same state database is refused with the
+# first one's PID; SIGUSR1 reconciles at once; SIGTERM during an apply lets it finish, releases
+# the deploy lock and exits 0; after kill -9 mid-apply the next watcher takes over the stale lock
+# its predecessor left and converges.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/observe_common.sh"
+. "$(dirname "$0")/apply_lib.sh"
+. "$(dirname "$0")/watch_lib.sh"
+watch_setup
+lock_held() { bed_ssh 1 test -d .kamal/lock-sample; }
+
+a=$(git -C "$clone" rev-parse HEAD)
+ci_image "$a" v1
+watch_start --interval 2s --drift-interval 1h
+wait_for 60 grep -q "commit $(echo $a | cut -c1-7) applied; hosts match" "$wlog" ||
+	{ cat "$wlog" >&2; fail "startup deploy"; }
+
+# ---- one watcher per state database
+second=0
+(cd "$proj" && "$KREC" watch --repo "$repo" --branch main) >"$proj/second" 2>&1 || second=$?
+[ "$second" = 1 ] || fail "a second watcher exited $second"
+grep -q "another watcher (PID $wpid) already watches" "$proj/second" || { cat "$proj/second" >&2; fail "no PID in the refusal"; }
+ok "a second watcher is refused, naming PID $wpid"
+
+# ---- SIGUSR1: a reconcile now (recorded as manual)
+bed_docker 1 stop "sample-web-$a" >/dev/null
+kill -USR1 "$wpid"
+wait_for 30 running 1 "sample-web-$a" || { cat "$wlog" >&2; fail "SIGUSR1 did not reconcile"; }
+wait_for 10 hist_has '"trigger":"manual"' || fail "no manual run in the history"
+ok "SIGUSR1 reconciled at once (the stopped container runs again)"
+
+# ---- SIGTERM in the middle of an apply
+"$KR_TESTBED" delay 700 >/dev/null
+b=$(commit "b")
+ci_image "$b" v2
+wait_for 60 lock_held || { cat "$wlog" >&2; fail "the apply of b never took the lock"; }
+kill -TERM "$wpid"
+wstatus=0
+wait "$wpid" || wstatus=$?
+wpid=
+"$KR_TESTBED" delay 0 >/dev/null
+[ "$wstatus" = 0 ] || { tail -20 "$wlog" >&2; fail "SIGTERM during apply: exit $wstatus"; }
+lock_held && fail "the deploy lock is still held after SIGTERM"
+grep -q 'watch: stopped' "$wlog" || fail "no word on stopping"
+hist | grep -q '"finished_at": null' && fail "a run was left unfinished"
+ok "SIGTERM during an apply: exit 0, lock released, every run finished"
+
+# ---- kill -9 in the middle of an apply: the next watcher converges
+watch_start --interval 2s --drift-interval 1h
+"$KR_TESTBED" delay 700 >/dev/null
+c=$(commit "c")
+ci_image "$c" v3
+wait_for 60 lock_held || { cat "$wlog" >&2; fail "the apply of c never took the lock"; }
+kill -9 "$wpid"
+wait "$wpid" 2>/dev/null || true
+wpid=
+"$KR_TESTBED" delay 0 >/dev/null
+lock_held || fail "kill -9 left no lock (the test proves nothing)"
+watch_start --interval 2s --drift-interval 1h
+wait_for 90 grep -q "commit $(echo $c | cut -c1-7) applied; hosts match" "$wlog" ||
+	{ tail -30 "$wlog" >&2; fail "the next watcher did not converge"; }
+grep -q 'releasing a stale deploy lock' "$wlog" || fail "no word on the stale lock"
+running 1 "sample-web-$c" || fail "c is not running"
+n=$(names 1 | grep -c '^sample-web-' || true)
+[ "$(bed_docker 1 ps --filter label=role=web -q | wc -l)" = 1 ] || fail "more than one web container runs"
+lock_held && fail "the lock is held after converging"
+ok "after kill -9 the next watcher released the stale lock and converged ($n web containers kept, 1 running)"
+watch_stop
+[ "$wstatus" = 0 ] || fail "exit $wstatus"
