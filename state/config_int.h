@@ -21,6 +21,8 @@ bool kr_cfg_in_list(const char *s, const char *const *list);
 void kr_cfg_check_keys(struct kr_cfg_ctx *x, const struct kr_yaml_node *map,
 	const char *path, const char *where, const char *const *allowed,
 	bool allow_x);
+size_t kr_cfg_kamal1_hint(struct kr_diags *d, const char *file,
+	const char *text, size_t len);
 
 /* config_types.c */
 void kr_cfg_err(struct kr_cfg_ctx *x, const struct kr_yaml_node *n,
