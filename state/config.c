@@ -108,7 +108,7 @@ kr_config_load_text(struct kr_config **out, struct kr_diags *diags,
 	struct kr_config *c = kr_xcalloc(1, sizeof(*c));
 	struct kr_yaml_node *root = NULL, *dest = NULL;
 	struct kr_sha256 h;
-	struct kr_cfg_ctx x = { diags, c };
+	struct kr_cfg_ctx x = { diags, c, opts ? opts->warnings : NULL };
 	size_t before = diags->n;
 	int rc = KR_ECONFIG;
 

@@ -14,6 +14,7 @@
 struct kr_cfg_ctx {
 	struct kr_diags *d;
 	struct kr_config *c;
+	struct kr_diags *warnings;	/* NULL: warnings dropped */
 };
 
 /* config_keys.c */
@@ -26,6 +27,8 @@ size_t kr_cfg_kamal1_hint(struct kr_diags *d, const char *file,
 
 /* config_types.c */
 void kr_cfg_err(struct kr_cfg_ctx *x, const struct kr_yaml_node *n,
+	const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void kr_cfg_warn(struct kr_cfg_ctx *x, const struct kr_yaml_node *n,
 	const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void kr_cfg_set_pos(struct kr_config_pos *p, const struct kr_yaml_node *n);
 char *kr_cfg_sub(const char *path, const char *key);

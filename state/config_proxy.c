@@ -15,7 +15,8 @@ valid_ip(const char *s)
 {
 	unsigned char buf[16];
 
-	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+	return inet_pton(AF_INET, s, buf) == 1 ||
+	       inet_pton(AF_INET6, s, buf) == 1;
 }
 
 static void
@@ -36,8 +37,8 @@ kr_cfg_proxy_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *n,
 {
 	static const char *const keys[] = { "host", "hosts", "app_port", "ssl",
 		"ssl_redirect", "forward_headers", "response_timeout",
-		"path_prefix", "path_prefixes", "strip_path_prefix", "healthcheck",
-		"buffering", "logging", "run", NULL };
+		"path_prefix", "path_prefixes", "strip_path_prefix",
+		"healthcheck", "buffering", "logging", "run", NULL };
 	static const char *const hc_keys[] = { "interval", "path", "timeout",
 		NULL };
 	static const char *const buf_keys[] = { "requests", "responses",
@@ -68,7 +69,8 @@ kr_cfg_proxy_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *n,
 	kr_cfg_check_keys(x, n, path, "proxy", keys, false);
 	if (kr_yaml_get(n, "host") && kr_yaml_get(n, "hosts"))
 		kr_cfg_err(x, kr_yaml_get_key(n, "hosts"),
-			"'%s': specify one of 'host' or 'hosts', not both", path);
+			"'%s': specify one of 'host' or 'hosts', not both",
+			path);
 	if ((host = kr_cfg_get_str(x, n, "host", path))) {
 		split_commas(&p->hosts, host);
 		free(host);
@@ -82,7 +84,8 @@ kr_cfg_proxy_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *n,
 		if (kr_yaml_to_bool(ssl, &b)) {
 			p->ssl = b ? KR_TRI_TRUE : KR_TRI_FALSE;
 		} else if (ssl->type == KR_YAML_MAP) {
-			p->ssl = KR_TRI_TRUE;	/* Kamal checks no other keys here */
+			p->ssl = KR_TRI_TRUE; /* Kamal checks no other keys here
+					       */
 			p->ssl_certificate_pem =
 				kr_cfg_get_str(x, ssl, "certificate_pem", sp);
 			p->ssl_private_key_pem =
@@ -164,16 +167,17 @@ kr_cfg_proxy_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *n,
 		for (i = 0; i < p->run_bind_ips.n; i++)
 			if (!valid_ip(p->run_bind_ips.v[i]))
 				kr_cfg_err(x, kr_yaml_get(v, "bind_ips"),
-					"'%s/bind_ips': invalid IP address '%s'", sp,
-					p->run_bind_ips.v[i]);
+					"'%s/bind_ips': invalid IP address "
+					"'%s'",
+					sp, p->run_bind_ips.v[i]);
 		p->run_registry = kr_cfg_get_str(x, v, "registry", sp);
 		p->run_repository = kr_cfg_get_str(x, v, "repository", sp);
 		p->run_version = kr_cfg_get_str(x, v, "version", sp);
 		kr_cfg_options_node(
 			x, v, "options", sp, &p->run_args, NULL, false);
 		if (p->run_publish == KR_TRI_FALSE &&
-		    (p->run_bind_ips.n || p->run_http_port >= 0 ||
-		     p->run_https_port >= 0))
+			(p->run_bind_ips.n || p->run_http_port >= 0 ||
+				p->run_https_port >= 0))
 			kr_cfg_err(x, v,
 				"'%s': http_port, https_port and bind_ips "
 				"cannot be "
