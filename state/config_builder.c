@@ -81,7 +81,7 @@ kr_cfg_builder_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *n)
 
 		for (i = 0; i < v->n; i++) {
 			char *k = kr_yaml_to_string(v->v[2 * i]);
-			char *s = kr_yaml_to_string(v->v[2 * i + 1]);
+			char *s = kr_cfg_ruby_to_s(v->v[2 * i + 1]);
 
 			if (k && s)
 				kr_kvlist_set(&b->args, k, s);

@@ -90,6 +90,19 @@ ruby_inspect(struct kr_buf *b, const struct kr_yaml_node *n)
 	}
 }
 
+/* Ruby's to_s of the loaded value: scalars as kr_yaml_to_string, lists and
+ * maps as Ruby 3.1 prints them. Caller frees. */
+char *
+kr_cfg_ruby_to_s(const struct kr_yaml_node *n)
+{
+	struct kr_buf b = KR_BUF_INIT;
+
+	if (n->type != KR_YAML_SEQ && n->type != KR_YAML_MAP)
+		return kr_yaml_to_string(n);
+	ruby_inspect(&b, n);
+	return kr_buf_detach(&b, NULL);
+}
+
 /*
  * options: {key: value} → "--key" "value" (Kamal's optionize): a list value
  * repeats the option, true gives a bare flag. restart is taken out.
@@ -141,17 +154,19 @@ kr_cfg_options_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *map,
 		}
 		if (v->type == KR_YAML_SEQ) {
 			for (j = 0; j < v->n; j++) {
-				char *vs = kr_yaml_to_string(v->v[j]);
+				char *vs = kr_cfg_ruby_to_s(v->v[j]);
 
 				kr_strvec_push_owned(
 					args, kr_xasprintf("--%s", ks));
-				if (!vs) {
-					kr_cfg_err(x, v->v[j],
-						"'%s/%s/%s' entries should be "
-						"strings",
-						path, key, ks);
-					vs = kr_xstrdup("");
-				}
+				if (v->v[j]->type == KR_YAML_SEQ ||
+					v->v[j]->type == KR_YAML_MAP)
+					kr_cfg_warn(x, v->v[j],
+						"'%s/%s/%s/%zu' is not a "
+						"string: "
+						"like Kamal, kreconcile passes "
+						"'%s' to docker as Ruby prints "
+						"it",
+						path, key, ks, j, vs);
 				kr_strvec_push_owned(args, vs);
 			}
 		} else if (v->type == KR_YAML_MAP) {
@@ -210,8 +225,16 @@ kr_cfg_logging_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *n,
 	if ((o = kr_cfg_get_map(x, n, "options", path))) {
 		for (i = 0; i < o->n; i++) {
 			char *k = kr_yaml_to_string(o->v[2 * i]);
-			char *v = kr_yaml_to_string(o->v[2 * i + 1]);
+			char *v = kr_cfg_ruby_to_s(o->v[2 * i + 1]);
 
+			if (k && v &&
+				(o->v[2 * i + 1]->type == KR_YAML_SEQ ||
+					o->v[2 * i + 1]->type == KR_YAML_MAP))
+				kr_cfg_warn(x, o->v[2 * i + 1],
+					"'%s/options/%s' is not a string: like "
+					"Kamal, kreconcile passes '%s' to "
+					"docker as Ruby prints it",
+					path, k, v);
 			if (!k || !v)
 				kr_cfg_err(x, o->v[2 * i],
 					"'%s/options' should map names to "

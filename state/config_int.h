@@ -68,6 +68,7 @@ void kr_cfg_logging_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *n,
 void kr_cfg_labels_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *map,
 	const char *path, struct kr_kvlist *out, bool reserved);
 bool kr_cfg_local_registry(const char *server);
+char *kr_cfg_ruby_to_s(const struct kr_yaml_node *n);
 void kr_cfg_registry_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *n,
 	const char *path, struct kr_config_registry *r);
 

@@ -41,6 +41,7 @@ kr_cfg_proxy_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *n,
 		"healthcheck", "buffering", "logging", "run", NULL };
 	static const char *const hc_keys[] = { "interval", "path", "timeout",
 		NULL };
+	const struct kr_yaml_node *hl;
 	static const char *const buf_keys[] = { "requests", "responses",
 		"max_request_body", "max_response_body", "memory", NULL };
 	static const char *const log_keys[] = { "request_headers",
@@ -75,7 +76,32 @@ kr_cfg_proxy_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *n,
 		split_commas(&p->hosts, host);
 		free(host);
 	}
-	kr_cfg_get_str_list(x, n, "hosts", path, &p->hosts);
+	if ((hl = kr_yaml_get(n, "hosts")) && hl->type == KR_YAML_SEQ) {
+		size_t h;
+
+		/* Kamal checks any `hosts` list as servers: a one-pair map
+		 * passes, and is joined into --host as Ruby prints it */
+		for (h = 0; h < hl->n; h++) {
+			const struct kr_yaml_node *e = hl->v[h];
+			char *s, *ep;
+
+			if (e->type == KR_YAML_MAP && e->n == 1) {
+				s = kr_cfg_ruby_to_s(e);
+				kr_cfg_warn(x, e,
+					"'%s/hosts/%zu' is a map: like Kamal, "
+					"kreconcile uses '%s' as the host name",
+					path, h, s);
+				kr_strvec_push_owned(&p->hosts, s);
+				continue;
+			}
+			ep = kr_xasprintf("%s/hosts/%zu", path, h);
+			if ((s = kr_cfg_str_node(x, e, ep)))
+				kr_strvec_push_owned(&p->hosts, s);
+			free(ep);
+		}
+	} else {
+		kr_cfg_get_str_list(x, n, "hosts", path, &p->hosts);
+	}
 	p->app_port = kr_cfg_get_int(x, n, "app_port", path);
 	if ((ssl = kr_yaml_get(n, "ssl"))) {
 		bool b;

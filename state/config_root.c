@@ -134,6 +134,16 @@ hooks_output_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *n)
 		}
 		return;
 	}
+	if (kr_yaml_kind(n) == KR_YK_INT || kr_yaml_kind(n) == KR_YK_FLOAT ||
+		kr_yaml_kind(n) == KR_YK_BOOL) {
+		/* Kamal checks only a string or a symbol against the levels;
+		 * anything else passes and means the default */
+		kr_cfg_warn(x, n,
+			"'hooks_output' is %s: like Kamal, kreconcile ignores "
+			"it (use quiet or verbose)",
+			kr_yaml_kind_name(kr_yaml_kind(n)));
+		return;
+	}
 	if (!(c->hooks_output = kr_cfg_str_node(x, n, "hooks_output")))
 		return;
 	if (strcmp(c->hooks_output, "quiet") != 0 &&
@@ -231,6 +241,12 @@ kr_cfg_root_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *root)
 		kr_cfg_env_node(x, v, "env", &c->env, true);
 	c->asset_path = kr_cfg_get_str(x, root, "asset_path", "");
 	c->hooks_path = kr_cfg_get_str(x, root, "hooks_path", "");
+	if (c->hooks_path &&
+		kr_yaml_kind(kr_yaml_get(root, "hooks_path")) != KR_YK_STR)
+		/* Kamal joins it into paths: File.join fails on a non-string */
+		kr_cfg_err(x, kr_yaml_get(root, "hooks_path"),
+			"'hooks_path' should be a string (Kamal fails with: no "
+			"implicit conversion into String)");
 	if ((v = kr_yaml_get(root, "hooks_output")))
 		hooks_output_node(x, v);
 	c->secrets_path = kr_cfg_get_str(x, root, "secrets_path", "");
@@ -245,7 +261,13 @@ kr_cfg_root_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *root)
 		kr_cfg_err(x, kr_yaml_get(root, "retain_containers"),
 			"'retain_containers' must be at least 1");
 	c->minimum_version = kr_cfg_get_str(x, root, "minimum_version", "");
-	if (c->minimum_version && newer_than_kamal(c->minimum_version))
+	if (c->minimum_version && kr_yaml_kind(kr_yaml_get(root,
+					  "minimum_version")) == KR_YK_BOOL)
+		kr_cfg_err(x, kr_yaml_get(root, "minimum_version"),
+			"'minimum_version' should be a version number "
+			"(Kamal: Malformed version number string %s)",
+			c->minimum_version);
+	else if (c->minimum_version && newer_than_kamal(c->minimum_version))
 		kr_cfg_err(x, kr_yaml_get(root, "minimum_version"),
 			"'minimum_version' is %s: kreconcile follows Kamal %s "
 			"(Kamal fails with: Current version is %s, minimum "

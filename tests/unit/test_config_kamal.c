@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "common/diag.h"
+#include "common/vec.h"
 #include "state/config.h"
 
 #define BASE                                                      \
@@ -159,6 +160,39 @@ test_minimum_version_accepted(void **state)
 	}
 }
 
+/* Lists and maps where Kamal prints them with Ruby's to_s. */
+static void
+test_ruby_printed_values(void **state)
+{
+	struct kr_diags d = { 0 }, w = { 0 };
+	struct kr_config *c = NULL;
+	const struct kr_config_role *r;
+
+	assert_int_equal(
+		load(&c, &d, &w,
+			BASE "servers:\n  web:\n"
+			     "    hosts: [ 10.0.0.1 ]\n    options:\n"
+			     "      add-host: [ a:1.2.3.4, { b: c } ]\n"
+			     "logging:\n  options:\n    max-size: [ 10m ]\n"
+			     "proxy:\n  hosts: [ a.example.com, { "
+			     "b.example.com: c } ]\n"
+			     "hooks_output: 1\n"),
+		0);
+	assert_non_null(r = kr_config_role(c, "web"));
+	assert_int_equal(r->args.n, 4);
+	assert_string_equal(r->args.v[1], "a:1.2.3.4");
+	assert_string_equal(r->args.v[3], "{\"b\"=>\"c\"}");
+	assert_string_equal(
+		kr_kvlist_get(&c->logging.options, "max-size"), "[\"10m\"]");
+	assert_int_equal(c->proxy.hosts.n, 2);
+	assert_string_equal(c->proxy.hosts.v[1], "{\"b.example.com\"=>\"c\"}");
+	assert_null(c->hooks_output);
+	assert_int_equal(w.n, 4);
+	kr_config_free(c);
+	kr_diags_release(&d);
+	kr_diags_release(&w);
+}
+
 int
 main(void)
 {
@@ -167,6 +201,7 @@ main(void)
 		cmocka_unit_test(test_non_string_host),
 		cmocka_unit_test(test_kamal_rejections),
 		cmocka_unit_test(test_minimum_version_accepted),
+		cmocka_unit_test(test_ruby_printed_values),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
