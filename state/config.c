@@ -30,7 +30,8 @@ read_file(char **out, size_t *len, const char *path)
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
 		kr_buf_put(&b, chunk, n);
 	if (ferror(f)) {
-		int e = errno;	/* what the caller reports; fclose may change it */
+		int e = errno; /* what the caller reports; fclose may change it
+				*/
 
 		fclose(f);
 		kr_buf_release(&b);
@@ -42,6 +43,26 @@ read_file(char **out, size_t *len, const char *path)
 	return 0;
 }
 
+/*
+ * The directory Kamal runs in for this file: the app root, which holds
+ * config/. Kamal runs where `kamal` is started, which is that root for
+ * config/deploy.yml; for a file elsewhere it is the current directory.
+ */
+static char *
+app_root(const char *file)
+{
+	const char *slash = strrchr(file, '/');
+	size_t n;
+
+	if (!slash)
+		return NULL;
+	n = (size_t)(slash - file);
+	if (n >= 6 && memcmp(slash - 6, "config", 6) == 0 &&
+		(n == 6 || slash[-7] == '/'))
+		return n == 6 ? NULL : kr_xstrndup(file, n - 7 ? n - 7 : 1);
+	return NULL;
+}
+
 /* Render and parse one file; NULL on errors (in diags). */
 static struct kr_yaml_node *
 load_one(struct kr_diags *d, const char *file, const char *text, size_t len,
@@ -49,11 +70,21 @@ load_one(struct kr_diags *d, const char *file, const char *text, size_t len,
 {
 	struct kr_buf out = KR_BUF_INIT;
 	struct kr_erb_map map = { 0 };
+	struct kr_erb_opts eo = { 0 };
 	struct kr_yaml_node *root = NULL;
+	char *dir = NULL;
 	int rc;
 
-	rc = kr_erb_render(&out, &map, d, file, text, len,
-		opts ? opts->getenv_fn : NULL, opts ? opts->getenv_ctx : NULL);
+	eo.getenv_fn = opts ? opts->getenv_fn : NULL;
+	eo.getenv_ctx = opts ? opts->getenv_ctx : NULL;
+	eo.trim = true;
+	eo.ruby = opts ? opts->ruby : NULL;
+	eo.timeout = opts ? opts->erb_timeout : 0;
+	eo.dir = dir = app_root(file);
+	rc = kr_erb_render_opts(&out, &map, d, file, text, len, &eo);
+	free(dir);
+	if (rc != 0)
+		kr_cfg_kamal1_hint(d, file, text, len);
 	kr_sha256_field(h, file);
 	kr_sha256_update(h, out.ptr, out.len);
 	if (rc == 0 && memchr(out.ptr, '\0', out.len)) {
@@ -70,14 +101,14 @@ load_one(struct kr_diags *d, const char *file, const char *text, size_t len,
 
 int
 kr_config_load_text(struct kr_config **out, struct kr_diags *diags,
-	const char *file, const char *text, size_t len,
-	const char *dest_file, const char *dest_text, size_t dest_len,
+	const char *file, const char *text, size_t len, const char *dest_file,
+	const char *dest_text, size_t dest_len,
 	const struct kr_config_load_opts *opts)
 {
 	struct kr_config *c = kr_xcalloc(1, sizeof(*c));
 	struct kr_yaml_node *root = NULL, *dest = NULL;
 	struct kr_sha256 h;
-	struct kr_cfg_ctx x = { diags, c };
+	struct kr_cfg_ctx x = { diags, c, opts ? opts->warnings : NULL };
 	size_t before = diags->n;
 	int rc = KR_ECONFIG;
 
@@ -86,10 +117,18 @@ kr_config_load_text(struct kr_config **out, struct kr_diags *diags,
 		c->destination = kr_xstrdup(opts->destination);
 	if (dest_file)
 		c->dest_file = kr_xstrdup(dest_file);
+	/* Kamal: ENV["KAMAL_DESTINATION"] = destination, before rendering */
+	if (!opts || !opts->getenv_fn) {
+		if (opts && opts->destination)
+			setenv("KAMAL_DESTINATION", opts->destination, 1);
+		else
+			unsetenv("KAMAL_DESTINATION");
+	}
 	kr_sha256_init(&h);
 	root = load_one(diags, file, text, len, opts, &h);
 	if (dest_text)
-		dest = load_one(diags, dest_file, dest_text, dest_len, opts, &h);
+		dest = load_one(
+			diags, dest_file, dest_text, dest_len, opts, &h);
 	kr_sha256_final(&h, c->sha256);
 	if (!root || (dest_text && !dest))
 		goto out;
@@ -101,7 +140,7 @@ kr_config_load_text(struct kr_config **out, struct kr_diags *diags,
 	}
 	if (dest) {
 		if (dest->type != KR_YAML_MAP &&
-		    !(dest->type == KR_YAML_NULL)) {
+			!(dest->type == KR_YAML_NULL)) {
 			kr_cfg_err(&x, dest,
 				"the destination configuration should be a map "
 				"of keys, not %s",
@@ -144,31 +183,34 @@ dest_path(const char *file, const char *dest)
 }
 
 int
-kr_config_load(struct kr_config **out, struct kr_diags *diags,
-	const char *file, const struct kr_config_load_opts *opts)
+kr_config_load(struct kr_config **out, struct kr_diags *diags, const char *file,
+	const struct kr_config_load_opts *opts)
 {
 	char *text = NULL, *dtext = NULL, *dfile = NULL;
 	size_t len = 0, dlen = 0;
 	int rc;
 
 	if ((rc = read_file(&text, &len, file)) != 0) {
-		kr_diags_add(diags, file, 0, 0, "%s", rc == KR_ENOTFOUND ?
-			"configuration file not found" : strerror(errno));
+		kr_diags_add(diags, file, 0, 0, "%s",
+			rc == KR_ENOTFOUND ? "configuration file not found" :
+					     strerror(errno));
 		kr_error_set(rc, "cannot read '%s'", file);
 		return rc;
 	}
 	if (opts && opts->destination) {
 		dfile = dest_path(file, opts->destination);
 		if ((rc = read_file(&dtext, &dlen, dfile)) != 0) {
-			kr_diags_add(diags, dfile, 0, 0, "%s", rc == KR_ENOTFOUND ?
-				"destination configuration file not found" :
-				strerror(errno));
+			kr_diags_add(diags, dfile, 0, 0, "%s",
+				rc == KR_ENOTFOUND ?
+					"destination configuration file not "
+					"found" :
+					strerror(errno));
 			kr_error_set(rc, "cannot read '%s'", dfile);
 			goto out;
 		}
 	}
-	rc = kr_config_load_text(out, diags, file, text, len, dfile, dtext, dlen,
-		opts);
+	rc = kr_config_load_text(
+		out, diags, file, text, len, dfile, dtext, dlen, opts);
 out:
 	free(text);
 	free(dtext);

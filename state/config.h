@@ -315,6 +315,15 @@ struct kr_config_load_opts {
 	 * and report everything at once. The model may then be incomplete.
 	 */
 	bool partial;
+	/*
+	 * Additive: the Ruby for templates kreconcile does not render itself
+	 * (NULL: `ruby` on PATH, "": never), its timeout in seconds (0: 60),
+	 * and where warnings go (things Kamal accepts that kreconcile passes
+	 * on as written, e.g. a map under `options`); NULL: dropped.
+	 */
+	const char *ruby;
+	int erb_timeout;
+	struct kr_diags *warnings;
 };
 
 /*

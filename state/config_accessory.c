@@ -32,7 +32,8 @@ path_list(struct kr_cfg_ctx *x, const struct kr_yaml_node *map, const char *key,
 		char *ip = kr_xasprintf("%s/%zu", p, i);
 
 		if (item->type == KR_YAML_MAP) {
-			/* Kamal types these keys but lets others pass: so do we */
+			/* Kamal types these keys but lets others pass: so do we
+			 */
 			e->local = kr_cfg_get_str(x, item, "local", ip);
 			e->remote = kr_cfg_get_str(x, item, "remote", ip);
 			e->mode = kr_cfg_get_str(x, item, "mode", ip);
@@ -41,12 +42,15 @@ path_list(struct kr_cfg_ctx *x, const struct kr_yaml_node *map, const char *key,
 		} else if (kr_cfg_stringish(item)) {
 			/* local:remote[:options] */
 			char *s = kr_yaml_to_string(item);
-			char *c1 = strchr(s, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+			char *c1 = strchr(s, ':'),
+			     *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
 
 			if (c1) {
 				e->local = kr_xstrndup(s, (size_t)(c1 - s));
-				e->remote = c2 ? kr_xstrndup(c1 + 1, (size_t)(c2 - c1 - 1)) :
-					kr_xstrdup(c1 + 1);
+				e->remote =
+					c2 ? kr_xstrndup(c1 + 1,
+						     (size_t)(c2 - c1 - 1)) :
+					     kr_xstrdup(c1 + 1);
 				if (c2)
 					e->options = kr_xstrdup(c2 + 1);
 			} else {

@@ -13,9 +13,10 @@ void
 kr_cfg_builder_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *n)
 {
 	static const char *const keys[] = { "arch", "remote", "local", "pack",
-		"cache", "context", "dockerfile", "target", "args", "secrets", "ssh",
-		"driver", "provenance", "sbom", NULL };
-	static const char *const pack_keys[] = { "builder", "buildpacks", NULL };
+		"cache", "context", "dockerfile", "target", "args", "secrets",
+		"ssh", "driver", "provenance", "sbom", NULL };
+	static const char *const pack_keys[] = { "builder", "buildpacks",
+		NULL };
 	static const char *const cache_keys[] = { "type", "options", "image",
 		NULL };
 	struct kr_config_builder *b = &x->c->builder;
@@ -43,7 +44,8 @@ kr_cfg_builder_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *n)
 	b->local = kr_cfg_get_bool(x, n, "local", "builder");
 	if (b->local == KR_TRI_FALSE && !b->remote)
 		kr_cfg_err(x, kr_yaml_get(n, "local"),
-			"'builder': cannot disable local builds, no remote is set");
+			"'builder': cannot disable local builds, no remote is "
+			"set");
 	if ((v = kr_cfg_get_map(x, n, "pack", "builder"))) {
 		kr_cfg_check_keys(
 			x, v, "builder/pack", "pack", pack_keys, false);
@@ -65,7 +67,7 @@ kr_cfg_builder_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *n)
 			kr_cfg_get_str(x, v, "options", "builder/cache");
 		b->cache_image = kr_cfg_get_str(x, v, "image", "builder/cache");
 		if (b->cache_type && strcmp(b->cache_type, "gha") != 0 &&
-		    strcmp(b->cache_type, "registry") != 0)
+			strcmp(b->cache_type, "registry") != 0)
 			kr_cfg_err(x, kr_yaml_get(v, "type"),
 				"'builder/cache/type' should be "
 				"gha or registry, not '%s'",
@@ -79,7 +81,7 @@ kr_cfg_builder_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *n)
 
 		for (i = 0; i < v->n; i++) {
 			char *k = kr_yaml_to_string(v->v[2 * i]);
-			char *s = kr_yaml_to_string(v->v[2 * i + 1]);
+			char *s = kr_cfg_ruby_to_s(v->v[2 * i + 1]);
 
 			if (k && s)
 				kr_kvlist_set(&b->args, k, s);

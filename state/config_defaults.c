@@ -86,11 +86,11 @@ kr_config_role(const struct kr_config *c, const char *name)
 }
 
 bool
-kr_config_role_proxied(const struct kr_config *c,
-	const struct kr_config_role *r)
+kr_config_role_proxied(
+	const struct kr_config *c, const struct kr_config_role *r)
 {
 	if (strcmp(r->name, kr_config_primary_role(c)) == 0)
 		return r->proxy_mode != KR_ROLE_PROXY_FALSE;
 	return r->proxy_mode == KR_ROLE_PROXY_TRUE ||
-		r->proxy_mode == KR_ROLE_PROXY_MAP;
+	       r->proxy_mode == KR_ROLE_PROXY_MAP;
 }

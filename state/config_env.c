@@ -54,7 +54,7 @@ kr_cfg_env_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *n,
 		return;
 	}
 	if (!kr_yaml_get(n, "clear") && !kr_yaml_get(n, "secret") &&
-	    !kr_yaml_get(n, "tags")) {
+		!kr_yaml_get(n, "tags")) {
 		kr_cfg_str_map_node(x, n, path, &env->clear);
 		return;
 	}
@@ -69,7 +69,9 @@ kr_cfg_env_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *n,
 	if ((v = kr_yaml_get(n, "tags"))) {
 		if (!allow_tags) {
 			kr_cfg_err(x, kr_yaml_get_key(n, "tags"),
-				"'%s/tags': tags are only allowed in the root env", path);
+				"'%s/tags': tags are only allowed in the root "
+				"env",
+				path);
 			return;
 		}
 		if (v->type != KR_YAML_MAP) {

@@ -57,7 +57,7 @@ kr_cfg_parse_host_entry(struct kr_config_host *h, const char *entry)
 	}
 	colon = strchr(rest, ':');
 	if (colon && strchr(colon + 1, ':') && !at) {
-		h->host = kr_xstrdup(rest);	/* a bare IPv6 address */
+		h->host = kr_xstrdup(rest); /* a bare IPv6 address */
 		return true;
 	}
 	if (colon) {
@@ -89,6 +89,22 @@ kr_cfg_host_list(struct kr_cfg_ctx *x, const struct kr_yaml_node *n,
 		struct kr_config_host *h = &(*out)[*nout];
 		char *p = kr_xasprintf("%s/%zu", path, i), *s;
 
+		if (strncmp(path, "servers", 7) == 0 &&
+			(kr_yaml_kind(item) == KR_YK_INT ||
+				kr_yaml_kind(item) == KR_YK_FLOAT ||
+				kr_yaml_kind(item) == KR_YK_BOOL)) {
+			/* Kamal's type check passes it, then its host list
+			 * keeps only strings and maps: dropped, as there */
+			char *v = kr_yaml_to_string(item);
+
+			kr_cfg_warn(x, item,
+				"'%s' is %s, not a host name: Kamal ignores it "
+				"(quote it if '%s' is a host)",
+				p, kr_yaml_kind_name(kr_yaml_kind(item)), v);
+			free(v);
+			free(p);
+			continue;
+		}
 		if (item->type == KR_YAML_MAP) {
 			const struct kr_yaml_node *tags;
 
@@ -105,7 +121,8 @@ kr_cfg_host_list(struct kr_cfg_ctx *x, const struct kr_yaml_node *n,
 			if (tags->type == KR_YAML_SEQ)
 				kr_cfg_str_list_node(x, tags, p, &h->tags);
 			else if (kr_cfg_stringish(tags))
-				kr_strvec_push_owned(&h->tags, kr_yaml_to_string(tags));
+				kr_strvec_push_owned(
+					&h->tags, kr_yaml_to_string(tags));
 			else
 				kr_cfg_type_error(
 					x, tags, p, "a tag or a list of tags");
@@ -169,7 +186,8 @@ kr_cfg_ssh_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *n)
 		if (v->type == KR_YAML_SEQ)
 			kr_cfg_str_list_node(
 				x, v, "ssh/config", &s->config_list);
-		else if (kr_cfg_stringish(v))
+		else if (kr_yaml_kind(v) == KR_YK_STR ||
+			 kr_yaml_kind(v) == KR_YK_BOOL)
 			s->config = kr_yaml_to_string(v);
 		else
 			kr_cfg_type_error(x, v, "ssh/config",

@@ -14,6 +14,7 @@
 struct kr_cfg_ctx {
 	struct kr_diags *d;
 	struct kr_config *c;
+	struct kr_diags *warnings;	/* NULL: warnings dropped */
 };
 
 /* config_keys.c */
@@ -21,9 +22,13 @@ bool kr_cfg_in_list(const char *s, const char *const *list);
 void kr_cfg_check_keys(struct kr_cfg_ctx *x, const struct kr_yaml_node *map,
 	const char *path, const char *where, const char *const *allowed,
 	bool allow_x);
+size_t kr_cfg_kamal1_hint(struct kr_diags *d, const char *file,
+	const char *text, size_t len);
 
 /* config_types.c */
 void kr_cfg_err(struct kr_cfg_ctx *x, const struct kr_yaml_node *n,
+	const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void kr_cfg_warn(struct kr_cfg_ctx *x, const struct kr_yaml_node *n,
 	const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void kr_cfg_set_pos(struct kr_config_pos *p, const struct kr_yaml_node *n);
 char *kr_cfg_sub(const char *path, const char *key);
@@ -63,6 +68,7 @@ void kr_cfg_logging_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *n,
 void kr_cfg_labels_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *map,
 	const char *path, struct kr_kvlist *out, bool reserved);
 bool kr_cfg_local_registry(const char *server);
+char *kr_cfg_ruby_to_s(const struct kr_yaml_node *n);
 void kr_cfg_registry_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *n,
 	const char *path, struct kr_config_registry *r);
 

@@ -61,7 +61,7 @@ suggest(const char *key, const char *const *allowed)
 
 /* Kamal 1 keys that Kamal 2 dropped, and what replaced them. */
 struct removed_key {
-	const char *where;	/* "" root, "role", "builder", "accessory" */
+	const char *where; /* "" root, "role", "builder", "accessory" */
 	const char *key;
 	const char *instead;
 };
@@ -119,7 +119,7 @@ kr_cfg_check_keys(struct kr_cfg_ctx *x, const struct kr_yaml_node *map,
 			continue;
 		for (j = 0; removed_keys[j].key; j++) {
 			if (strcmp(removed_keys[j].where, where) == 0 &&
-			    strcmp(removed_keys[j].key, name) == 0) {
+				strcmp(removed_keys[j].key, name) == 0) {
 				if (*path)
 					kr_cfg_err(x, k,
 						"'%s/%s' was removed in Kamal "
@@ -152,4 +152,52 @@ kr_cfg_check_keys(struct kr_cfg_ctx *x, const struct kr_yaml_node *map,
 		else
 			kr_cfg_err(x, k, "unknown key '%s'", name);
 	}
+}
+
+static int
+count_lines(const char *text, size_t upto)
+{
+	int line = 1;
+	size_t i;
+
+	for (i = 0; i < upto; i++)
+		if (text[i] == '\n')
+			line++;
+	return line;
+}
+
+/*
+ * When the ERB of a file cannot be rendered, its YAML is never read; still,
+ * a Kamal 1 file deserves the Kamal 2 hint. Scan the raw text for the
+ * removed root keys at the start of a line.
+ */
+size_t
+kr_cfg_kamal1_hint(
+	struct kr_diags *d, const char *file, const char *text, size_t len)
+{
+	size_t found = 0, i = 0, j;
+
+	while (i < len) {
+		const char *line = text + i;
+		size_t n = 0;
+
+		while (i + n < len && text[i + n] != '\n')
+			n++;
+		for (j = 0; removed_keys[j].key; j++) {
+			size_t k = strlen(removed_keys[j].key);
+
+			if (*removed_keys[j].where || n <= k ||
+				memcmp(line, removed_keys[j].key, k) != 0 ||
+				line[k] != ':')
+				continue;
+			kr_diags_add(d, file, count_lines(text, i), 1,
+				"'%s' was removed in Kamal 2; %s (this is a "
+				"Kamal 1 configuration: see Kamal's upgrade "
+				"guide)",
+				removed_keys[j].key, removed_keys[j].instead);
+			found++;
+		}
+		i += n + 1;
+	}
+	return found;
 }

@@ -15,7 +15,8 @@ valid_ip(const char *s)
 {
 	unsigned char buf[16];
 
-	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+	return inet_pton(AF_INET, s, buf) == 1 ||
+	       inet_pton(AF_INET6, s, buf) == 1;
 }
 
 static void
@@ -36,10 +37,11 @@ kr_cfg_proxy_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *n,
 {
 	static const char *const keys[] = { "host", "hosts", "app_port", "ssl",
 		"ssl_redirect", "forward_headers", "response_timeout",
-		"path_prefix", "path_prefixes", "strip_path_prefix", "healthcheck",
-		"buffering", "logging", "run", NULL };
+		"path_prefix", "path_prefixes", "strip_path_prefix",
+		"healthcheck", "buffering", "logging", "run", NULL };
 	static const char *const hc_keys[] = { "interval", "path", "timeout",
 		NULL };
+	const struct kr_yaml_node *hl;
 	static const char *const buf_keys[] = { "requests", "responses",
 		"max_request_body", "max_response_body", "memory", NULL };
 	static const char *const log_keys[] = { "request_headers",
@@ -68,12 +70,38 @@ kr_cfg_proxy_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *n,
 	kr_cfg_check_keys(x, n, path, "proxy", keys, false);
 	if (kr_yaml_get(n, "host") && kr_yaml_get(n, "hosts"))
 		kr_cfg_err(x, kr_yaml_get_key(n, "hosts"),
-			"'%s': specify one of 'host' or 'hosts', not both", path);
+			"'%s': specify one of 'host' or 'hosts', not both",
+			path);
 	if ((host = kr_cfg_get_str(x, n, "host", path))) {
 		split_commas(&p->hosts, host);
 		free(host);
 	}
-	kr_cfg_get_str_list(x, n, "hosts", path, &p->hosts);
+	if ((hl = kr_yaml_get(n, "hosts")) && hl->type == KR_YAML_SEQ) {
+		size_t h;
+
+		/* Kamal checks any `hosts` list as servers: a one-pair map
+		 * passes, and is joined into --host as Ruby prints it */
+		for (h = 0; h < hl->n; h++) {
+			const struct kr_yaml_node *e = hl->v[h];
+			char *s, *ep;
+
+			if (e->type == KR_YAML_MAP && e->n == 1) {
+				s = kr_cfg_ruby_to_s(e);
+				kr_cfg_warn(x, e,
+					"'%s/hosts/%zu' is a map: like Kamal, "
+					"kreconcile uses '%s' as the host name",
+					path, h, s);
+				kr_strvec_push_owned(&p->hosts, s);
+				continue;
+			}
+			ep = kr_xasprintf("%s/hosts/%zu", path, h);
+			if ((s = kr_cfg_str_node(x, e, ep)))
+				kr_strvec_push_owned(&p->hosts, s);
+			free(ep);
+		}
+	} else {
+		kr_cfg_get_str_list(x, n, "hosts", path, &p->hosts);
+	}
 	p->app_port = kr_cfg_get_int(x, n, "app_port", path);
 	if ((ssl = kr_yaml_get(n, "ssl"))) {
 		bool b;
@@ -82,7 +110,8 @@ kr_cfg_proxy_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *n,
 		if (kr_yaml_to_bool(ssl, &b)) {
 			p->ssl = b ? KR_TRI_TRUE : KR_TRI_FALSE;
 		} else if (ssl->type == KR_YAML_MAP) {
-			p->ssl = KR_TRI_TRUE;	/* Kamal checks no other keys here */
+			p->ssl = KR_TRI_TRUE; /* Kamal checks no other keys here
+					       */
 			p->ssl_certificate_pem =
 				kr_cfg_get_str(x, ssl, "certificate_pem", sp);
 			p->ssl_private_key_pem =
@@ -164,16 +193,17 @@ kr_cfg_proxy_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *n,
 		for (i = 0; i < p->run_bind_ips.n; i++)
 			if (!valid_ip(p->run_bind_ips.v[i]))
 				kr_cfg_err(x, kr_yaml_get(v, "bind_ips"),
-					"'%s/bind_ips': invalid IP address '%s'", sp,
-					p->run_bind_ips.v[i]);
+					"'%s/bind_ips': invalid IP address "
+					"'%s'",
+					sp, p->run_bind_ips.v[i]);
 		p->run_registry = kr_cfg_get_str(x, v, "registry", sp);
 		p->run_repository = kr_cfg_get_str(x, v, "repository", sp);
 		p->run_version = kr_cfg_get_str(x, v, "version", sp);
 		kr_cfg_options_node(
 			x, v, "options", sp, &p->run_args, NULL, false);
 		if (p->run_publish == KR_TRI_FALSE &&
-		    (p->run_bind_ips.n || p->run_http_port >= 0 ||
-		     p->run_https_port >= 0))
+			(p->run_bind_ips.n || p->run_http_port >= 0 ||
+				p->run_https_port >= 0))
 			kr_cfg_err(x, v,
 				"'%s': http_port, https_port and bind_ips "
 				"cannot be "

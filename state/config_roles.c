@@ -14,7 +14,8 @@ role_node(struct kr_cfg_ctx *x, const char *name, const struct kr_yaml_node *n,
 	struct kr_config_role *r)
 {
 	static const char *const keys[] = { "hosts", "cmd", "stop_timeout",
-		"options", "logging", "proxy", "labels", "env", "asset_path", NULL };
+		"options", "logging", "proxy", "labels", "env", "asset_path",
+		NULL };
 	char *path = kr_xasprintf("servers/%s", name);
 	const struct kr_yaml_node *v;
 	bool b;
@@ -51,7 +52,8 @@ role_node(struct kr_cfg_ctx *x, const char *name, const struct kr_yaml_node *n,
 		char *p = kr_cfg_sub(path, "proxy");
 
 		if (kr_yaml_to_bool(v, &b)) {
-			r->proxy_mode = b ? KR_ROLE_PROXY_TRUE : KR_ROLE_PROXY_FALSE;
+			r->proxy_mode =
+				b ? KR_ROLE_PROXY_TRUE : KR_ROLE_PROXY_FALSE;
 		} else if (v->type == KR_YAML_MAP) {
 			r->proxy_mode = KR_ROLE_PROXY_MAP;
 			kr_cfg_proxy_node(x, v, p, &r->proxy);
@@ -126,10 +128,11 @@ check_ssl_roles(struct kr_cfg_ctx *x, const struct kr_yaml_node *servers)
 
 	for (i = 0; i < c->nroles; i++) {
 		const struct kr_config_role *r = &c->roles[i];
-		const struct kr_config_proxy *rp = r->proxy_mode == KR_ROLE_PROXY_MAP ?
-			&r->proxy : NULL;
-		const struct kr_yaml_node *at = c->servers_is_list ? servers :
-			kr_yaml_get_key(servers, r->name);
+		const struct kr_config_proxy *rp =
+			r->proxy_mode == KR_ROLE_PROXY_MAP ? &r->proxy : NULL;
+		const struct kr_yaml_node *at =
+			c->servers_is_list ? servers :
+					     kr_yaml_get_key(servers, r->name);
 		const struct kr_strvec *hosts;
 		enum kr_tri ssl;
 		bool custom;
@@ -139,9 +142,11 @@ check_ssl_roles(struct kr_cfg_ctx *x, const struct kr_yaml_node *servers)
 		ssl = rp && rp->ssl != KR_TRI_UNSET ? rp->ssl : c->proxy.ssl;
 		if (ssl != KR_TRI_TRUE)
 			continue;
-		custom = (rp && rp->ssl_certificate_pem && rp->ssl_private_key_pem) ||
-			(!(rp && rp->ssl != KR_TRI_UNSET) &&
-			 c->proxy.ssl_certificate_pem && c->proxy.ssl_private_key_pem);
+		custom = (rp && rp->ssl_certificate_pem &&
+				 rp->ssl_private_key_pem) ||
+			 (!(rp && rp->ssl != KR_TRI_UNSET) &&
+				 c->proxy.ssl_certificate_pem &&
+				 c->proxy.ssl_private_key_pem);
 		if (r->nhosts > 1 && !custom)
 			kr_cfg_err(x, at,
 				"ssl is only supported on a single server "
@@ -155,7 +160,7 @@ check_ssl_roles(struct kr_cfg_ctx *x, const struct kr_yaml_node *servers)
 
 			for (k = 0; k < seen.n; k++)
 				if (strcmp(seen.v[k], hosts->v[j]) == 0 &&
-				    strcmp(owner.v[k], r->name) != 0)
+					strcmp(owner.v[k], r->name) != 0)
 					break;
 			if (k < seen.n) {
 				kr_cfg_err(x, at,
@@ -185,7 +190,8 @@ kr_cfg_check_roles(struct kr_cfg_ctx *x, const struct kr_yaml_node *root)
 
 	if (c->require_destination == KR_TRI_TRUE && !c->destination)
 		kr_cfg_err(x, kr_yaml_get(root, "require_destination"),
-			"a destination is required (require_destination: true); use -d");
+			"a destination is required (require_destination: "
+			"true); use -d");
 	if (!servers) {
 		if (!c->naccessories)
 			kr_cfg_err(
@@ -195,7 +201,8 @@ kr_cfg_check_roles(struct kr_cfg_ctx *x, const struct kr_yaml_node *root)
 	if (servers->type != KR_YAML_SEQ && servers->type != KR_YAML_MAP)
 		return;
 	if (!(primary = kr_config_role(c, pname))) {
-		const struct kr_yaml_node *at = kr_yaml_get(root, "primary_role");
+		const struct kr_yaml_node *at =
+			kr_yaml_get(root, "primary_role");
 
 		kr_cfg_err(x, at ? at : servers,
 			"the primary role '%s' is not defined in "

@@ -11,11 +11,12 @@
 #include "state/config.h"
 #include "state/config_int.h"
 
-/* Kamal's built-in commands, which an alias may not shadow. */
+/* Kamal's built-in commands, which an alias may not shadow: the commands
+ * of Kamal::Cli::Main (Thor's own `help` is not among them). */
 static const char *const builtin_commands[] = { "accessory", "app", "audit",
-	"build", "config", "deploy", "details", "docs", "help", "init", "lock",
-	"proxy", "prune", "redeploy", "registry", "remove", "rollback",
-	"secrets", "server", "setup", "upgrade", "version", NULL };
+	"build", "config", "deploy", "details", "docs", "init", "lock", "proxy",
+	"prune", "redeploy", "registry", "remove", "rollback", "secrets",
+	"server", "setup", "upgrade", "version", NULL };
 
 static bool
 valid_name(const char *s, bool lower_only)
@@ -25,14 +26,49 @@ valid_name(const char *s, bool lower_only)
 	for (; *s; s++) {
 		char c = *s;
 
-		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-		    c == '-')
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+			c == '_' || c == '-')
 			continue;
 		if (!lower_only && c >= 'A' && c <= 'Z')
 			continue;
 		return false;
 	}
 	return true;
+}
+
+/* The Kamal release whose rules kreconcile follows. */
+#define KR_KAMAL_VERSION "2.12.0"
+
+/*
+ * Gem::Version's order, for release numbers: numeric segments compare as
+ * numbers, a segment with letters is a prerelease (below any number).
+ */
+static bool
+newer_than_kamal(const char *v)
+{
+	const char *a = v, *b = KR_KAMAL_VERSION;
+
+	while (*a || *b) {
+		char *ea, *eb;
+		long x, y;
+		bool la = *a && !(*a >= '0' && *a <= '9');
+
+		if (!*a)
+			return false;
+		if (la)
+			return false;
+		x = strtol(a, &ea, 10);
+		y = *b ? strtol(b, &eb, 10) : 0;
+		if (!*b)
+			eb = (char *)b;
+		if (*ea && *ea != '.')
+			return x > y; /* 3.0.0.beta: prerelease of x */
+		if (x != y)
+			return x > y;
+		a = *ea ? ea + 1 : ea;
+		b = *eb ? eb + 1 : eb;
+	}
+	return false;
 }
 
 static void
@@ -88,7 +124,8 @@ hooks_output_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *n)
 		for (i = 0; i < c->hooks_output_map.n; i++) {
 			const char *lvl = c->hooks_output_map.v[i].value;
 
-			if (strcmp(lvl, "quiet") != 0 && strcmp(lvl, "verbose") != 0)
+			if (strcmp(lvl, "quiet") != 0 &&
+				strcmp(lvl, "verbose") != 0)
 				kr_cfg_err(x, n->v[2 * i + 1],
 					"invalid hooks_output '%s' for "
 					"hook '%s', must be one of: quiet, "
@@ -97,10 +134,20 @@ hooks_output_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *n)
 		}
 		return;
 	}
+	if (kr_yaml_kind(n) == KR_YK_INT || kr_yaml_kind(n) == KR_YK_FLOAT ||
+		kr_yaml_kind(n) == KR_YK_BOOL) {
+		/* Kamal checks only a string or a symbol against the levels;
+		 * anything else passes and means the default */
+		kr_cfg_warn(x, n,
+			"'hooks_output' is %s: like Kamal, kreconcile ignores "
+			"it (use quiet or verbose)",
+			kr_yaml_kind_name(kr_yaml_kind(n)));
+		return;
+	}
 	if (!(c->hooks_output = kr_cfg_str_node(x, n, "hooks_output")))
 		return;
 	if (strcmp(c->hooks_output, "quiet") != 0 &&
-	    strcmp(c->hooks_output, "verbose") != 0)
+		strcmp(c->hooks_output, "verbose") != 0)
 		kr_cfg_err(x, n,
 			"invalid hooks_output '%s', must be one of: quiet, "
 			"verbose",
@@ -200,6 +247,15 @@ kr_cfg_root_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *root)
 	c->service = kr_cfg_get_str(x, root, "service", "");
 	if (!kr_yaml_get(root, "service"))
 		kr_cfg_err(x, root, "missing required key 'service'");
+	else if (kr_yaml_kind(kr_yaml_get(root, "service")) != KR_YK_STR &&
+		 c->service)
+		/* Kamal matches it against a regexp: only a string can */
+		kr_cfg_err(x, kr_yaml_get(root, "service"),
+			"'service' should be a string, not %s; quote it "
+			"(Kamal: Service name can only include alphanumeric "
+			"characters, hyphens, and underscores)",
+			kr_yaml_kind_name(
+				kr_yaml_kind(kr_yaml_get(root, "service"))));
 	else if (c->service && !valid_name(c->service, false))
 		kr_cfg_err(x, kr_yaml_get(root, "service"),
 			"invalid service name '%s': "
@@ -227,6 +283,12 @@ kr_cfg_root_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *root)
 		kr_cfg_env_node(x, v, "env", &c->env, true);
 	c->asset_path = kr_cfg_get_str(x, root, "asset_path", "");
 	c->hooks_path = kr_cfg_get_str(x, root, "hooks_path", "");
+	if (c->hooks_path &&
+		kr_yaml_kind(kr_yaml_get(root, "hooks_path")) != KR_YK_STR)
+		/* Kamal joins it into paths: File.join fails on a non-string */
+		kr_cfg_err(x, kr_yaml_get(root, "hooks_path"),
+			"'hooks_path' should be a string (Kamal fails with: no "
+			"implicit conversion into String)");
 	if ((v = kr_yaml_get(root, "hooks_output")))
 		hooks_output_node(x, v);
 	c->secrets_path = kr_cfg_get_str(x, root, "secrets_path", "");
@@ -241,6 +303,19 @@ kr_cfg_root_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *root)
 		kr_cfg_err(x, kr_yaml_get(root, "retain_containers"),
 			"'retain_containers' must be at least 1");
 	c->minimum_version = kr_cfg_get_str(x, root, "minimum_version", "");
+	if (c->minimum_version && kr_yaml_kind(kr_yaml_get(root,
+					  "minimum_version")) == KR_YK_BOOL)
+		kr_cfg_err(x, kr_yaml_get(root, "minimum_version"),
+			"'minimum_version' should be a version number "
+			"(Kamal: Malformed version number string %s)",
+			c->minimum_version);
+	else if (c->minimum_version && newer_than_kamal(c->minimum_version))
+		kr_cfg_err(x, kr_yaml_get(root, "minimum_version"),
+			"'minimum_version' is %s: kreconcile follows Kamal %s "
+			"(Kamal fails with: Current version is %s, minimum "
+			"required is %s)",
+			c->minimum_version, KR_KAMAL_VERSION, KR_KAMAL_VERSION,
+			c->minimum_version);
 	c->readiness_delay = kr_cfg_get_int(x, root, "readiness_delay", "");
 	c->deploy_timeout = kr_cfg_get_int(x, root, "deploy_timeout", "");
 	c->drain_timeout = kr_cfg_get_int(x, root, "drain_timeout", "");
@@ -248,9 +323,18 @@ kr_cfg_root_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *root)
 	c->run_directory = kr_cfg_get_str(x, root, "run_directory", "");
 	if ((v = kr_yaml_get(root, "ssh")))
 		kr_cfg_ssh_node(x, v);
-	if ((v = kr_yaml_get(root, "builder")))
+	if ((v = kr_yaml_get(root, "builder"))) {
 		kr_cfg_builder_node(x, v);
-	else
+		/* Kamal: URI(builder.remote).scheme must be ssh */
+		if (kr_cfg_local_registry(c->registry.server) &&
+			c->builder.remote &&
+			strncmp(c->builder.remote, "ssh:", 4) != 0)
+			kr_cfg_err(x, kr_yaml_get(v, "remote"),
+				"a local registry with a remote builder needs "
+				"an SSH URL in 'builder/remote' (e.g. "
+				"ssh://user@host), not '%s'",
+				c->builder.remote);
+	} else
 		kr_cfg_err(x, root,
 			"missing required key 'builder' ('builder/arch' is "
 			"required)");
@@ -258,8 +342,8 @@ kr_cfg_root_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *root)
 		if (v->type != KR_YAML_MAP) {
 			kr_cfg_type_error(x, v, "accessories", "a map");
 		} else {
-			c->accessories = kr_xcalloc(v->n ? v->n : 1,
-				sizeof(*c->accessories));
+			c->accessories = kr_xcalloc(
+				v->n ? v->n : 1, sizeof(*c->accessories));
 			for (i = 0; i < v->n; i++) {
 				char *name = kr_yaml_to_string(v->v[2 * i]);
 
@@ -283,8 +367,8 @@ kr_cfg_root_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *root)
 	}
 	if ((v = kr_cfg_get_map(x, root, "sshkit", ""))) {
 		kr_cfg_check_keys(x, v, "sshkit", "sshkit", sshkit_keys, false);
-		c->sshkit_max_concurrent_starts = kr_cfg_get_int(x, v,
-			"max_concurrent_starts", "sshkit");
+		c->sshkit_max_concurrent_starts =
+			kr_cfg_get_int(x, v, "max_concurrent_starts", "sshkit");
 		c->sshkit_pool_idle_timeout =
 			kr_cfg_get_int(x, v, "pool_idle_timeout", "sshkit");
 		c->sshkit_dns_retries =

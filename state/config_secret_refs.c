@@ -36,8 +36,8 @@ kr_config_check_secrets(const struct kr_config *c,
 		if (secrets && kr_kvlist_get(secrets, r->name))
 			continue;
 		kr_diags_add(diags, r->pos.file, r->pos.line, r->pos.col,
-			"secret '%s' (%s) is not defined in %s", r->name, r->context,
-			where);
+			"secret '%s' (%s) is not defined in %s", r->name,
+			r->context, where);
 		missing++;
 	}
 	return missing;

@@ -13,19 +13,41 @@
 #include "state/config.h"
 #include "state/config_int.h"
 
+static void
+add_at(struct kr_diags *d, struct kr_cfg_ctx *x, const struct kr_yaml_node *n,
+	const char *prefix, const char *fmt, va_list ap)
+{
+	struct kr_buf b = KR_BUF_INIT;
+
+	kr_buf_vprintf(&b, fmt, ap);
+	kr_diags_add(d, n ? n->file : x->c->file, n ? n->line : 0,
+		n ? n->col : 0, "%s%s", prefix, b.ptr);
+	kr_buf_release(&b);
+}
+
 void
 kr_cfg_err(struct kr_cfg_ctx *x, const struct kr_yaml_node *n, const char *fmt,
 	...)
 {
-	struct kr_buf b = KR_BUF_INIT;
 	va_list ap;
 
 	va_start(ap, fmt);
-	kr_buf_vprintf(&b, fmt, ap);
+	add_at(x->d, x, n, "", fmt, ap);
 	va_end(ap);
-	kr_diags_add(x->d, n ? n->file : x->c->file, n ? n->line : 0,
-		n ? n->col : 0, "%s", b.ptr);
-	kr_buf_release(&b);
+}
+
+/* Something Kamal accepts and kreconcile passes on as Kamal does. */
+void
+kr_cfg_warn(struct kr_cfg_ctx *x, const struct kr_yaml_node *n, const char *fmt,
+	...)
+{
+	va_list ap;
+
+	if (!x->warnings)
+		return;
+	va_start(ap, fmt);
+	add_at(x->warnings, x, n, "warning: ", fmt, ap);
+	va_end(ap);
 }
 
 void
@@ -48,7 +70,7 @@ kr_cfg_stringish(const struct kr_yaml_node *n)
 	enum kr_yaml_kind k = kr_yaml_kind(n);
 
 	return k == KR_YK_STR || k == KR_YK_INT || k == KR_YK_FLOAT ||
-		k == KR_YK_BOOL;
+	       k == KR_YK_BOOL;
 }
 
 void
@@ -60,8 +82,8 @@ kr_cfg_type_error(struct kr_cfg_ctx *x, const struct kr_yaml_node *n,
 }
 
 char *
-kr_cfg_str_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *n,
-	const char *path)
+kr_cfg_str_node(
+	struct kr_cfg_ctx *x, const struct kr_yaml_node *n, const char *path)
 {
 	if (!kr_cfg_stringish(n)) {
 		kr_cfg_type_error(x, n, path, "a string");
@@ -175,7 +197,8 @@ kr_cfg_str_map_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *n,
 		return;
 	}
 	for (i = 0; i < n->n; i++) {
-		const struct kr_yaml_node *k = n->v[2 * i], *v = n->v[2 * i + 1];
+		const struct kr_yaml_node *k = n->v[2 * i],
+					  *v = n->v[2 * i + 1];
 		char *ks = kr_yaml_to_string(k), *p, *vs;
 
 		if (!ks) {
