@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/quote.h"
 #include "reconciler/defhash.h"
 #include "reconciler/diff_int.h"
 
@@ -81,6 +82,48 @@ map_attrs(struct kr_change *c, const char *prefix, const struct kr_kvlist *want,
 	}
 }
 
+/*
+ * Clear env: each desired key compared with what the container got from
+ * Kamal's escaping of the value (kr_kamal_value_template): a `${...}` the
+ * host's shell expanded matches any text; a blank value is passed as a
+ * bare --env KEY (not set), so it is shown, never compared.
+ */
+static void
+env_attrs(struct kr_change *c, const struct kr_kvlist *want,
+	const struct kr_kvlist *have, struct kr_strvec *changed)
+{
+	struct kr_buf t = KR_BUF_INIT, shown = KR_BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < want->n; i++) {
+		const char *key = want->v[i].key, *v = want->v[i].value;
+		const char *before = have ? kr_kvlist_get(have, key) : NULL;
+		bool blank = kr_kamal_blank(v);
+		char *name = kr_xasprintf("env.%s", key);
+		struct kr_attr *a;
+
+		kr_buf_reset(&t);
+		kr_buf_reset(&shown);
+		if (blank) {
+			kr_buf_puts(&shown, "(unset)");
+		} else {
+			kr_kamal_value_template(&t, v);
+			kr_kamal_template_text(&shown, t.ptr);
+		}
+		a = kr_change_attr(c, name, have ? (before ? before :
+			"(unset)") : NULL, shown.ptr);
+		a->flags |= KR_ATTR_FORCES;
+		if (have)
+			a->changed = !blank && !(before &&
+				kr_kamal_template_match(t.ptr, before));
+		if (a->changed)
+			kr_strvec_push(changed, key);
+		free(name);
+	}
+	kr_buf_release(&t);
+	kr_buf_release(&shown);
+}
+
 /* The fields an app and an accessory share. `oc` NULL: a create. */
 struct fields {
 	const char *image;
@@ -124,8 +167,7 @@ common_attrs(struct kr_change *c, const struct fields *f,
 		KR_ATTR_FORCES);
 	push_changed_keys(phrases, "labels", &changed);
 	kr_strvec_release(&changed);
-	map_attrs(c, "env", f->env, oc ? &oc->env : NULL, &changed,
-		KR_ATTR_FORCES);
+	env_attrs(c, f->env, oc ? &oc->env : NULL, &changed);
 	push_changed_keys(phrases, "clear env", &changed);
 	kr_strvec_release(&changed);
 	if (f->env_file && f->env_file->path) {
