@@ -59,6 +59,7 @@ kr_diff_plan_accessory(struct hctx *hc, const struct kr_accessory *acc,
 	c->env_file = &acc->env_file;
 	memcpy(c->defhash, defhash, sizeof(defhash));
 	kr_diff_acc_attrs(c, acc, oc, hc->oh, defhash, &phrases);
+	kr_diff_env_age(&phrases, ec, &acc->env_file, oc);
 	if (!oc) {
 		c->action = KR_ACTION_CREATE;
 		c->status = KR_STATUS_PLANNED;

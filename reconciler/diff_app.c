@@ -74,6 +74,7 @@ kr_diff_plan_app(struct hctx *hc, const struct kr_app *a,
 	c->env_file = &a->env_file;
 	memcpy(c->defhash, defhash, sizeof(defhash));
 	kr_diff_app_attrs(c, a, oc, defhash, &phrases);
+	kr_diff_env_age(&phrases, ec, &a->env_file, oc);
 	if (!oc) {
 		c->action = KR_ACTION_CREATE;
 		c->status = KR_STATUS_PLANNED;
