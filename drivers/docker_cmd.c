@@ -366,6 +366,16 @@ kr_docker_cmd_pull(struct kr_buf *out, const char *ref)
 }
 
 int
+kr_docker_cmd_repull(struct kr_buf *out, const char *ref)
+{
+	int err;
+
+	if ((err = kr_buf_puts(out, "docker pull --quiet")) < 0)
+		return err;
+	return kr_shell_arg(out, ref);
+}
+
+int
 kr_docker_cmd_stop(struct kr_buf *out, const struct kr_strvec *ids,
 	int timeout)
 {

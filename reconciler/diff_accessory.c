@@ -74,6 +74,8 @@ kr_diff_plan_accessory(struct hctx *hc, const struct kr_accessory *acc,
 		differs = strcmp(hash, defhash) != 0;
 	else
 		differs = env_changed || phrases.n > 0;
+	if (kr_diff_digest_changed(hc, c, oc, acc->image, &phrases))
+		differs = true;
 	/* the host's copy of a file changed: drift, whatever the label says */
 	for (i = 0; i < acc->nfiles; i++) {
 		const struct kr_obs_file *of = kr_diff_find_file(hc->oh,

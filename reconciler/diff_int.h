@@ -155,6 +155,10 @@ void kr_diff_env_age(struct kr_strvec *phrases, const struct env_cmp *ec,
 
 void kr_diff_need_image(struct hctx *hc, struct kr_change *c,
 	const char *ref);
+/* The registry's digest for ref differs from the running image's. */
+bool kr_diff_digest_changed(const struct hctx *hc, struct kr_change *c,
+	const struct kr_obs_container *oc, const char *ref,
+	struct kr_strvec *phrases);
 void kr_diff_keep_defhash(struct kr_change *c);
 void kr_diff_mark_removal(const struct hctx *hc, struct kr_change *c,
 	const char *why);

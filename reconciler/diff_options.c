@@ -22,31 +22,31 @@
 #include "reconciler/diff_int.h"
 
 enum okind {
-	O_NANO,		/* "1.5" cpus -> 1500000000 */
-	O_BYTES,	/* "256m" -> 268435456 (binary units, as docker) */
-	O_INT,		/* a number */
-	O_STR,		/* a string as given */
-	O_BOOL,		/* a bare flag -> true */
-	O_SET,		/* a repeated option: a set of strings */
-	O_CAPS,		/* capabilities: upper case, without CAP_ */
-	O_DEVICES,	/* host[:container][:perms] */
-	O_ULIMITS,	/* name=soft[:hard] */
-	O_KV,		/* key=value pairs (sysctl) */
-	O_TMPFS,	/* path[:options] */
-	O_ENTRY,	/* one string: Config.Entrypoint's one word */
-	O_HTEST,	/* health-cmd: Healthcheck.Test = CMD-SHELL cmd */
-	O_HNONE,	/* no-healthcheck: Healthcheck.Test = NONE */
-	O_HDUR,		/* a Go duration in a Healthcheck key, in ns */
-	O_HINT,		/* a number in a Healthcheck key */
+	O_NANO, /* "1.5" cpus -> 1500000000 */
+	O_BYTES, /* "256m" -> 268435456 (binary units, as docker) */
+	O_INT, /* a number */
+	O_STR, /* a string as given */
+	O_BOOL, /* a bare flag -> true */
+	O_SET, /* a repeated option: a set of strings */
+	O_CAPS, /* capabilities: upper case, without CAP_ */
+	O_DEVICES, /* host[:container][:perms] */
+	O_ULIMITS, /* name=soft[:hard] */
+	O_KV, /* key=value pairs (sysctl) */
+	O_TMPFS, /* path[:options] */
+	O_ENTRY, /* one string: Config.Entrypoint's one word */
+	O_HTEST, /* health-cmd: Healthcheck.Test = CMD-SHELL cmd */
+	O_HNONE, /* no-healthcheck: Healthcheck.Test = NONE */
+	O_HDUR, /* a Go duration in a Healthcheck key, in ns */
+	O_HINT, /* a number in a Healthcheck key */
 };
 
 struct oent {
-	const char *name;	/* the option, without "--" */
-	const char *field;	/* the run_opts key */
+	const char *name; /* the option, without "--" */
+	const char *field; /* the run_opts key */
 	enum okind kind;
-	bool only_set;		/* compared only when the options set it */
-	const char *dflt;	/* Docker's default, canonical; NULL = "" */
-	const char *hkey;	/* O_HDUR, O_HINT: key in Healthcheck */
+	bool only_set; /* compared only when the options set it */
+	const char *dflt; /* Docker's default, canonical; NULL = "" */
+	const char *hkey; /* O_HDUR, O_HINT: key in Healthcheck */
 };
 
 static const struct oent table[] = {
@@ -71,8 +71,7 @@ static const struct oent table[] = {
 	{ "ulimit", "HostConfig.Ulimits", O_ULIMITS, false, NULL, NULL },
 	{ "init", "HostConfig.Init", O_BOOL, false, NULL, NULL },
 	{ "privileged", "HostConfig.Privileged", O_BOOL, false, NULL, NULL },
-	{ "read-only", "HostConfig.ReadonlyRootfs", O_BOOL, false, NULL,
-		NULL },
+	{ "read-only", "HostConfig.ReadonlyRootfs", O_BOOL, false, NULL, NULL },
 	{ "oom-kill-disable", "HostConfig.OomKillDisable", O_BOOL, false, NULL,
 		NULL },
 	{ "oom-score-adj", "HostConfig.OomScoreAdj", O_INT, false, NULL, NULL },
@@ -194,8 +193,8 @@ parse_duration(long long *out, const char *s)
 	static const struct {
 		const char *u;
 		double ns;
-	} units[] = { { "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 },
-		{ "s", 1e9 }, { "m", 60e9 }, { "h", 3600e9 } };
+	} units[] = { { "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 },
+		{ "m", 60e9 }, { "h", 3600e9 } };
 	double total = 0;
 	const char *p = s;
 
@@ -324,10 +323,9 @@ canon_observed(struct kr_strvec *out, const struct oent *e, const json_t *j)
 	if (e->kind == O_HTEST || e->kind == O_HNONE) {
 		struct kr_buf b = KR_BUF_INIT;
 
-		json_array_foreach(json_object_get(j, "Test"), i, v)
-			kr_buf_printf(&b, "%s%s", i ? " " : "",
-				json_string_value(v) ? json_string_value(v) :
-						       "");
+		json_array_foreach(json_object_get(j, "Test"), i,
+			v) kr_buf_printf(&b, "%s%s", i ? " " : "",
+			json_string_value(v) ? json_string_value(v) : "");
 		if (b.len)
 			kr_strvec_push(out, b.ptr);
 		kr_buf_release(&b);
@@ -338,28 +336,27 @@ canon_observed(struct kr_strvec *out, const struct oent *e, const json_t *j)
 	if (json_is_array(j)) {
 		struct kr_buf b = KR_BUF_INIT;
 
-		json_array_foreach(j, i, v) {
+		json_array_foreach(j, i, v)
+		{
 			char *s = NULL;
 
 			if (e->kind == O_DEVICES)
 				s = kr_xasprintf("%s:%s:%s",
-					jstr(json_object_get(v,
-						"PathOnHost")),
-					jstr(json_object_get(v,
-						"PathInContainer")),
-					jstr(json_object_get(v,
-						"CgroupPermissions")));
+					jstr(json_object_get(v, "PathOnHost")),
+					jstr(json_object_get(
+						v, "PathInContainer")),
+					jstr(json_object_get(
+						v, "CgroupPermissions")));
 			else if (e->kind == O_ULIMITS)
 				s = kr_xasprintf("%s=%lld:%lld",
-					jstr(json_object_get(v,
-						"Name")),
+					jstr(json_object_get(v, "Name")),
 					(long long)json_integer_value(
 						json_object_get(v, "Soft")),
 					(long long)json_integer_value(
 						json_object_get(v, "Hard")));
 			else if (e->kind == O_ENTRY)
-				kr_buf_printf(&b, "%s%s", i ? " " : "",
-					jstr(v));
+				kr_buf_printf(
+					&b, "%s%s", i ? " " : "", jstr(v));
 			else
 				s = canon_desired(e, jstr(v));
 			if (s)
@@ -371,9 +368,8 @@ canon_observed(struct kr_strvec *out, const struct oent *e, const json_t *j)
 		return;
 	}
 	if (json_is_object(j)) {
-		json_object_foreach((json_t *)j, k, v)
-			kr_strvec_push_owned(out, kr_xasprintf(
-				e->kind == O_TMPFS ? "%s:%s" : "%s=%s", k,
+		json_object_foreach((json_t *)j, k, v) kr_strvec_push_owned(out,
+			kr_xasprintf(e->kind == O_TMPFS ? "%s:%s" : "%s=%s", k,
 				jstr(v)));
 		return;
 	}
@@ -402,8 +398,9 @@ canon_finish(struct kr_strvec *sv, const struct oent *e)
 	for (i = 0; i < sv->n; i++) {
 		const char *s = sv->v[i];
 
-		if (!*s || (!e->only_set && (strcmp(s, "0") == 0 ||
-			strcmp(s, "false") == 0)) ||
+		if (!*s ||
+			(!e->only_set && (strcmp(s, "0") == 0 ||
+						 strcmp(s, "false") == 0)) ||
 			(e->dflt && strcmp(s, e->dflt) == 0))
 			continue;
 		if (!kr_strvec_contains(&keep, s))
@@ -497,8 +494,8 @@ kr_diff_options_attrs(struct kr_change *c, const struct kr_strvec *args,
 	for (i = 0; i < NTABLE; i++) {
 		const struct oent *e = &table[i];
 		struct kr_strvec want = { 0 }, have = { 0 };
-		const char *js = oc ? kr_kvlist_get(&oc->run_opts, e->field) :
-				      NULL;
+		const char *js =
+			oc ? kr_kvlist_get(&oc->run_opts, e->field) : NULL;
 		json_t *jv = js ? json_loads(js, JSON_DECODE_ANY, NULL) : NULL;
 		char *name = kr_xasprintf("options.%s", e->name);
 		struct kr_attr *a;
@@ -506,8 +503,8 @@ kr_diff_options_attrs(struct kr_change *c, const struct kr_strvec *args,
 		if (e->only_set && !set[i])
 			goto next;
 		for (j = 0; j < vals[i].n; j++)
-			kr_strvec_push_owned(&want,
-				canon_desired(e, vals[i].v[j]));
+			kr_strvec_push_owned(
+				&want, canon_desired(e, vals[i].v[j]));
 		if (!is_set_kind(e->kind) && want.n > 1) {
 			/* the last one wins, as in docker's flag parsing */
 			char *last = kr_xstrdup(want.v[want.n - 1]);
@@ -525,7 +522,7 @@ kr_diff_options_attrs(struct kr_change *c, const struct kr_strvec *args,
 		a->flags |= KR_ATTR_FORCES;
 		if (oc && a->changed)
 			kr_strvec_push(&changed, e->name);
-next:
+	next:
 		json_decref(jv);
 		free(name);
 		kr_strvec_release(&want);
