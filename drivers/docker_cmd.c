@@ -2,7 +2,8 @@
  * Docker command lines for apply (see docker_cmd.h): Kamal's `docker run`
  * for apps and accessories, login, network, pull, stop, start, rm, rename.
  * Every value is one kr_shell_quote'd word; the only unquoted text is our
- * own: option names and the "$PWD" prefix of home-relative paths.
+ * own: option names and the "$PWD" prefix of home-relative paths, and
+ * clear env values, which take Kamal's own escaping (kr_shell_kamal_value).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +136,32 @@ opt_kvlist(struct kr_buf *out, const char *name, const struct kr_kvlist *kv)
 	return 0;
 }
 
+/*
+ * Clear env as Kamal passes it: " --env 'KEY='\"value\"" with the value
+ * in Kamal's escaping (kr_shell_kamal_value: the host's shell expands
+ * ${VAR} in it), a blank value as a bare " --env 'KEY'".
+ */
+static int
+env_args(struct kr_buf *out, const struct kr_kvlist *env)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < env->n; i++) {
+		const char *v = env->v[i].value;
+		char *k = kr_xasprintf("%s%s", env->v[i].key,
+			kr_kamal_blank(v) ? "" : "=");
+
+		if ((err = kr_buf_puts(out, " --env ")) == 0 &&
+			(err = kr_shell_quote(out, k)) == 0 && !kr_kamal_blank(v))
+			err = kr_shell_kamal_value(out, v);
+		free(k);
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
 static int
 logging(struct kr_buf *out, const struct kr_logging *l)
 {
@@ -201,7 +228,7 @@ kr_docker_cmd_app_run(struct kr_buf *out, const struct kr_app *a,
 		return err;
 	if (hostname && (err = opt(out, "--hostname", hostname)) < 0)
 		return err;
-	if ((err = opt_kvlist(out, "--env", &a->env)) < 0)
+	if ((err = env_args(out, &a->env)) < 0)
 		return err;
 	if (a->env_file.path) {
 		if ((err = kr_buf_puts(out, " --env-file ")) < 0 ||
@@ -261,7 +288,7 @@ kr_docker_cmd_accessory_run(struct kr_buf *out,
 	for (i = 0; i < acc->ports.n; i++)
 		if ((err = opt(out, "--publish", acc->ports.v[i])) < 0)
 			return err;
-	if ((err = opt_kvlist(out, "--env", &acc->env)) < 0)
+	if ((err = env_args(out, &acc->env)) < 0)
 		return err;
 	if (acc->env_file.path) {
 		if ((err = kr_buf_puts(out, " --env-file ")) < 0 ||
@@ -334,6 +361,16 @@ kr_docker_cmd_pull(struct kr_buf *out, const char *ref)
 	    (err = kr_shell_arg(out, ref)) < 0 ||
 	    (err = kr_buf_puts(out, " >/dev/null 2>&1 || docker pull "
 		"--quiet")) < 0)
+		return err;
+	return kr_shell_arg(out, ref);
+}
+
+int
+kr_docker_cmd_repull(struct kr_buf *out, const char *ref)
+{
+	int err;
+
+	if ((err = kr_buf_puts(out, "docker pull --quiet")) < 0)
 		return err;
 	return kr_shell_arg(out, ref);
 }

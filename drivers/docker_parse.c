@@ -137,14 +137,16 @@ is_hex64(const char *s)
 static void
 parse_file_frame(struct kr_observed_host *h, const struct frame *fr)
 {
-	char *w[5];
-	size_t n = frame_words(w, 5, fr);
+	char *w[6];
+	size_t n = frame_words(w, 6, fr);
 	struct kr_obs_file *f;
 	const char *p, *end;
 
-	/* file MODE SHA KIND PATH */
-	if (n == 5) {
-		f = add_file(h, w[4]);
+	/* file MODE SHA KIND MTIME PATH */
+	if (n == 6) {
+		f = add_file(h, w[5]);
+		f->mtime = strspn(w[4], "0123456789") == strlen(w[4]) ?
+			(time_t)strtoll(w[4], NULL, 10) : 0;
 		f->mode = strcmp(w[1], "-") ? kr_xstrdup(w[1]) : NULL;
 		if (is_hex64(w[2]))
 			memcpy(f->sha256, w[2], KR_SHA256_HEX);

@@ -24,13 +24,14 @@
 /* The fixed part of the script: helpers that print one frame per item. */
 static const char script_helpers[] =
 	"m() { printf '%s %s\\n' \"$M\" \"$*\"; }\n"
-	/* kf PATH KIND: hash, mode; for env files the key names (never values).
-	 */
+	/* kf PATH KIND: mode, hash, mtime; for env files the key names (never
+	 * values). */
 	"kf() {\n"
 	"\tif [ -r \"$1\" ]; then s=$(sha256sum < \"$1\" | cut -c1-64); else "
 	"s=; fi\n"
 	"\tmd=$(stat -c %a \"$1\" 2>/dev/null) || md=\n"
-	"\tm file \"${md:--}\" \"${s:--}\" \"$2\" \"$1\"\n"
+	"\tmt=$(stat -c %Y \"$1\" 2>/dev/null) || mt=\n"
+	"\tm file \"${md:--}\" \"${s:--}\" \"$2\" \"${mt:--}\" \"$1\"\n"
 	"\tif [ \"$2\" = env ] && [ -r \"$1\" ]; then\n"
 	"\t\tsed -n 's/^\\([A-Za-z_][A-Za-z0-9_]*\\)=.*/\\1/p' \"$1\"\n"
 	"\tfi\n"

@@ -60,7 +60,7 @@ void kr_apply_step_rm(struct kr_apply_sctx *x, const struct kr_strvec *ids);
 /* docker start of id. */
 void kr_apply_step_start(struct kr_apply_sctx *x, const char *id);
 /* docker pull of ref. */
-void kr_apply_step_pull(struct kr_apply_sctx *x, const char *ref);
+void kr_apply_step_pull(struct kr_apply_sctx *x, const char *ref, bool again);
 /* The definition-hash label "KEY=HASH", or NULL without a hash. Caller
  * frees. */
 char *kr_apply_step_hash_label(const char *defhash);

@@ -219,11 +219,14 @@ kr_apply_step_start(struct kr_apply_sctx *x, const char *id)
 }
 
 void
-kr_apply_step_pull(struct kr_apply_sctx *x, const char *ref)
+kr_apply_step_pull(struct kr_apply_sctx *x, const char *ref, bool again)
 {
 	struct kr_buf cmd = KR_BUF_INIT;
 
-	kr_docker_cmd_pull(&cmd, ref);
+	if (again)
+		kr_docker_cmd_repull(&cmd, ref);
+	else
+		kr_docker_cmd_pull(&cmd, ref);
 	kr_buf_puts(&cmd, " >/dev/null");
 	kr_apply_step_line(x, &cmd);
 	kr_buf_release(&cmd);

@@ -169,7 +169,8 @@ kr_apply_step_accessory(struct kr_apply_sctx *x, const struct kr_change *c,
 			kr_buf_putc(&x->s->text, '\n');
 		}
 	}
-	kr_apply_step_pull(x, c->image ? c->image : acc->image);
+	kr_apply_step_pull(x, c->image ? c->image : acc->image,
+		c->repull);
 	/* the old container (same name) goes first; so does a leftover */
 	{
 		struct kr_strvec ids = { 0 };

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/quote.h"
 #include "reconciler/defhash.h"
 
 static int
@@ -73,6 +74,35 @@ feed_map(struct kr_sha256 *h, const char *tag, const struct kr_kvlist *kv,
 	free(sorted);
 }
 
+/*
+ * Clear env, sorted by key, each value as the container gets it from
+ * Kamal's escaping (kr_kamal_value_template: equal to the value unless it
+ * holds a newline, tab, `#{`, `${...}`, ...), a blank one as the lone byte
+ * KR_KAMAL_EXP_CLOSE, which no template holds: "unset".
+ */
+static void
+feed_env(struct kr_sha256 *h, const struct kr_kvlist *env)
+{
+	struct kr_kvlist t = { 0 };
+	struct kr_buf b = KR_BUF_INIT;
+	static const char unset[] = { KR_KAMAL_EXP_CLOSE, '\0' };
+	size_t i;
+
+	for (i = 0; i < env->n; i++) {
+		const char *v = env->v[i].value;
+
+		kr_buf_reset(&b);
+		if (kr_kamal_blank(v))
+			kr_buf_puts(&b, unset);
+		else
+			kr_kamal_value_template(&b, v);
+		kr_kvlist_append(&t, env->v[i].key, b.ptr);
+	}
+	feed_map(h, "env", &t, NULL);
+	kr_kvlist_release(&t);
+	kr_buf_release(&b);
+}
+
 /* An env file counts by its content hash only: never its path or values. */
 static void
 feed_env_file(struct kr_sha256 *h, const struct kr_env_file *ef)
@@ -94,7 +124,7 @@ kr_defhash_app(char out[KR_SHA256_HEX], const struct kr_app *app)
 	feed_vec(&h, "options", &app->args);
 	feed_vec(&h, "volumes", &app->volumes);
 	feed_map(&h, "labels", &app->labels, KR_DEFHASH_LABEL);
-	feed_map(&h, "env", &app->env, NULL);
+	feed_env(&h, &app->env);
 	feed_env_file(&h, &app->env_file);
 	feed_str(&h, "network", app->network);
 	feed_str(&h, "restart", app->restart);
@@ -131,7 +161,7 @@ kr_defhash_accessory(char out[KR_SHA256_HEX], const struct kr_accessory *acc)
 		feed_str(&h, "owner", acc->files[i].owner);
 	}
 	feed_map(&h, "labels", &acc->labels, KR_DEFHASH_LABEL);
-	feed_map(&h, "env", &acc->env, NULL);
+	feed_env(&h, &acc->env);
 	feed_env_file(&h, &acc->env_file);
 	feed_str(&h, "network", acc->network);
 	feed_str(&h, "restart", acc->restart);

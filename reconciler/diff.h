@@ -27,6 +27,7 @@ enum kr_image_avail {
 struct kr_image_lookup {
 	const char *ref;	/* "ghcr.io/acme/app:3f4e5d6" */
 	enum kr_image_avail avail;
+	const char *digest;	/* the registry's "sha256:..." for ref; NULL = unknown */
 };
 
 struct kr_diff_opts {
@@ -34,6 +35,9 @@ struct kr_diff_opts {
 	bool prune;		/* --prune; desired->prune turns it on too */
 	const struct kr_image_lookup *images;	/* may be NULL: all available */
 	size_t nimages;
+	/* --no-digest-check: a tag the registry now gives another digest
+	 * than the running container's image is not a change */
+	bool no_digest_check;
 };
 
 /*

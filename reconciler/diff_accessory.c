@@ -59,6 +59,7 @@ kr_diff_plan_accessory(struct hctx *hc, const struct kr_accessory *acc,
 	c->env_file = &acc->env_file;
 	memcpy(c->defhash, defhash, sizeof(defhash));
 	kr_diff_acc_attrs(c, acc, oc, hc->oh, defhash, &phrases);
+	kr_diff_env_age(&phrases, ec, &acc->env_file, oc);
 	if (!oc) {
 		c->action = KR_ACTION_CREATE;
 		c->status = KR_STATUS_PLANNED;
@@ -73,6 +74,8 @@ kr_diff_plan_accessory(struct hctx *hc, const struct kr_accessory *acc,
 		differs = strcmp(hash, defhash) != 0;
 	else
 		differs = env_changed || phrases.n > 0;
+	if (kr_diff_digest_changed(hc, c, oc, acc->image, &phrases))
+		differs = true;
 	/* the host's copy of a file changed: drift, whatever the label says */
 	for (i = 0; i < acc->nfiles; i++) {
 		const struct kr_obs_file *of = kr_diff_find_file(hc->oh,

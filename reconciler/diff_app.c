@@ -74,6 +74,7 @@ kr_diff_plan_app(struct hctx *hc, const struct kr_app *a,
 	c->env_file = &a->env_file;
 	memcpy(c->defhash, defhash, sizeof(defhash));
 	kr_diff_app_attrs(c, a, oc, defhash, &phrases);
+	kr_diff_env_age(&phrases, ec, &a->env_file, oc);
 	if (!oc) {
 		c->action = KR_ACTION_CREATE;
 		c->status = KR_STATUS_PLANNED;
@@ -94,6 +95,8 @@ kr_diff_plan_app(struct hctx *hc, const struct kr_app *a,
 		differs = strcmp(hash, defhash) != 0;
 	else
 		differs = env_changed || phrases.n > 0;
+	if (kr_diff_digest_changed(hc, c, oc, a->image, &phrases))
+		differs = true;
 	if (!str_eq(ov, a->version)) {
 		kr_diff_short_version(s1, sizeof(s1), ov);
 		kr_diff_short_version(s2, sizeof(s2), a->version);

@@ -36,6 +36,50 @@ image_on_host(const struct hctx *hc, const char *ref)
 	return false;
 }
 
+/*
+ * A re-pushed tag: the registry's digest for ref (kr_diff_opts.images) is
+ * not among the repo digests of the image the container runs (when that
+ * image has any for ref's repository: an image built on the host has
+ * none, and is not judged). Pushes the phrase and marks the change for a
+ * fresh pull.
+ */
+bool
+kr_diff_digest_changed(const struct hctx *hc, struct kr_change *c,
+	const struct kr_obs_container *oc, const char *ref,
+	struct kr_strvec *phrases)
+{
+	const struct kr_image_lookup *il;
+	const char *slash, *colon, *old = NULL;
+	size_t i, rlen;
+	char s1[20], s2[20];
+
+	if (!oc || !ref || hc->dc->opts->no_digest_check ||
+		!str_eq(oc->image, ref) || !(il = image_lookup(hc->dc, ref)) ||
+		!il->digest)
+		return false;
+	/* the repository: ref without its tag */
+	slash = strrchr(ref, '/');
+	colon = strrchr(slash ? slash : ref, ':');
+	rlen = colon ? (size_t)(colon - ref) : strlen(ref);
+	for (i = 0; i < oc->repo_digests.n; i++) {
+		const char *d = oc->repo_digests.v[i];
+
+		if (strncmp(d, ref, rlen) != 0 || d[rlen] != '@')
+			continue;
+		if (strcmp(d + rlen + 1, il->digest) == 0)
+			return false;
+		old = d + rlen + 1;
+	}
+	if (!old)
+		return false;
+	snprintf(s1, sizeof(s1), "%s", old);
+	snprintf(s2, sizeof(s2), "%s", il->digest);
+	kr_strvec_push_owned(phrases, kr_xasprintf("image digest changed "
+		"(%s… → %s…: the tag was pushed again)", s1, s2));
+	c->repull = true;
+	return true;
+}
+
 /* A create or replace needs `ref`: hold it or note the pull. */
 void
 kr_diff_need_image(struct hctx *hc, struct kr_change *c, const char *ref)
@@ -46,7 +90,7 @@ kr_diff_need_image(struct hctx *hc, struct kr_change *c, const char *ref)
 		return;
 	free(c->image);
 	c->image = kr_xstrdup(ref);
-	if (image_on_host(hc, ref))
+	if (image_on_host(hc, ref) && !c->repull)
 		return;
 	il = image_lookup(hc->dc, ref);
 	if (il && il->avail == KR_IMAGE_MISSING) {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "reconciler/defhash.h"
 #include "reconciler/diff_int.h"
 
 static void
@@ -164,4 +165,25 @@ kr_diff_plan_removed_env(struct hctx *hc)
 		free(name);
 		free(addr);
 	}
+}
+
+/*
+ * A container Kamal made (no defhash label) read its env file when it was
+ * created: a file written later (or missing, and written by this plan) holds
+ * values it may not have, e.g. after a crash between rewriting the file and
+ * recreating the container. Times are both the host's clock, in seconds.
+ */
+void
+kr_diff_env_age(struct kr_strvec *phrases, const struct env_cmp *ec,
+	const struct kr_env_file *ef, const struct kr_obs_container *oc)
+{
+	if (!oc || !ef->path || label(oc, KR_DEFHASH_LABEL))
+		return;
+	if (!ec || !ec->of)
+		kr_strvec_push(phrases, "env file is missing on the host (what "
+					"the container read is unknown)");
+	else if (ec->of->mtime && oc->created && ec->of->mtime > oc->created)
+		kr_strvec_push(phrases, "env file was written after the "
+					"container was created (an interrupted "
+					"deploy?)");
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/quote.h"
 #include "reconciler/defhash.h"
 #include "reconciler/diff_int.h"
 
@@ -81,6 +82,48 @@ map_attrs(struct kr_change *c, const char *prefix, const struct kr_kvlist *want,
 	}
 }
 
+/*
+ * Clear env: each desired key compared with what the container got from
+ * Kamal's escaping of the value (kr_kamal_value_template): a `${...}` the
+ * host's shell expanded matches any text; a blank value is passed as a
+ * bare --env KEY (not set), so it is shown, never compared.
+ */
+static void
+env_attrs(struct kr_change *c, const struct kr_kvlist *want,
+	const struct kr_kvlist *have, struct kr_strvec *changed)
+{
+	struct kr_buf t = KR_BUF_INIT, shown = KR_BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < want->n; i++) {
+		const char *key = want->v[i].key, *v = want->v[i].value;
+		const char *before = have ? kr_kvlist_get(have, key) : NULL;
+		bool blank = kr_kamal_blank(v);
+		char *name = kr_xasprintf("env.%s", key);
+		struct kr_attr *a;
+
+		kr_buf_reset(&t);
+		kr_buf_reset(&shown);
+		if (blank) {
+			kr_buf_puts(&shown, "(unset)");
+		} else {
+			kr_kamal_value_template(&t, v);
+			kr_kamal_template_text(&shown, t.ptr);
+		}
+		a = kr_change_attr(c, name, have ? (before ? before :
+			"(unset)") : NULL, shown.ptr);
+		a->flags |= KR_ATTR_FORCES;
+		if (have)
+			a->changed = !blank && !(before &&
+				kr_kamal_template_match(t.ptr, before));
+		if (a->changed)
+			kr_strvec_push(changed, key);
+		free(name);
+	}
+	kr_buf_release(&t);
+	kr_buf_release(&shown);
+}
+
 /* The fields an app and an accessory share. `oc` NULL: a create. */
 struct fields {
 	const char *image;
@@ -118,14 +161,14 @@ common_attrs(struct kr_change *c, const struct fields *f,
 			kr_strvec_push(phrases, "cmd changed");
 	}
 	if (f->args->n)
-		/* not visible in docker inspect: compared through the hash */
+		/* the words as given; each known option compared below */
 		kr_change_attr_list(c, "options", oc ? f->args : NULL, f->args);
+	kr_diff_options_attrs(c, f->args, oc, phrases);
 	map_attrs(c, "labels", f->labels, oc ? &oc->labels : NULL, &changed,
 		KR_ATTR_FORCES);
 	push_changed_keys(phrases, "labels", &changed);
 	kr_strvec_release(&changed);
-	map_attrs(c, "env", f->env, oc ? &oc->env : NULL, &changed,
-		KR_ATTR_FORCES);
+	env_attrs(c, f->env, oc ? &oc->env : NULL, &changed);
 	push_changed_keys(phrases, "clear env", &changed);
 	kr_strvec_release(&changed);
 	if (f->env_file && f->env_file->path) {
@@ -198,6 +241,31 @@ volumes_attr(struct kr_change *c, const char *name,
 	kr_strvec_release(&before);
 }
 
+/* Published ports (an accessory's port, --publish options) as sets. */
+static void
+ports_attr(struct kr_change *c, const struct kr_strvec *ports,
+	const struct kr_strvec *args, const struct kr_obs_container *oc,
+	struct kr_strvec *phrases)
+{
+	struct kr_strvec all = { 0 }, want = { 0 }, have = { 0 };
+	struct kr_attr *a;
+
+	kr_strvec_copy(&all, ports);
+	kr_diff_options_publish(&all, args);
+	kr_diff_ports_set(&want, &all);
+	if (oc)
+		kr_diff_ports_set(&have, &oc->ports);
+	if (want.n || have.n) {
+		a = kr_change_attr_list(c, "ports", oc ? &have : NULL, &want);
+		a->flags |= KR_ATTR_FORCES;
+		if (oc && a->changed)
+			kr_strvec_push(phrases, "ports changed");
+	}
+	kr_strvec_release(&all);
+	kr_strvec_release(&want);
+	kr_strvec_release(&have);
+}
+
 static void
 tail_attrs(struct kr_change *c, const struct kr_obs_container *oc,
 	const char *defhash)
@@ -245,6 +313,11 @@ kr_diff_app_attrs(struct kr_change *c, const struct kr_app *a,
 
 	kr_change_attr(c, "name", oc ? cname(oc) : NULL, a->name);
 	common_attrs(c, &f, oc, phrases, false, "");
+	{
+		static const struct kr_strvec none = { 0 };
+
+		ports_attr(c, &none, &a->args, oc, phrases);
+	}
 	if (oc)
 		used = kr_xcalloc(oc->nmounts + 1, sizeof(*used));
 	volumes_attr(c, "volumes", &a->volumes, false, oc, used, true, phrases,
@@ -266,29 +339,23 @@ kr_diff_acc_attrs(struct kr_change *c, const struct kr_accessory *acc,
 		.env = &acc->env, .env_file = &acc->env_file,
 		.network = acc->network, .restart = acc->restart,
 	};
-	struct kr_strvec want = { 0 }, have = { 0 }, fmounts = { 0 };
+	struct kr_strvec fmounts = { 0 };
 	bool *used = NULL;
 	struct kr_attr *a;
 	size_t i;
 
 	kr_change_attr(c, "name", oc ? cname(oc) : NULL, acc->container);
 	common_attrs(c, &f, oc, phrases, true, " forces replacement");
-	kr_diff_ports_set(&want, &acc->ports);
-	if (oc)
-		kr_diff_ports_set(&have, &oc->ports);
-	if (want.n || have.n) {
-		a = kr_change_attr_list(c, "ports", oc ? &have : NULL, &want);
-		a->flags |= KR_ATTR_FORCES;
-		if (oc && a->changed)
-			kr_strvec_push(phrases, "ports changed");
-	}
+	ports_attr(c, &acc->ports, &acc->args, oc, phrases);
 	if (oc)
 		used = kr_xcalloc(oc->nmounts + 1, sizeof(*used));
 	volumes_attr(c, "directories", &acc->directories, true, oc, used,
 		false, phrases, "directories changed");
 	for (i = 0; i < acc->nfiles; i++)
-		kr_strvec_push_owned(&fmounts, kr_xasprintf("%s:%s",
-			acc->files[i].host_path, acc->files[i].remote));
+		kr_strvec_push_owned(&fmounts, kr_xasprintf("%s:%s%s%s",
+			acc->files[i].host_path, acc->files[i].remote,
+			acc->files[i].options ? ":" : "",
+			acc->files[i].options ? acc->files[i].options : ""));
 	if (oc) {
 		/* files are mounts too: mark them before looking for extras */
 		struct kr_strvec ignored = { 0 };
@@ -317,8 +384,6 @@ kr_diff_acc_attrs(struct kr_change *c, const struct kr_accessory *acc,
 		free(name);
 	}
 	logging_attrs(c, &acc->logging, oc, phrases);
-	kr_strvec_release(&want);
-	kr_strvec_release(&have);
 	kr_strvec_release(&fmounts);
 	tail_attrs(c, oc, defhash);
 }

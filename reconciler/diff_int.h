@@ -120,6 +120,15 @@ void kr_diff_mounts_extra(struct kr_strvec *before,
 	const struct kr_obs_container *oc, const bool *used);
 void kr_diff_ports_set(struct kr_strvec *out, const struct kr_strvec *in);
 
+/* ---------------------- diff_options.c: docker run options vs inspect */
+
+/* An attribute per known option set or seen; "options changed: a, b". */
+void kr_diff_options_attrs(struct kr_change *c, const struct kr_strvec *args,
+	const struct kr_obs_container *oc, struct kr_strvec *phrases);
+/* The values of --publish in args, appended to out. */
+void kr_diff_options_publish(struct kr_strvec *out,
+	const struct kr_strvec *args);
+
 /* ------------------------------- diff_fields.c: field-by-field attrs */
 
 void kr_diff_app_attrs(struct kr_change *c, const struct kr_app *a,
@@ -135,11 +144,18 @@ struct kr_change *kr_diff_plan_env(struct hctx *hc, const char *kind,
 	const char *name, const struct kr_env_file *ef, struct env_cmp *ec);
 void kr_diff_env_cmp_release(struct env_cmp *e);
 void kr_diff_plan_removed_env(struct hctx *hc);
+/* Kamal-made containers: their env file written after they were created. */
+void kr_diff_env_age(struct kr_strvec *phrases, const struct env_cmp *ec,
+	const struct kr_env_file *ef, const struct kr_obs_container *oc);
 
 /* ------------------- diff_change.c: what app and accessory plans share */
 
 void kr_diff_need_image(struct hctx *hc, struct kr_change *c,
 	const char *ref);
+/* The registry's digest for ref differs from the running image's. */
+bool kr_diff_digest_changed(const struct hctx *hc, struct kr_change *c,
+	const struct kr_obs_container *oc, const char *ref,
+	struct kr_strvec *phrases);
 void kr_diff_keep_defhash(struct kr_change *c);
 void kr_diff_mark_removal(const struct hctx *hc, struct kr_change *c,
 	const char *why);

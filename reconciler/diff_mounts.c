@@ -23,6 +23,23 @@ struct mspec {
 	bool home;
 };
 
+/* Mount options "ro,z": is one of them ro (or readonly)? */
+static bool
+has_ro(const char *opts)
+{
+	const char *p = opts;
+
+	while (*p) {
+		size_t n = strcspn(p, ",");
+
+		if ((n == 2 && strncmp(p, "ro", 2) == 0) ||
+			(n == 8 && strncmp(p, "readonly", 8) == 0))
+			return true;
+		p += n + (p[n] == ',');
+	}
+	return false;
+}
+
 static void
 mspec_parse(struct mspec *m, const char *spec, bool home)
 {
@@ -42,7 +59,7 @@ mspec_parse(struct mspec *m, const char *spec, bool home)
 		return;
 	}
 	m->dst = kr_xstrndup(c1 + 1, (size_t)(c2 - c1 - 1));
-	m->ro = strstr(c2 + 1, "ro") != NULL;
+	m->ro = has_ro(c2 + 1);
 }
 
 static void

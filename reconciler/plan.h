@@ -86,6 +86,7 @@ struct kr_change {
 	const struct kr_env_file *env_file;
 	char *path;		/* env file path (relative to home), for KR_CHANGE_ENV */
 	char *image;		/* image reference a create/replace needs, else NULL */
+	bool repull;		/* the tag moved in the registry: pull it again */
 	char defhash[KR_SHA256_HEX];	/* label value for a new container, else "" */
 	/*
 	 * Observed containers the action works on (ids). UPDATE of an app or

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/quote.h"
 #include "state/envfile.h"
 
 /* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
@@ -55,52 +56,6 @@ utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
-/* Ruby's String#dump of an ASCII run, without the surrounding quotes. */
-static int
-dump_ascii(struct kr_buf *out, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t i;
-	int err = 0;
-
-	for (i = 0; i < n && err == 0; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char esc[5] = { '\\', 0, 0, 0, 0 };
-
-		switch (c) {
-		case '"':
-		case '\\':
-			esc[1] = (char)c;
-			break;
-		case '#':
-			if (i + 1 < n && (s[i + 1] == '$' || s[i + 1] == '@' ||
-			    s[i + 1] == '{'))
-				esc[1] = '#';
-			break;
-		case '\n': esc[1] = 'n'; break;
-		case '\r': esc[1] = 'r'; break;
-		case '\t': esc[1] = 't'; break;
-		case '\f': esc[1] = 'f'; break;
-		case '\v': esc[1] = 'v'; break;
-		case '\b': esc[1] = 'b'; break;
-		case '\a': esc[1] = 'a'; break;
-		case 0x1b: esc[1] = 'e'; break;
-		default:
-			if (c < 0x20 || c > 0x7e) {
-				esc[1] = 'x';
-				esc[2] = hex[c >> 4];
-				esc[3] = hex[c & 0xf];
-			}
-			break;
-		}
-		if (esc[1])
-			err = kr_buf_puts(out, esc);
-		else
-			err = kr_buf_putc(out, (char)c);
-	}
-	return err;
-}
-
 /* Copy s to out, dropping every backslash that directly precedes `c`. */
 static int
 unescape_one(struct kr_buf *out, const char *s, size_t n, char c)
@@ -127,7 +82,7 @@ escape_ascii(struct kr_buf *out, const char *s, size_t n)
 	struct kr_buf a = KR_BUF_INIT, b = KR_BUF_INIT;
 	int err;
 
-	if ((err = dump_ascii(&a, s, n)) < 0)
+	if ((err = kr_ruby_dump_ascii(&a, s, n)) < 0)
 		goto out;
 	if ((err = unescape_one(&b, a.ptr, a.len, '"')) < 0)
 		goto out;

@@ -38,6 +38,7 @@ kr_obs_container_release(struct kr_obs_container *c)
 	free(c->restart);
 	free(c->log_driver);
 	kr_kvlist_release(&c->log_opts);
+	kr_kvlist_release(&c->run_opts);
 	free(c->state);
 	free(c->health);
 	memset(c, 0, sizeof(*c));

@@ -46,6 +46,13 @@ struct kr_obs_container {
 	time_t created;
 	time_t started;
 	time_t finished;
+	/*
+	 * What `docker run` options set, as docker inspect shows it: the
+	 * field's path ("HostConfig.Memory", "Config.User") -> its value as
+	 * compact JSON. Only the fields the Docker driver lists
+	 * (drivers/docker_inspect.c); compared by reconciler/diff_options.c.
+	 */
+	struct kr_kvlist run_opts;
 };
 
 struct kr_obs_file {
@@ -55,6 +62,7 @@ struct kr_obs_file {
 	struct kr_strvec keys;	/* for env files: the key names, never values */
 	bool is_dir;		/* a directory (accessory data): no hash */
 	bool is_env;		/* an env file: keys are meaningful */
+	time_t mtime;		/* last written (host clock); 0 = unknown */
 };
 
 struct kr_obs_lock {

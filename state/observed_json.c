@@ -154,6 +154,8 @@ container_json(const struct kr_obs_container *c)
 	json_object_set_new(o, "created", time_or_null(c->created));
 	json_object_set_new(o, "started", time_or_null(c->started));
 	json_object_set_new(o, "finished", time_or_null(c->finished));
+	if (c->run_opts.n)
+		json_object_set_new(o, "run_opts", kvlist_json(&c->run_opts));
 	return o;
 }
 
@@ -173,6 +175,8 @@ file_json(const struct kr_obs_file *f)
 			f->sha256[0] ? json_string(f->sha256) : json_null());
 	if (f->is_env)
 		json_object_set_new(o, "keys", strvec_json(&f->keys));
+	if (f->mtime)
+		json_object_set_new(o, "mtime", time_or_null(f->mtime));
 	return o;
 }
 
@@ -345,6 +349,7 @@ container_from_json(struct kr_obs_container *c, const json_t *o)
 		(err = get_str(&c->restart, o, "restart", 0)) < 0 ||
 		(err = get_str(&c->log_driver, o, "log_driver", 0)) < 0 ||
 		(err = get_kvlist(&c->log_opts, o, "log_opts")) < 0 ||
+		(err = get_kvlist(&c->run_opts, o, "run_opts")) < 0 ||
 		(err = get_str(&c->state, o, "state", 0)) < 0 ||
 		(err = get_str(&c->health, o, "health", 0)) < 0 ||
 		(err = get_time(&c->created, o, "created")) < 0 ||
@@ -389,7 +394,8 @@ file_from_json(struct kr_obs_file *f, const json_t *o)
 		return bad("files");
 	if ((err = get_str(&f->path, o, "path", 1)) < 0 ||
 		(err = get_str(&f->mode, o, "mode", 0)) < 0 ||
-		(err = get_strvec(&f->keys, o, "keys")) < 0)
+		(err = get_strvec(&f->keys, o, "keys")) < 0 ||
+		(err = get_time(&f->mtime, o, "mtime")) < 0)
 		return err;
 	kind = json_string_value(json_object_get(o, "kind"));
 	if (!kind)

@@ -685,13 +685,225 @@ test_removed_accessory_keeps_data(void **state)
 	fx_desired_free(tmp.d);
 }
 
+/* The observed web container and its env file (world_observe's). */
+static struct kr_obs_container *
+obs_web(struct world *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->oh[0].ncontainers; i++) {
+		const char *r = kr_kvlist_get(&w->oh[0].containers[i].labels,
+			"role");
+
+		if (r && strcmp(r, "web") == 0)
+			return &w->oh[0].containers[i];
+	}
+	fail_msg("no web container");
+	return NULL;
+}
+
+static struct kr_obs_file *
+obs_file(struct world *w, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < w->oh[0].nfiles; i++)
+		if (strcmp(w->oh[0].files[i].path, path) == 0)
+			return &w->oh[0].files[i];
+	fail_msg("no file %s", path);
+	return NULL;
+}
+
+static bool
+reason_has(const struct world *w, const char *address, const char *text)
+{
+	const struct kr_change *c = change(w, address);
+
+	return c->reason && strstr(c->reason, text);
+}
+
+/* Item 7: a tag pushed again is a change, unless --no-digest-check. */
+static void
+test_digest_changed(void **state)
+{
+	struct world *w = *state;
+	struct kr_image_lookup images[] = {
+		{ FX_IMAGE ":" FX_V1, KR_IMAGE_PRESENT, "sha256:bbbb0000" },
+	};
+	struct kr_obs_container *oc;
+
+	for (int labelled = 0; labelled < 2; labelled++) {
+		world_desired(w, FX_V1);
+		world_observe(w, w->d, labelled);
+		oc = obs_web(w);
+		kr_strvec_push(&oc->repo_digests, FX_IMAGE "@sha256:aaaa0000");
+		w->opts.images = images;
+		w->opts.nimages = 1;
+		w->opts.no_digest_check = false;
+		build(w);
+		assert_change(w, "10.0.0.1/app/web", KR_ACTION_REPLACE,
+			KR_STATUS_PLANNED, NULL);
+		assert_true(reason_has(w, "10.0.0.1/app/web",
+			"image digest changed (sha256:aaaa0000… → "
+			"sha256:bbbb0000…"));
+		assert_true(change(w, "10.0.0.1/app/web")->repull);
+		/* a replace that pulls logs in first */
+		assert_true(has_change(w, "10.0.0.1/login/ghcr.io"));
+		w->opts.no_digest_check = true;
+		build(w);
+		assert_change(w, "10.0.0.1/app/web", KR_ACTION_NOOP,
+			KR_STATUS_UNCHANGED, NULL);
+		/* the same digest, or an image without repo digests: no change */
+		w->opts.no_digest_check = false;
+		images[0].digest = "sha256:aaaa0000";
+		build(w);
+		assert_change(w, "10.0.0.1/app/web", KR_ACTION_NOOP,
+			KR_STATUS_UNCHANGED, NULL);
+		images[0].digest = "sha256:bbbb0000";
+		kr_strvec_release(&oc->repo_digests);
+		build(w);
+		assert_change(w, "10.0.0.1/app/web", KR_ACTION_NOOP,
+			KR_STATUS_UNCHANGED, NULL);
+		w->opts.images = NULL;
+		w->opts.nimages = 0;
+		kr_plan_free(w->plan);
+		w->plan = NULL;
+		fx_observed_free(w->oh, w->noh);
+		w->oh = NULL;
+		fx_desired_free(w->d);
+		w->d = NULL;
+	}
+}
+
+/* Item 8: an env file newer than the Kamal-made container reading it. */
+static void
+test_env_file_newer_than_container(void **state)
+{
+	struct world *w = *state;
+	struct kr_obs_container *oc;
+	struct kr_obs_file *f;
+
+	world_desired(w, FX_V1);
+	world_observe(w, w->d, false);
+	oc = obs_web(w);
+	f = obs_file(w, w->d->hosts[0].apps[0].env_file.path);
+	f->mtime = oc->created - 5;
+	build(w);
+	assert_change(w, "10.0.0.1/app/web", KR_ACTION_NOOP,
+		KR_STATUS_UNCHANGED, NULL);
+	f->mtime = oc->created;	/* the same second: not later */
+	build(w);
+	assert_change(w, "10.0.0.1/app/web", KR_ACTION_NOOP,
+		KR_STATUS_UNCHANGED, NULL);
+	f->mtime = oc->created + 1;
+	build(w);
+	assert_change(w, "10.0.0.1/app/web", KR_ACTION_REPLACE,
+		KR_STATUS_PLANNED, "env file was written after the container "
+		"was created (an interrupted deploy?)");
+	/* kreconcile's own container says what it was made from */
+	kr_plan_free(w->plan);
+	w->plan = NULL;
+	fx_observed_free(w->oh, w->noh);
+	world_observe(w, w->d, true);
+	obs_file(w, w->d->hosts[0].apps[0].env_file.path)->mtime =
+		obs_web(w)->created + 100;
+	build(w);
+	assert_change(w, "10.0.0.1/app/web", KR_ACTION_NOOP,
+		KR_STATUS_UNCHANGED, NULL);
+}
+
+/* Item 5: docker run options against docker inspect's fields. */
+static void
+test_options_compared(void **state)
+{
+	struct world *w = *state;
+	struct kr_obs_container *oc;
+	struct kr_app *a;
+	static const char *const args[] = { "--memory", "256m", "--cpus",
+		"1.5", "--init", "--cap-add", "NET_ADMIN", "--cap-add",
+		"SYS_TIME", "--ulimit", "nproc=512", "--device", "/dev/fuse",
+		"--user", "0:0", "--shm-size", "64m", "--publish",
+		"127.0.0.1:8080:80", NULL };
+
+	world_desired(w, FX_V1);
+	a = &w->d->hosts[0].apps[0];
+	for (size_t i = 0; args[i]; i++)
+		kr_strvec_push(&a->args, args[i]);
+	world_observe(w, w->d, false);
+	oc = obs_web(w);
+	kr_kvlist_append(&oc->run_opts, "HostConfig.Memory", "268435456");
+	kr_kvlist_append(&oc->run_opts, "HostConfig.MemorySwap", "536870912");
+	kr_kvlist_append(&oc->run_opts, "HostConfig.NanoCpus", "1500000000");
+	kr_kvlist_append(&oc->run_opts, "HostConfig.Init", "true");
+	kr_kvlist_append(&oc->run_opts, "HostConfig.CapAdd",
+		"[\"SYS_TIME\",\"NET_ADMIN\"]");
+	kr_kvlist_append(&oc->run_opts, "HostConfig.Ulimits",
+		"[{\"Hard\":512,\"Name\":\"nproc\",\"Soft\":512}]");
+	kr_kvlist_append(&oc->run_opts, "HostConfig.Devices",
+		"[{\"CgroupPermissions\":\"rwm\",\"PathInContainer\":"
+		"\"/dev/fuse\",\"PathOnHost\":\"/dev/fuse\"}]");
+	kr_kvlist_append(&oc->run_opts, "HostConfig.ShmSize", "67108864");
+	kr_kvlist_append(&oc->run_opts, "HostConfig.Privileged", "false");
+	kr_kvlist_append(&oc->run_opts, "HostConfig.Dns", "[]");
+	kr_kvlist_append(&oc->run_opts, "Config.User", "\"0:0\"");
+	kr_kvlist_append(&oc->run_opts, "Config.WorkingDir", "\"/app\"");
+	kr_strvec_push(&oc->ports, "127.0.0.1:8080:80/tcp");
+	build(w);
+	assert_change(w, "10.0.0.1/app/web", KR_ACTION_NOOP,
+		KR_STATUS_UNCHANGED, NULL);
+	/* one changed value, one option the container has but the
+	 * configuration dropped, one the image default hides */
+	kr_kvlist_set(&oc->run_opts, "HostConfig.Memory", "536870912");
+	kr_kvlist_set(&oc->run_opts, "HostConfig.Privileged", "true");
+	kr_kvlist_set(&oc->run_opts, "Config.User", "\"app\"");
+	build(w);
+	assert_change(w, "10.0.0.1/app/web", KR_ACTION_REPLACE,
+		KR_STATUS_PLANNED, "options changed: memory, privileged, user");
+	kr_kvlist_set(&oc->run_opts, "HostConfig.Memory", "268435456");
+	kr_kvlist_set(&oc->run_opts, "HostConfig.Privileged", "false");
+	kr_kvlist_set(&oc->run_opts, "Config.User", "\"0:0\"");
+	kr_strvec_release(&oc->ports);
+	build(w);
+	assert_change(w, "10.0.0.1/app/web", KR_ACTION_REPLACE,
+		KR_STATUS_PLANNED, "ports changed");
+}
+
+/* Item 3: clear env as the container got it from Kamal's escaping. */
+static void
+test_env_as_kamal_passes_it(void **state)
+{
+	struct world *w = *state;
+	struct kr_obs_container *oc;
+	struct kr_app *a;
+
+	world_desired(w, FX_V1);
+	a = &w->d->hosts[0].apps[0];
+	kr_kvlist_set(&a->env, "NEWLINE", "a\nb");
+	kr_kvlist_set(&a->env, "HOMEX", "${HOME}/x");
+	kr_kvlist_set(&a->env, "EMPTY", "");
+	world_observe(w, w->d, false);
+	oc = obs_web(w);
+	kr_kvlist_set(&oc->env, "NEWLINE", "a\\nb");
+	kr_kvlist_set(&oc->env, "HOMEX", "/home/deploy/x");
+	kr_kvlist_set(&oc->env, "EMPTY", "");
+	build(w);
+	assert_change(w, "10.0.0.1/app/web", KR_ACTION_NOOP,
+		KR_STATUS_UNCHANGED, NULL);
+	/* what kreconcile before Kamal's escaping started: a real newline */
+	kr_kvlist_set(&oc->env, "NEWLINE", "a\nb");
+	kr_kvlist_set(&oc->env, "HOMEX", "/home/deploy/y");
+	build(w);
+	assert_change(w, "10.0.0.1/app/web", KR_ACTION_REPLACE,
+		KR_STATUS_PLANNED, "clear env changed: NEWLINE, HOMEX");
+}
+
 static void
 test_waiting_for_image(void **state)
 {
 	struct world *w = *state;
 	struct world tmp = { 0 };
 	struct kr_image_lookup images[] = {
-		{ FX_IMAGE ":" FX_V2, KR_IMAGE_MISSING },
+		{ FX_IMAGE ":" FX_V2, KR_IMAGE_MISSING, NULL },
 	};
 	struct kr_plan_summary sum;
 
@@ -723,7 +935,7 @@ test_waiting_holds_env_file(void **state)
 	struct world *w = *state;
 	struct world tmp = { 0 };
 	struct kr_image_lookup images[] = {
-		{ FX_IMAGE ":" FX_V2, KR_IMAGE_MISSING },
+		{ FX_IMAGE ":" FX_V2, KR_IMAGE_MISSING, NULL },
 	};
 	static const char *const rotated[] = {
 		"DATABASE_URL", "x", "SECRET_KEY_BASE", "rotated-secret", NULL,
@@ -1023,6 +1235,10 @@ main(void)
 		T(test_proxy_routes),
 		T(test_proxy_route_removed),
 		T(test_removed_accessory_keeps_data),
+		T(test_digest_changed),
+		T(test_env_file_newer_than_container),
+		T(test_options_compared),
+		T(test_env_as_kamal_passes_it),
 		T(test_waiting_for_image),
 		T(test_waiting_holds_env_file),
 		T(test_unreachable_host),

@@ -23,6 +23,9 @@
 #include "drivers/transport.h"
 
 #define HOSTILE "it's \"q\" $(touch %s/pwned-a) `touch %s/pwned-b` ; touch %s/pwned-c & | > < \\ end\nline2 $HOME"
+/* What a container gets from HOSTILE as a clear env value passed the way
+ * Kamal 2.12 passes it: the newline arrives as the two bytes \n. */
+#define HOSTILE_ENV "it's \"q\" $(touch %s/pwned-a) `touch %s/pwned-b` ; touch %s/pwned-c & | > < \\ end\\nline2 $HOME"
 
 static char tmpdir[4096] = "/tmp/kr-test-docker-cmd-XXXXXX";
 
@@ -144,7 +147,8 @@ test_app_run_argv(void **state)
 	struct kr_buf cmd = KR_BUF_INIT;
 	struct kr_app a;
 	char *v = hostile();
-	char *msg = kr_xasprintf("MSG=%s", v), *note = kr_xasprintf("note=%s", v);
+	char *msg = kr_xasprintf("MSG=" HOSTILE_ENV, tmpdir, tmpdir, tmpdir);
+	char *note = kr_xasprintf("note=%s", v);
 	char *envfile = kr_xasprintf("%s/.kamal/apps/app/env/roles/web.env",
 		tmpdir);
 	char *assets = kr_xasprintf("%s/.kamal/apps/app/assets/volumes/web-v1:"
@@ -185,7 +189,8 @@ test_accessory_run_argv(void **state)
 	struct kr_accessory acc;
 	struct kr_acc_file f = { 0 };
 	char *v = hostile();
-	char *pw = kr_xasprintf("POSTGRES_DB=%s", v);
+	char *pw = kr_xasprintf("POSTGRES_DB=" HOSTILE_ENV, tmpdir, tmpdir,
+		tmpdir);
 	char *data = kr_xasprintf("%s/app-db/data:/var/lib/postgresql/data",
 		tmpdir);
 	char *conf = kr_xasprintf("%s/app-db/etc/my.cnf:/etc/my.cnf:ro",

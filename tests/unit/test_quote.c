@@ -190,6 +190,160 @@ test_cap_reported(void **state)
 	kr_buf_release(&b);
 }
 
+/*
+ * Kamal 2.12's Kamal::Utils.escape_shell_value of each value, as Kamal
+ * itself printed it (Ruby 3.1, basecamp/kamal lib/kamal/utils.rb): the
+ * text kr_shell_kamal_value must produce byte for byte.
+ */
+static const char *const kamal_escaped[][2] = {
+	{ "hello", "\"hello\"" },
+	{ "${HOME}/x", "\"${HOME}/x\"" },
+	{ "$HOME and $$", "\"\\$HOME and \\$\\$\"" },
+	{ "a\nb", "\"a\\nb\"" },
+	{ "a\tb", "\"a\\tb\"" },
+	{ "#{x} #$y #@z", "\"\\#{x} \\#\\$y \\#@z\"" },
+	{ "say \"hi\" it's", "\"say \\\"hi\\\" it's\"" },
+	{ "C:\\path\\n", "\"C:\\\\path\\\\n\"" },
+	{ "`id` $(id)", "\"\\`id\\` \\$(id)\"" },
+	{ "h\xc3\xa9llo w\xc3\xb6rld ${HOME}\xc3\xa9",
+		"\"h\"\xc3\xa9\"llo w\"\xc3\xb6\"rld ${HOME}\"\xc3\xa9" },
+	{ "5432", "\"5432\"" },
+	{ "\x1b\x01\x7f", "\"\\e\\x01\\x7F\"" },
+	{ "${X:=$(touch /tmp/kr-quote-pwned)}",
+		"\"${X:=\\$(touch /tmp/kr-quote-pwned)}\"" },
+	{ "${X", "\"\\${X\"" },
+	{ "a${}b", "\"a${}b\"" },
+	{ "${A:-${B}}", "\"${A:-${B}}\"" },
+	{ "$${X}", "\"\\$${X}\"" },
+	{ "\\${X}", "\"\\\\${X}\"" },
+	{ "${\xc3\xa9}", "\"\\${\"\xc3\xa9\"}\"" },
+	{ "${X}`touch /tmp/kr-quote-pwned`",
+		"\"${X}\\`touch /tmp/kr-quote-pwned\\`\"" },
+	{ "${X:-\"q\"}", "\"${X:-\\\"q\\\"}\"" },
+	{ "}${X}{", "\"}${X}{\"" },
+	{ "#{${X}}", "\"\\#{${X}}\"" },
+	{ "\xc3\xa9${HOME}\xc3\xa9$HOME",
+		"\xc3\xa9\"${HOME}\"\xc3\xa9\"\\$HOME\"" },
+};
+
+static void
+test_kamal_exact(void **state)
+{
+	struct kr_buf b = KR_BUF_INIT;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(kamal_escaped) / sizeof(kamal_escaped[0]);
+		i++) {
+		kr_buf_reset(&b);
+		assert_int_equal(kr_shell_kamal_value(&b, kamal_escaped[i][0]),
+			0);
+		if (strcmp(b.ptr, kamal_escaped[i][1]) != 0) {
+			print_error("kamal escape of '%s': got '%s', want "
+				    "'%s'\n",
+				kamal_escaped[i][0], b.ptr, kamal_escaped[i][1]);
+			fail();
+		}
+	}
+	kr_buf_release(&b);
+}
+
+/*
+ * What the shell makes of Kamal's escaping, for every hostile string and
+ * the `${` forms: one word, nothing run, and the value the template says
+ * (with X unset, HOME=/h: the expansions match the template's wildcards).
+ */
+static void
+check_kamal(const char *s)
+{
+	struct kr_buf cmd = KR_BUF_INIT, out = KR_BUF_INIT, t = KR_BUF_INIT;
+	struct kr_buf text = KR_BUF_INIT;
+
+	if (kr_kamal_blank(s) || strstr(s, "${}"))
+		return; /* a bare --env KEY; "${}" is sh's own error */
+	kr_buf_puts(&cmd, "unset X A B; HOME=/h; printf %s ");
+	assert_int_equal(kr_shell_kamal_value(&cmd, s), 0);
+	assert_int_equal(run_sh(cmd.ptr, &out), 0);
+	assert_int_equal(kr_kamal_value_template(&t, s), 0);
+	if (!kr_kamal_template_match(t.ptr, out.ptr)) {
+		print_error("kamal value '%s' printed '%s', template '%s'\n", s,
+			out.ptr, t.ptr);
+		fail();
+	}
+	if (!strchr(t.ptr, KR_KAMAL_EXP_OPEN)) {
+		kr_kamal_template_text(&text, t.ptr);
+		assert_string_equal(out.ptr, text.ptr);
+	}
+	kr_buf_reset(&cmd);
+	kr_buf_reset(&out);
+	kr_buf_puts(&cmd, "set -- ");
+	assert_int_equal(kr_shell_kamal_value(&cmd, s), 0);
+	kr_buf_puts(&cmd, "; echo $#");
+	assert_int_equal(run_sh(cmd.ptr, &out), 0);
+	assert_string_equal(out.ptr, "1\n");
+	kr_buf_release(&cmd);
+	kr_buf_release(&out);
+	kr_buf_release(&t);
+	kr_buf_release(&text);
+}
+
+static void
+test_kamal_hostile(void **state)
+{
+	char every[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++)
+		check_kamal(hostile[i]);
+	for (i = 0; i < sizeof(kamal_escaped) / sizeof(kamal_escaped[0]); i++)
+		check_kamal(kamal_escaped[i][0]);
+	for (i = 1; i < 256; i++)
+		every[i - 1] = (char)i;
+	every[255] = '\0';
+	check_kamal(every);
+	assert_int_equal(access("/tmp/kr-quote-should-not-exist", F_OK), -1);
+	assert_int_equal(access("/tmp/kr-quote-pwned", F_OK), -1);
+}
+
+/* What a Kamal-made container holds, and how it is matched. */
+static void
+test_kamal_template(void **state)
+{
+	struct kr_buf t = KR_BUF_INIT, x = KR_BUF_INIT;
+
+	(void)state;
+	assert_int_equal(kr_kamal_value_template(&t, "a\nb\t#{c} \"d\" \\"), 0);
+	assert_string_equal(t.ptr, "a\\nb\\t\\#{c} \"d\" \\");
+	kr_buf_reset(&t);
+	assert_int_equal(kr_kamal_value_template(&t, "${HOME}/x $Y"), 0);
+	assert_string_equal(t.ptr, "\001${HOME}\002/x $Y");
+	assert_true(kr_kamal_template_match(t.ptr, "/root/x $Y"));
+	assert_true(kr_kamal_template_match(t.ptr, "/x $Y"));
+	assert_false(kr_kamal_template_match(t.ptr, "/root/y $Y"));
+	assert_false(kr_kamal_template_match(t.ptr, "${HOME}/x"));
+	kr_kamal_template_text(&x, t.ptr);
+	assert_string_equal(x.ptr, "${HOME}/x $Y");
+	kr_buf_reset(&t);
+	/* nested: the outer expansion is one wildcard */
+	assert_int_equal(kr_kamal_value_template(&t, "<${A:-${B}}>"), 0);
+	assert_string_equal(t.ptr, "<\001${A:-${B}}\002>");
+	assert_true(kr_kamal_template_match(t.ptr, "<anything}>"));
+	assert_false(kr_kamal_template_match(t.ptr, "<x"));
+	kr_buf_reset(&t);
+	/* ${ without } in its run is escaped: literal */
+	assert_int_equal(kr_kamal_value_template(&t, "${\xc3\xa9}"), 0);
+	assert_string_equal(t.ptr, "${\xc3\xa9}");
+	assert_true(kr_kamal_blank(""));
+	assert_true(kr_kamal_blank(" \t\n\v\f\r"));
+	assert_true(kr_kamal_blank("\xc2\xa0\xe3\x80\x80\xe2\x80\x8a"));
+	assert_false(kr_kamal_blank("\xe2\x80\x8b")); /* zero-width space */
+	assert_false(kr_kamal_blank(" x "));
+	assert_false(kr_kamal_blank("false"));
+	kr_buf_release(&t);
+	kr_buf_release(&x);
+}
+
 int
 main(void)
 {
@@ -199,6 +353,9 @@ main(void)
 		cmocka_unit_test(test_very_long),
 		cmocka_unit_test(test_exact_form),
 		cmocka_unit_test(test_cap_reported),
+		cmocka_unit_test(test_kamal_exact),
+		cmocka_unit_test(test_kamal_hostile),
+		cmocka_unit_test(test_kamal_template),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
