@@ -9,8 +9,9 @@
  *
  * No secret value survives parsing: in every container's env, each key that
  * its role's or accessory's env file holds, and each key of
- * scope->sensitive_keys, reads KR_SENSITIVE. Env file values never leave
- * the host (the script prints key names only).
+ * scope->sensitive_keys, reads KR_SENSITIVE; with scope->clear, every key
+ * but the clear env of its own role or accessory does. Env file values
+ * never leave the host (the script prints key names only).
  */
 #ifndef KR_DRIVERS_DOCKER_H
 #define KR_DRIVERS_DOCKER_H
@@ -34,6 +35,13 @@ struct kr_docker_accessory {
 	const struct kr_strvec *data_dirs;
 };
 
+/* The clear env of one role (by name) or accessory (by container name). */
+struct kr_docker_clear {
+	const char *role; /* NULL for an accessory */
+	const char *container; /* an accessory's container; NULL for a role */
+	const struct kr_kvlist *env;
+};
+
 /* What to look at on a host. Every string is borrowed. */
 struct kr_docker_scope {
 	const char *service;
@@ -49,6 +57,14 @@ struct kr_docker_scope {
 	 * accessory): masked in every container's env whatever its env file
 	 * says, so a stale container cannot leak one. May be NULL. */
 	const struct kr_strvec *sensitive_keys;
+	/* When set (kr_docker_scope_from_desired sets it), secrets are kept
+	 * out by construction: a container's env value survives parsing only
+	 * for a key that is clear env of its own role (same service and
+	 * destination) or accessory here; every other value (secrets, keys
+	 * the config no longer has, the image's env) reads KR_SENSITIVE,
+	 * whatever the env files and sensitive_keys say. */
+	const struct kr_docker_clear *clear;
+	size_t nclear;
 };
 
 /*
@@ -63,6 +79,7 @@ struct kr_docker_scope_buf {
 	struct kr_strvec *data_dirs; /* one per accessory */
 	struct kr_strvec env_files;
 	struct kr_strvec sensitive_keys;
+	struct kr_docker_clear *clear;
 };
 struct kr_desired;
 struct kr_host;

@@ -269,21 +269,24 @@ acc_directory(struct kr_buf *out, const char *d)
 	return err;
 }
 
-int
-kr_docker_cmd_accessory_run(struct kr_buf *out,
-	const struct kr_accessory *acc, const char *extra_label)
+/* docker run --name NAME --detach, or docker create --name NAME. */
+static int
+accessory_cmd(struct kr_buf *out, const struct kr_accessory *acc,
+	const char *create_name, const char *extra_label)
 {
 	size_t i;
 	int err;
 
-	if ((err = kr_buf_puts(out, "docker run")) < 0 ||
-	    (err = opt(out, "--name", acc->container)) < 0 ||
-	    (err = kr_buf_puts(out, " --detach")) < 0 ||
-	    (err = opt(out, "--restart", acc->restart ? acc->restart :
-		"unless-stopped")) < 0 ||
-	    (err = opt(out, "--network", acc->network ? acc->network :
-		"kamal")) < 0 ||
-	    (err = logging(out, &acc->logging)) < 0)
+	if ((err = kr_buf_puts(
+		     out, create_name ? "docker create" : "docker run")) < 0 ||
+		(err = opt(out, "--name",
+			 create_name ? create_name : acc->container)) < 0 ||
+		(!create_name && (err = kr_buf_puts(out, " --detach")) < 0) ||
+		(err = opt(out, "--restart",
+			 acc->restart ? acc->restart : "unless-stopped")) < 0 ||
+		(err = opt(out, "--network",
+			 acc->network ? acc->network : "kamal")) < 0 ||
+		(err = logging(out, &acc->logging)) < 0)
 		return err;
 	for (i = 0; i < acc->ports.n; i++)
 		if ((err = opt(out, "--publish", acc->ports.v[i])) < 0)
@@ -322,6 +325,21 @@ kr_docker_cmd_accessory_run(struct kr_buf *out,
 	    (err = kr_shell_arg(out, acc->image)) < 0)
 		return err;
 	return cmd_words(out, acc->cmd);
+}
+
+int
+kr_docker_cmd_accessory_run(struct kr_buf *out, const struct kr_accessory *acc,
+	const char *extra_label)
+{
+	return accessory_cmd(out, acc, NULL, extra_label);
+}
+
+int
+kr_docker_cmd_accessory_create(struct kr_buf *out,
+	const struct kr_accessory *acc, const char *name,
+	const char *extra_label)
+{
+	return accessory_cmd(out, acc, name, extra_label);
 }
 
 int

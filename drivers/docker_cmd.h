@@ -50,6 +50,10 @@ int kr_docker_cmd_app_run(struct kr_buf *out, const struct kr_app *a,
  */
 int kr_docker_cmd_accessory_run(struct kr_buf *out,
 	const struct kr_accessory *acc, const char *extra_label);
+/* The same container created, not started, as `name` (docker create). */
+int kr_docker_cmd_accessory_create(struct kr_buf *out,
+	const struct kr_accessory *acc, const char *name,
+	const char *extra_label);
 
 /* docker login [SERVER] -u USER --password-stdin (server NULL = Docker Hub). */
 int kr_docker_cmd_login(struct kr_buf *out, const char *server,

@@ -163,6 +163,40 @@ parse_run_fields(struct kr_kvlist *out, const json_t *o)
 	}
 }
 
+/*
+ * Is key clear env of c's own role or accessory in scope->clear? Only
+ * those values are kept (see docker.h); any other config's clear keys do
+ * not count, nor does a role of another service or destination.
+ */
+static bool
+clear_key(const struct kr_obs_container *c, const struct kr_docker_scope *scope,
+	const char *key)
+{
+	const char *svc = kr_kvlist_get(&c->labels, "service");
+	const char *role = kr_kvlist_get(&c->labels, "role");
+	const char *dest = kr_kvlist_get(&c->labels, "destination");
+	const char *want = scope->destination ? scope->destination : "";
+	size_t i;
+
+	for (i = 0; i < scope->nclear; i++) {
+		const struct kr_docker_clear *cl = &scope->clear[i];
+
+		if (cl->role) {
+			if (!svc || !role || strcmp(svc, scope->service) != 0 ||
+				strcmp(role, cl->role) != 0 ||
+				strcmp(dest ? dest : "", want) != 0)
+				continue;
+		} else if (!cl->container || !c->name ||
+			   strcmp(c->name, cl->container) != 0) {
+			continue;
+		}
+		for (size_t j = 0; j < cl->env->n; j++)
+			if (strcmp(cl->env->v[j].key, key) == 0)
+				return true;
+	}
+	return false;
+}
+
 static void
 parse_container(struct kr_obs_container *c, const json_t *o)
 {
@@ -293,7 +327,10 @@ kr_docker_parse_containers(struct kr_observed_host *h, const char *host,
 		parse_container(c, v);
 		masked_keys(&mask, h, c, scope);
 		for (j = 0; j < c->env.n; j++)
-			if (kr_strvec_contains(&mask, c->env.v[j].key)) {
+			if (scope->clear ?
+					!clear_key(c, scope, c->env.v[j].key) :
+					kr_strvec_contains(
+						&mask, c->env.v[j].key)) {
 				kr_free_secret(c->env.v[j].value);
 				c->env.v[j].value = kr_xstrdup(KR_SENSITIVE);
 			}

@@ -46,7 +46,25 @@ kr_docker_scope_from_desired(struct kr_docker_scope_buf *out,
 
 	memset(out, 0, sizeof(*out));
 	for (i = 0; i < d->nhosts; i++)
-		max += d->hosts[i].naccessories;
+		max += d->hosts[i].naccessories + d->hosts[i].napps;
+	out->clear = kr_xcalloc(max ? max : 1, sizeof(*out->clear));
+	for (i = 0; i < d->nhosts; i++) {
+		const struct kr_host *dh = &d->hosts[i];
+
+		for (j = 0; j < dh->napps; j++)
+			out->clear[out->scope.nclear++] =
+				(struct kr_docker_clear){
+					.role = dh->apps[j].role,
+					.env = &dh->apps[j].env,
+				};
+		for (j = 0; j < dh->naccessories; j++)
+			out->clear[out->scope.nclear++] =
+				(struct kr_docker_clear){
+					.container =
+						dh->accessories[j].container,
+					.env = &dh->accessories[j].env,
+				};
+	}
 	out->accessories = kr_xcalloc(max ? max : 1, sizeof(*out->accessories));
 	out->data_dirs = kr_xcalloc(max ? max : 1, sizeof(*out->data_dirs));
 	for (i = 0; i < d->nhosts; i++) {
@@ -94,6 +112,7 @@ kr_docker_scope_from_desired(struct kr_docker_scope_buf *out,
 	out->scope.naccessories = n;
 	out->scope.env_files = &out->env_files;
 	out->scope.sensitive_keys = &out->sensitive_keys;
+	out->scope.clear = out->clear;
 }
 
 void
@@ -109,5 +128,6 @@ kr_docker_scope_buf_release(struct kr_docker_scope_buf *b)
 	free(b->accessories);
 	kr_strvec_release(&b->env_files);
 	kr_strvec_release(&b->sensitive_keys);
+	free(b->clear);
 	memset(b, 0, sizeof(*b));
 }

@@ -96,6 +96,88 @@ kr_apply_step_env(struct kr_apply_sctx *x, const struct kr_change *c, size_t ci)
 	return 0;
 }
 
+/* " ID... NAME": the old containers and one more name, quoted. */
+static void
+old_args(struct kr_buf *t, const struct kr_change *c, const char *name)
+{
+	for (size_t i = 0; i < c->containers.n; i++)
+		kr_shell_arg(t, c->containers.v[i]);
+	kr_shell_arg(t, name);
+}
+
+/*
+ * Replace an accessory without ever leaving none: its successor is created
+ * first under a temporary name (a bad option fails here, the old one
+ * untouched), then the old one is stopped (it may hold the port or the
+ * data directory's lock) and renamed aside, the successor takes the name
+ * and starts. If it does not start, it is removed, the old one gets its
+ * name back and runs again (if it ran), and the step fails. The old one is
+ * removed only once its successor started. Leftovers of an interrupted
+ * swap (the temporary names, which observe never takes for the accessory)
+ * are removed first.
+ */
+static int
+accessory_swap(struct kr_apply_sctx *x, const struct kr_change *c,
+	const struct kr_accessory *acc, const char *label)
+{
+	struct kr_buf *t = &x->s->text;
+	struct kr_buf cmd = KR_BUF_INIT;
+	char *next = kr_xasprintf("%s_kr_next_%.8s", acc->container, x->suffix);
+	char *prev = kr_xasprintf("%s_kr_prev_%.8s", acc->container, x->suffix);
+	char *leftovers =
+		kr_xasprintf("name=^%s_kr_(next|prev)_", acc->container);
+	int err;
+
+	kr_buf_puts(t, "docker ps -aq --filter");
+	kr_shell_arg(t, leftovers);
+	kr_buf_puts(t, " | while read -r kr_c; do docker rm -f \"$kr_c\" "
+		       ">/dev/null; done\n");
+	if ((err = kr_docker_cmd_accessory_create(&cmd, acc, next, label)) < 0)
+		goto out;
+	kr_buf_puts(&cmd, " >/dev/null");
+	kr_apply_step_line(x, &cmd);
+	/* which of the old ones run now, to run them again on failure */
+	kr_buf_puts(t, "kr_run=$(docker inspect --format "
+		       "'{{if .State.Running}}{{.Id}}{{end}}'");
+	old_args(t, c, acc->container);
+	kr_buf_puts(t, " 2>/dev/null || true)\nkr_stopc 0");
+	old_args(t, c, acc->container);
+	kr_buf_puts(t, "\nif docker container inspect");
+	kr_shell_arg(t, acc->container);
+	kr_buf_puts(t, " >/dev/null 2>&1; then docker rename");
+	kr_shell_arg(t, acc->container);
+	kr_shell_arg(t, prev);
+	kr_buf_puts(t, "; fi\ndocker rename");
+	kr_shell_arg(t, next);
+	kr_shell_arg(t, acc->container);
+	kr_buf_puts(t, "\nif ! docker start");
+	kr_shell_arg(t, acc->container);
+	kr_buf_puts(t, " >/dev/null; then\n\tdocker rm -f");
+	kr_shell_arg(t, acc->container);
+	kr_buf_puts(t, " >/dev/null 2>&1 || true\n"
+		       "\tif docker container inspect");
+	kr_shell_arg(t, prev);
+	kr_buf_puts(t, " >/dev/null 2>&1; then docker rename");
+	kr_shell_arg(t, prev);
+	kr_shell_arg(t, acc->container);
+	kr_buf_puts(t,
+		"; fi\n"
+		"\t[ -z \"$kr_run\" ] || docker start $kr_run >/dev/null\n"
+		"\techo 'the new container did not start; the old one runs "
+		"again'\n\texit 1\nfi\nfor kr_c in");
+	old_args(t, c, prev);
+	kr_buf_puts(t,
+		"; do\n\tif docker container inspect \"$kr_c\" "
+		">/dev/null 2>&1; then docker rm \"$kr_c\" >/dev/null; fi\n"
+		"done\n");
+out:
+	kr_buf_release(&cmd);
+	free(next);
+	free(prev);
+	free(leftovers);
+	return err;
+}
+
 int
 kr_apply_step_accessory(struct kr_apply_sctx *x, const struct kr_change *c,
 	size_t ci)
@@ -171,21 +253,22 @@ kr_apply_step_accessory(struct kr_apply_sctx *x, const struct kr_change *c,
 	}
 	kr_apply_step_pull(x, c->image ? c->image : acc->image,
 		c->repull);
-	/* the old container (same name) goes first; so does a leftover */
-	{
-		struct kr_strvec ids = { 0 };
-
-		kr_strvec_copy(&ids, &c->containers);
-		if (!kr_strvec_contains(&ids, acc->container))
-			kr_strvec_push(&ids, acc->container);
-		kr_apply_step_rm(x, &ids);
-		kr_strvec_release(&ids);
-	}
 	label = kr_apply_step_hash_label(c->defhash);
-	if ((err = kr_docker_cmd_accessory_run(&cmd, acc, label)) < 0)
-		goto out;
-	kr_buf_puts(&cmd, " >/dev/null");
-	kr_apply_step_line(x, &cmd);
+	if (c->containers.n) {
+		if ((err = accessory_swap(x, c, acc, label)) < 0)
+			goto out;
+	} else {
+		/* nothing to keep: a leftover of the same name goes first */
+		kr_buf_puts(&x->s->text, "if docker container inspect");
+		kr_shell_arg(&x->s->text, acc->container);
+		kr_buf_puts(&x->s->text, " >/dev/null 2>&1; then docker rm");
+		kr_shell_arg(&x->s->text, acc->container);
+		kr_buf_puts(&x->s->text, " >/dev/null; fi\n");
+		if ((err = kr_docker_cmd_accessory_run(&cmd, acc, label)) < 0)
+			goto out;
+		kr_buf_puts(&cmd, " >/dev/null");
+		kr_apply_step_line(x, &cmd);
+	}
 	kr_apply_step_audit(x, NULL, "Booted %s accessory (kreconcile)", c->name);
 close:
 	kr_apply_step_close(x, uses_stdin);

@@ -1,8 +1,10 @@
 /*
  * The secret guard of the state database: the run's secret values in the
- * forms they take in text (raw, JSON-escaped), refusing JSON columns that
- * hold one, masking free text, and the binds every written value goes
- * through. jansson's errors become store errors here (kr_store_json_check).
+ * forms they take in text (raw, JSON-escaped), refusing text that holds
+ * one under its own key name (never a value that merely equals a port, a
+ * name or a clear value), masking free text, and the binds every written value
+ * goes through. jansson's errors become store errors here
+ * (kr_store_json_check).
  */
 #include <pthread.h>
 #include <stdbool.h>
@@ -17,10 +19,6 @@
 #include "state/desired.h"
 #include "state/store.h"
 #include "state/store_int.h"
-
-/* Secret values shorter than this are matched only as whole JSON strings or
- * whole fields. */
-#define STORE_SECRET_SHORT 4
 
 void
 kr_store_secrets_clear(struct kr_store *s)
@@ -115,21 +113,43 @@ kr_store_writable(const struct kr_store *s)
 	return KR_EINVAL;
 }
 
+/* Does text hold form as a whole JSON string right after `"key":`, or as
+ * `key=form` ending a JSON string (Docker's Config.Env form)? */
 static bool
-contains_quoted(const char *text, const char *form)
+holds_pair(const char *text, const char *key, const char *form)
 {
+	size_t kn = strlen(key), fn = strlen(form);
 	const char *p = text;
-	size_t n = strlen(form);
 
-	while ((p = strstr(p, form))) {
-		if (p > text && p[-1] == '"' && p[n] == '"')
+	while ((p = strstr(p, key))) {
+		const char *q = p + kn;
+
+		if (p > text && p[-1] == '"' && q[0] == '"' && q[1] == ':') {
+			q += 2;
+			while (*q == ' ' || *q == '\n' || *q == '\t')
+				q++;
+			if (*q == '"' && strncmp(q + 1, form, fn) == 0 &&
+				q[1 + fn] == '"')
+				return true;
+		} else if (p > text && p[-1] == '"' && q[0] == '=' &&
+			   strncmp(q + 1, form, fn) == 0 && q[1 + fn] == '"') {
 			return true;
+		}
 		p++;
 	}
 	return false;
 }
 
-/* Refuse text holding a secret value; `column` names where it was going. */
+/*
+ * Refuse JSON text that holds a secret's value under the secret's own key
+ * name (an env map or Config.Env entry): the one shape in which a value
+ * could slip into a model or snapshot. Values are kept out by
+ * construction (the desired model writes KR_SENSITIVE, observe masks every
+ * env value that is not clear env of the container's role or accessory),
+ * so this is a last check, and it never refuses a valid configuration
+ * whose secret happens to equal a port, a name, an address or a clear
+ * value elsewhere. `column` names where the text was going.
+ */
 int
 kr_store_guard(const struct kr_store *s, const char *text, const char *column)
 {
@@ -139,17 +159,10 @@ kr_store_guard(const struct kr_store *s, const char *text, const char *column)
 		return 0;
 	for (i = 0; i < s->nsec; i++) {
 		const struct store_secret *sec = &s->sec[i];
-		bool found = false;
 
-		if (sec->rawlen < STORE_SECRET_SHORT) {
-			found = strcmp(text, sec->forms[0]) == 0;
-			for (j = 0; j < sec->nforms && !found; j++)
-				found = contains_quoted(text, sec->forms[j]);
-		} else {
-			for (j = 0; j < sec->nforms && !found; j++)
-				found = strstr(text, sec->forms[j]) != NULL;
-		}
-		if (found) {
+		for (j = 0; j < sec->nforms; j++) {
+			if (!holds_pair(text, sec->key, sec->forms[j]))
+				continue;
 			kr_error_set(KR_EINVAL,
 				"refusing to write the value of secret '%s' "
 				"into the state database (%s): it must be "

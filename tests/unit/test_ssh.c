@@ -446,6 +446,104 @@ test_accept_new_adds_key(void **state)
 	conn_release(&c);
 }
 
+/* Write known_hosts file `name`: "MARKER PATTERNS KEY" with the key of
+ * pub (patterns NULL: this server's entry), then, if own_line, this
+ * server's plain line. */
+static void
+write_kh(const char *name, const char *marker, const char *patterns,
+	const char *pub, bool own_line)
+{
+	char *mkey = read_file(pub), *key = read_file("host_key.pub");
+	char *kh = path(name);
+	FILE *f;
+
+	*strrchr(mkey, ' ') = '\0'; /* drop the comment */
+	*strrchr(key, ' ') = '\0';
+	f = fopen(kh, "w");
+	assert_non_null(f);
+	if (patterns)
+		fprintf(f, "%s %s %s\n", marker, patterns, mkey);
+	else
+		fprintf(f, "%s [127.0.0.1]:%d %s\n", marker, port, mkey);
+	if (own_line)
+		fprintf(f, "[127.0.0.1]:%d %s\n", port, key);
+	free(mkey);
+	fclose(f);
+	free(kh);
+	free(key);
+}
+
+static void
+test_revoked_host_key_refused(void **state)
+{
+	struct conn c;
+	struct kr_transport *t = NULL;
+	char *before, *after, *fp;
+
+	SKIP_IF_NO_SSHD();
+	fp = fingerprint("host_key.pub");
+	/* revoked for every host, though another line trusts it */
+	write_kh("revoked_known_hosts", "@revoked", "*", "host_key.pub", true);
+	conn_init(&c, "revoked_known_hosts", "id_user");
+	assert_int_equal(kr_transport_ssh.connect(&t, &c.opts), KR_EHOSTKEY);
+	assert_null(t);
+	print_message("%s\n", kr_error_last());
+	assert_non_null(strstr(kr_error_last(), "REVOKED"));
+	assert_non_null(strstr(kr_error_last(), "revoked_known_hosts:1"));
+	assert_non_null(strstr(kr_error_last(), fp));
+	conn_release(&c);
+
+	/* only the revoked line: accept-new never appends the key */
+	write_kh("revoked_only_known_hosts", "@revoked", NULL, "host_key.pub",
+		false);
+	conn_init(&c, "revoked_only_known_hosts", "id_user");
+	c.opts.accept_new_host_keys = true;
+	before = read_file("revoked_only_known_hosts");
+	assert_int_equal(kr_transport_ssh.connect(&t, &c.opts), KR_EHOSTKEY);
+	assert_null(t);
+	assert_non_null(strstr(kr_error_last(), "REVOKED"));
+	after = read_file("revoked_only_known_hosts");
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+	free(fp);
+	conn_release(&c);
+}
+
+static void
+test_cert_authority_refused(void **state)
+{
+	struct conn c;
+	struct kr_transport *t = NULL;
+	char *before, *after;
+
+	SKIP_IF_NO_SSHD();
+	/* a CA trusted for 127.0.0.1 (another key: a CA's) */
+	write_kh("ca_known_hosts", "@cert-authority", NULL,
+		"other_host_key.pub", false);
+	conn_init(&c, "ca_known_hosts", "id_user");
+	c.opts.accept_new_host_keys = true;
+	before = read_file("ca_known_hosts");
+	assert_int_equal(kr_transport_ssh.connect(&t, &c.opts), KR_EHOSTKEY);
+	assert_null(t);
+	print_message("%s\n", kr_error_last());
+	assert_non_null(strstr(kr_error_last(), "@cert-authority"));
+	assert_non_null(strstr(kr_error_last(), "ca_known_hosts:1"));
+	after = read_file("ca_known_hosts");
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+	conn_release(&c);
+
+	/* the host's own key beside the CA line: it connects */
+	write_kh("ca_and_key_known_hosts", "@cert-authority", "*",
+		"other_host_key.pub", true);
+	conn_init(&c, "ca_and_key_known_hosts", "id_user");
+	assert_int_equal(kr_transport_ssh.connect(&t, &c.opts), 0);
+	kr_transport_close(t);
+	conn_release(&c);
+}
+
 static void
 test_one_connection_many_execs(void **state)
 {
@@ -707,6 +805,8 @@ main(void)
 		cmocka_unit_test(test_unknown_host_key_refused),
 		cmocka_unit_test(test_changed_host_key_refused),
 		cmocka_unit_test(test_accept_new_adds_key),
+		cmocka_unit_test(test_revoked_host_key_refused),
+		cmocka_unit_test(test_cert_authority_refused),
 		cmocka_unit_test(test_one_connection_many_execs),
 		cmocka_unit_test(test_large_output_and_cap),
 		cmocka_unit_test(test_dash_host_rejected),
