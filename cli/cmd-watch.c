@@ -372,11 +372,6 @@ cmd_watch_exec(const struct kr_globals *g, int argc, char **argv)
 	pthread_mutex_init(&log.mu, NULL);
 	if (read_secret(&secret, secret_file) < 0)
 		goto out;
-	if (o.listen && !secret)
-		fprintf(stderr,
-			"kreconcile: warning: no webhook secret "
-			"(--webhook-secret-file or KREC_WEBHOOK_SECRET): "
-			"/webhook and /reconcile refuse every request\n");
 	/* the watcher's own store: the config lives in its work tree */
 	state = kr_xstrdup(
 		g->state_path ? g->state_path : ".kreconcile/state.db");
@@ -388,6 +383,15 @@ cmd_watch_exec(const struct kr_globals *g, int argc, char **argv)
 	o.performer = who = kr_cli_performer();
 	o.events.fn = log_event;
 	o.events.arg = &log;
+	if (o.listen && !secret) {
+		struct kr_event ev = { .kind = KR_EVENT_ERROR,
+			.message = "warning: no webhook secret "
+				   "(--webhook-secret-file or "
+				   "KREC_WEBHOOK_SECRET): /webhook and "
+				   "/reconcile refuse every request" };
+
+		log_event(&ev, &log);
+	}
 
 	/* every thread started from here blocks the signals */
 	sigemptyset(&watch_sigs);

@@ -68,3 +68,32 @@ lock_held && fail "the lock is held after converging"
 ok "after kill -9 the next watcher released the stale lock and converged ($n web containers kept, 1 running)"
 watch_stop
 [ "$wstatus" = 0 ] || fail "exit $wstatus"
+
+# ---- over the bed's sshd (git's own ssh), JSON log lines, SIGHUP
+: >"$wlog"
+export GIT_SSH_COMMAND="$KR_TESTBED_GIT_SSH_COMMAND"
+port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+(cd "$proj" && exec "$KREC" watch --repo "ssh://root@$KR_TESTBED_HOST1$repo" --branch main \
+	--interval 2s --drift-interval 1h --log-format json --listen "127.0.0.1:$port") >>"$wlog" 2>&1 &
+wpid=$!
+d=$(commit "d over ssh")
+ci_image "$d" v1
+wait_for 90 grep -q "commit $(echo $d | cut -c1-7) applied; hosts match" "$wlog" ||
+	{ tail -20 "$wlog" >&2; fail "no deploy through git over ssh"; }
+unset GIT_SSH_COMMAND
+kill -HUP "$wpid"
+wait_for 10 grep -q 'watch: settings: interval 2 s' "$wlog" || fail "SIGHUP did not read the settings again"
+/usr/bin/python3 - "$wlog" <<'PY' || fail "the log is not one JSON object per line"
+import json, sys
+n = 0
+for line in open(sys.argv[1]):
+    o = json.loads(line)
+    assert set(o) >= {"time", "level", "event", "message"}, o
+    assert o["level"] in ("info", "error"), o
+    n += 1
+assert n > 5, n
+PY
+running 1 "sample-web-$d" || fail "d is not running"
+ok "git over ssh (the bed's sshd), JSON log lines, SIGHUP re-read the settings"
+watch_stop
+[ "$wstatus" = 0 ] || fail "exit $wstatus"
