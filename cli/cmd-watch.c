@@ -40,6 +40,7 @@ enum {
 	OPT_IMAGE_WAIT,
 	OPT_BACKOFF_MAX,
 	OPT_RETENTION,
+	OPT_NOTIFY,
 };
 
 static const struct option watch_options[] = {
@@ -56,6 +57,7 @@ static const struct option watch_options[] = {
 	{ "image-wait", required_argument, NULL, OPT_IMAGE_WAIT },
 	{ "backoff-max", required_argument, NULL, OPT_BACKOFF_MAX },
 	{ "retention", required_argument, NULL, OPT_RETENTION },
+	{ "notify", required_argument, NULL, OPT_NOTIFY },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -287,6 +289,8 @@ cmd_watch_exec(const struct kr_globals *g, int argc, char **argv)
 	sigset_t old;
 	pthread_t tid;
 	bool thread = false;
+	const char *notify[8];
+	size_t nnotify = 0;
 	long n;
 	int c, rc = KR_EXIT_ERROR, err;
 
@@ -336,6 +340,18 @@ cmd_watch_exec(const struct kr_globals *g, int argc, char **argv)
 		case OPT_LISTEN:
 			o.listen = optarg;
 			break;
+		case OPT_NOTIFY:
+			if (nnotify >= sizeof(notify) / sizeof(notify[0]))
+				return kr_cli_usage(&kr_cmd_watch_entry,
+					"at most %zu --notify URLs",
+					sizeof(notify) / sizeof(notify[0]));
+			if (strncmp(optarg, "http://", 7) != 0 &&
+				strncmp(optarg, "https://", 8) != 0)
+				return kr_cli_usage(&kr_cmd_watch_entry,
+					"--notify takes an http:// or https:// "
+					"URL");
+			notify[nnotify++] = optarg;
+			break;
 		case OPT_SECRET_FILE:
 			secret_file = optarg;
 			break;
@@ -380,6 +396,8 @@ cmd_watch_exec(const struct kr_globals *g, int argc, char **argv)
 	o.ndestinations = g->ndestinations;
 	o.app_version = g->app_version;
 	o.webhook_secret = secret;
+	o.notify = notify;
+	o.nnotify = nnotify;
 	o.performer = who = kr_cli_performer();
 	o.events.fn = log_event;
 	o.events.arg = &log;
@@ -456,6 +474,8 @@ const struct kr_cmd_entry kr_cmd_watch_entry = {
 		 "  --webhook-secret-file F the webhook secret (or "
 		 "$KREC_WEBHOOK_SECRET; never an argument)\n"
 		 "  --log-format text|json  one line per event on stderr\n"
+		 "  --notify URL            POST each outcome as JSON (Slack's "
+		 "\"text\" included); repeatable\n"
 		 "  --accept-new-host-keys  trust the key of a host not yet in "
 		 "known_hosts\n"
 		 "every option can also be set under x-kreconcile: watch: in "
@@ -469,6 +489,7 @@ const struct kr_cmd_entry kr_cmd_watch_entry = {
 		    "--drift-interval=DURATION --no-self-heal "
 		    "--image-wait=DURATION --backoff-max=DURATION "
 		    "--retention=N --listen=ADDR --webhook-secret-file=FILE "
+		    "--notify=URL "
 		    "--log-format=FORMAT "
 		    "--accept-new-host-keys",
 	.exec = cmd_watch_exec,

@@ -224,7 +224,8 @@ kr_watch_new(struct kr_watch **out, const struct kr_watch_opts *o)
 
 		gethostname(host, sizeof(host) - 1);
 		w->lock_message = kr_xasprintf("kreconcile watch pid=%ld "
-			"host=%s", (long)getpid(), *host ? host : "localhost");
+					       "host=%s",
+			(long)getpid(), *host ? host : "localhost");
 	}
 	w->wake[0] = w->wake[1] = -1;
 	pthread_mutex_init(&w->mu, NULL);
@@ -293,9 +294,11 @@ kr_watch_new(struct kr_watch **out, const struct kr_watch_opts *o)
 		char *head = NULL;
 
 		if ((err = kr_git_remote_head(&head, w->url, w->branch)) < 0) {
-			kr_error_set(err, "cannot watch branch '%s' of '%s': %s "
+			kr_error_set(err,
+				"cannot watch branch '%s' of '%s': %s "
 				"(check --repo, --branch and git's access to "
-				"it)", w->branch, w->url, kr_error_last());
+				"it)",
+				w->branch, w->url, kr_error_last());
 			goto fail;
 		}
 		free(head);
@@ -315,6 +318,8 @@ kr_watch_new(struct kr_watch **out, const struct kr_watch_opts *o)
 	if (o->listen && (err = kr_http_start(
 				  &w->http, o->listen, kr_watch_http, w)) < 0)
 		goto fail;
+	if ((err = kr_watch_notifier_start(w)) < 0)
+		goto fail;
 	free(dir);
 	*out = w;
 	return 0;
@@ -332,6 +337,7 @@ kr_watch_free(struct kr_watch *w)
 	if (!w)
 		return;
 	kr_http_stop(w->http);
+	kr_watch_notifier_stop(w);
 	for (i = 0; i < w->ndests; i++) {
 		free(w->dests[i].name);
 		free(w->dests[i].applied);
@@ -456,8 +462,10 @@ lock_stale(const char *holder, void *arg)
 	long pid = 0;
 
 	(void)w;
-	if (!m || sscanf(m, "kreconcile watch pid=%ld host=%255s", &pid,
-		theirs) != 2 || pid <= 0)
+	if (!m ||
+		sscanf(m, "kreconcile watch pid=%ld host=%255s", &pid,
+			theirs) != 2 ||
+		pid <= 0)
 		return false;
 	gethostname(host, sizeof(host) - 1);
 	if (strcmp(host, theirs) != 0 || pid == (long)getpid())
@@ -515,8 +523,8 @@ engine_run(struct kr_watch *w, struct watch_dest *d, enum kr_engine_op op,
 	free(project);
 	d->attempted = true;
 	if (!r->run) /* it ended before it began a run: loading failed */
-		record_failed_run(w, d, trigger, commit, r->error ?
-			r->error : "failed before it started");
+		record_failed_run(w, d, trigger, commit,
+			r->error ? r->error : "failed before it started");
 	d->hosts_unreachable = 0;
 	for (i = 0; i < r->hosts.n && r->loaded.desired &&
 		    i < r->loaded.desired->nhosts;
@@ -554,7 +562,7 @@ deploy(struct kr_watch *w, struct watch_dest *d, const char *commit_in,
 	enum kr_engine_outcome oc;
 	time_t now = time(NULL);
 	/* a copy: commit_in may be d->failed, which this replaces */
-	char *commit = kr_xstrdup(commit_in);
+	char *commit = kr_xstrdup(commit_in), *why = NULL;
 	char sb[16];
 
 	say(w, KR_EVENT_PROGRESS, "watch: %s: deploying commit %s (%s)",
@@ -567,8 +575,11 @@ deploy(struct kr_watch *w, struct watch_dest *d, const char *commit_in,
 		goto failed;
 	}
 	oc = engine_run(w, d, KR_OP_APPLY, trigger, commit, &r);
+	why = r.error ? kr_xstrdup(r.error) : NULL;
 	kr_engine_result_release(&r);
 	if (oc == KR_OUTCOME_OK) {
+		kr_watch_notify(
+			w, "applied", d, commit, "applied; the hosts match");
 		say(w, KR_EVENT_PROGRESS,
 			"watch: %s: commit %s applied; "
 			"hosts match",
@@ -607,6 +618,9 @@ deploy(struct kr_watch *w, struct watch_dest *d, const char *commit_in,
 			dest_label(d), short_sha(commit, sb), w->o.image_wait);
 		record_failure(w, d, "image-wait", commit,
 			"waiting for image too long");
+		kr_watch_notify(w, "image_wait_exceeded", d, commit,
+			"the image is still not in the registry; waiting for "
+			"a new commit");
 		d->retry_at = (time_t)-1; /* only a new commit */
 		free(d->failed);
 		d->failed = kr_xstrdup(commit);
@@ -629,7 +643,14 @@ failed:
 		oc == KR_OUTCOME_PARTIAL ? "applied on some hosts only" :
 					   "failed",
 		d->failures, (long long)(d->retry_at - now));
+	if (d->failures == 1) /* once per failing commit, not per retry */
+		kr_watch_notify(w, "failed", d, commit,
+			why ? why :
+			oc == KR_OUTCOME_PARTIAL ?
+			      "applied on some hosts only" :
+			      "failed");
 out:
+	free(why);
 	free(commit);
 }
 
@@ -682,6 +703,18 @@ drift(struct kr_watch *w, struct watch_dest *d, const char *trigger)
 				"repair failed: %s",
 				dest_label(d),
 				r.error ? r.error : outcome_name(oc));
+		kr_watch_notify(w,
+			!w->o.self_heal	    ? "drift" :
+			oc == KR_OUTCOME_OK ? "drift_repaired" :
+					      "failed",
+			d, d->applied,
+			!w->o.self_heal	    ? "the hosts differ from "
+					      "the last applied commit; not "
+					      "repaired (self-heal is "
+					      "off)" :
+			oc == KR_OUTCOME_OK ? "drift found and "
+					      "repaired" :
+					      "drift found; the repair failed");
 	}
 	kr_engine_result_release(&r);
 }

@@ -55,6 +55,8 @@ struct kr_watch_opts {
 	const char *performer; /* the deploy lock's "Locked by" */
 	const char *listen; /* HOST:PORT for the listener; NULL = none */
 	const char *webhook_secret; /* SECRET: webhook and /reconcile; NULL */
+	const char *const *notify; /* URLs each outcome is POSTed to (JSON) */
+	size_t nnotify;
 	struct kr_events events;
 };
 

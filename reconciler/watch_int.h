@@ -59,11 +59,22 @@ struct kr_watch {
 	struct watch_dest *dests;
 	size_t ndests;
 	struct kr_http *http;
+	struct kr_watch_notifier *notifier;
 	pthread_mutex_t mu; /* seen, metrics, dests' readiness */
 	char *seen; /* the newest head seen */
 	bool polled; /* a poll succeeded once */
 	struct watch_metrics m;
 };
+
+/* watch_notify.c */
+struct kr_watch_notifier;
+int kr_watch_notifier_start(struct kr_watch *w);
+/* Stop the thread: what is queued gets one quick attempt. */
+void kr_watch_notifier_stop(struct kr_watch *w);
+/* Queue an event ("applied", "failed", "drift_repaired", "drift",
+ * "image_wait_exceeded") for every --notify URL; never blocks. */
+void kr_watch_notify(struct kr_watch *w, const char *event,
+	const struct watch_dest *d, const char *commit, const char *summary);
 
 /* watch_metrics.c */
 void kr_watch_count_run(struct kr_watch *w, const char *trigger,

@@ -148,6 +148,7 @@ for cmd in $cmds; do
 			--interval | --drift-interval | --image-wait | --backoff-max) value=1s ;;
 			--retention | -n | --number) value=5 ;;
 			--log-format) value=json ;;
+			--notify) value=http://127.0.0.1:9/ ;;
 			*) value=x ;;
 			esac
 			;;

@@ -35,7 +35,9 @@ import json, os, sys
 p = os.environ["HOSTILE_P"]
 env = dict(e.split("=", 1) for e in json.load(sys.stdin)[0]["Config"]["Env"])
 want = {
-    "SAMPLE_MESSAGE": "it'"'"'s \"q\" $(touch %s-a) `touch %s-b` ; touch %s-c & | > <\\ end\nline2" % (p, p, p),
+    # a clear value goes on the command line as Kamal 2.12 passes it (escape_shell_value):
+    # a newline reaches the container as the two characters \ and n
+    "SAMPLE_MESSAGE": "it'"'"'s \"q\" $(touch %s-a) `touch %s-b` ; touch %s-c & | > <\\ end\\nline2" % (p, p, p),
     # Kamal writes env files with Ruby String#dump escapes and docker --env-file does not
     # unescape them: a backslash in a secret reaches the container doubled, as with Kamal
     "HOSTILE_SECRET": "\"dq\" `touch %s-d` $(touch %s-e) ; touch %s-f & | > < \\\\ end" % (p, p, p),

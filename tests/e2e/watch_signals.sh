@@ -97,3 +97,46 @@ running 1 "sample-web-$d" || fail "d is not running"
 ok "git over ssh (the bed's sshd), JSON log lines, SIGHUP re-read the settings"
 watch_stop
 [ "$wstatus" = 0 ] || fail "exit $wstatus"
+
+# ---- notifications: a receiver on this machine gets each outcome as JSON with a Slack "text";
+# a receiver that is down (port 9, discard: refused) is retried a bounded number of times and
+# never holds the deploy back
+: >"$wlog"
+rport=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+/usr/bin/python3 - "$rport" "$proj/received" <<'PY' &
+import http.server, sys
+port, out = int(sys.argv[1]), sys.argv[2]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        with open(out, "ab") as f:
+            f.write(body + b"\n")
+        self.send_response(200)
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+http.server.HTTPServer(("127.0.0.1", port), H).serve_forever()
+PY
+rpid=$!
+trap 'kill "$rpid" 2>/dev/null; watch_kill; cp "$wlog" "${TMPDIR:-/tmp}/kr-$kr_test.log" 2>/dev/null; bed_reset 1 2; rm -rf "$proj"' EXIT
+watch_start --interval 2s --drift-interval 1h --notify "http://127.0.0.1:$rport/hook" \
+	--notify "http://127.0.0.1:9/down"
+e=$(commit "e notified")
+ci_image "$e" v2
+wait_for 60 grep -q "commit $(echo $e | cut -c1-7) applied; hosts match" "$wlog" ||
+	{ tail -20 "$wlog" >&2; fail "e not deployed with notifications on"; }
+wait_for 20 grep -q "\"event\":\"applied\".*\"commit\":\"$e\"" "$proj/received" ||
+	{ cat "$proj/received" >&2; fail "the receiver got no 'applied' event for e"; }
+/usr/bin/python3 - "$proj/received" "$e" <<'PY' || fail "the event is not the documented JSON"
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+e = [x for x in evs if x["event"] == "applied" and x["commit"] == sys.argv[2]][0]
+assert e["format_version"] == "1.0" and e["branch"] == "main", e
+assert "applied" in e["text"] and sys.argv[2][:12] in e["text"], e
+PY
+wait_for 20 grep -q 'notify http://127.0.0.1:9/...: .*(after 3 attempts)' "$wlog" ||
+	{ tail -20 "$wlog" >&2; fail "no word on the receiver that is down"; }
+ok "notifications: the receiver got the 'applied' event (JSON with text); a dead receiver was retried 3 times and logged"
+watch_stop
+[ "$wstatus" = 0 ] || fail "exit $wstatus"
+kill "$rpid" 2>/dev/null || true
