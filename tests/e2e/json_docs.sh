@@ -81,6 +81,11 @@ for f in all-keys dokuya; do
 		fail "config --json of the $f fixture"
 done
 
+# The history of these runs, and one apply with its plan and journal.
+run history history
+run history-show history show "$(python3 -c 'import json,sys; print([r["id"] for r in json.load(open(sys.argv[1]))["runs"] if r["kind"] == "apply"][-1])' "$j/history.json")"
+expect history-show 'd["plan"]["format_version"]' '"1.0"'
+
 # No secret in any output.
 secret_values >"$proj/.secrets-list"
 [ -s "$proj/.secrets-list" ] && ! grep -q '^$' "$proj/.secrets-list" || fail "no secret values to look for"
@@ -95,7 +100,8 @@ python3 "$check" "$doc" \
 	status "$j/status.json" status "$j/status-locked.json" \
 	config "$j/config.json" config "$j/config-all-keys.json" config "$j/config-dokuya.json" \
 	lock "$j/lock-acquire.json" lock "$j/lock-status.json" lock "$j/lock-release.json" \
+	history "$j/history.json" history_show "$j/history-show.json" \
 	$pairs || fail "the output differs from docs/json.md (above)"
 python3 "$check" "$doc" --selftest status "$j/status.json" >/dev/null ||
 	fail "the checker itself misses a mutation: $(python3 "$check" "$doc" --selftest status "$j/status.json")"
-ok "plan, status, apply, config and lock --json match docs/json.md"
+ok "plan, status, apply, config, lock and history --json match docs/json.md"

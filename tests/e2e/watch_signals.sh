@@ -134,6 +134,9 @@ e = [x for x in evs if x["event"] == "applied" and x["commit"] == sys.argv[2]][0
 assert e["format_version"] == "1.0" and e["branch"] == "main", e
 assert "applied" in e["text"] and sys.argv[2][:12] in e["text"], e
 PY
+grep "\"event\":\"applied\".*\"commit\":\"$e\"" "$proj/received" | head -1 >"$proj/event.json"
+python3 "$KR_SOURCE_DIR/tests/e2e/json_docs.py" "$KR_SOURCE_DIR/docs/json.md" notify "$proj/event.json" ||
+	fail "the notification event differs from docs/json.md"
 wait_for 20 grep -q 'notify http://127.0.0.1:9/...: .*(after 3 attempts)' "$wlog" ||
 	{ tail -20 "$wlog" >&2; fail "no word on the receiver that is down"; }
 ok "notifications: the receiver got the 'applied' event (JSON with text); a dead receiver was retried 3 times and logged"
