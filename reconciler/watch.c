@@ -18,6 +18,7 @@
 #include "common/error.h"
 #include "drivers/git.h"
 #include "reconciler/load.h"
+#include "reconciler/status.h"
 #include "reconciler/watch_int.h"
 #include "state/store.h"
 
@@ -342,6 +343,7 @@ kr_watch_free(struct kr_watch *w)
 		free(w->dests[i].name);
 		free(w->dests[i].applied);
 		free(w->dests[i].failed);
+		json_decref(w->dests[i].status);
 	}
 	free(w->dests);
 	if (w->lock_fd >= 0) {
@@ -525,6 +527,16 @@ engine_run(struct kr_watch *w, struct watch_dest *d, enum kr_engine_op op,
 	if (!r->run) /* it ended before it began a run: loading failed */
 		record_failed_run(w, d, trigger, commit,
 			r->error ? r->error : "failed before it started");
+	if (r->loaded.desired && r->hosts.hosts) {
+		/* after an apply, the hosts as read again */
+		json_t *st = kr_status_to_json(r->loaded.desired,
+			r->after.hosts ? &r->after : &r->hosts);
+
+		pthread_mutex_lock(&w->mu);
+		json_decref(d->status);
+		d->status = st;
+		pthread_mutex_unlock(&w->mu);
+	}
 	d->hosts_unreachable = 0;
 	for (i = 0; i < r->hosts.n && r->loaded.desired &&
 		    i < r->loaded.desired->nhosts;
@@ -584,8 +596,10 @@ deploy(struct kr_watch *w, struct watch_dest *d, const char *commit_in,
 			"watch: %s: commit %s applied; "
 			"hosts match",
 			dest_label(d), short_sha(commit, sb));
+		pthread_mutex_lock(&w->mu);
 		free(d->applied);
 		d->applied = kr_xstrdup(commit);
+		pthread_mutex_unlock(&w->mu);
 		free(d->failed);
 		d->failed = NULL;
 		d->failures = 0;
@@ -681,8 +695,11 @@ drift(struct kr_watch *w, struct watch_dest *d, const char *trigger)
 	if (r.plan && kr_plan_has_changes(r.plan)) {
 		pthread_mutex_lock(&w->mu);
 		w->m.drift_detected++;
-		if (w->o.self_heal && oc == KR_OUTCOME_OK)
+		d->drift_found++;
+		if (w->o.self_heal && oc == KR_OUTCOME_OK) {
 			w->m.drift_repaired++;
+			d->drift_repaired++;
+		}
 		pthread_mutex_unlock(&w->mu);
 		if (!w->o.self_heal)
 			say(w, KR_EVENT_ERROR,

@@ -149,6 +149,10 @@ kr_watch_http(const struct kr_http_request *req, struct kr_http_response *resp,
 	} else if (strcmp(req->path, "/metrics") == 0 && get) {
 		resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
 		kr_watch_metrics_render(&resp->body, w);
+	} else if (strcmp(req->path, "/") == 0 && get) {
+		kr_watch_page_status(resp, w);
+	} else if (strncmp(req->path, "/runs/", 6) == 0 && get) {
+		kr_watch_page_run(resp, w, req->path + 6);
 	} else if (strcmp(req->path, "/healthz") == 0 && get) {
 		text(resp, 200, "ok");
 	} else if (strcmp(req->path, "/readyz") == 0 && get) {

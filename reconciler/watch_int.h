@@ -21,6 +21,10 @@ struct watch_dest {
 	time_t next_drift; /* next drift check; 0 = none yet */
 	bool attempted; /* a run was made for it (readiness) */
 	int hosts_unreachable; /* in its last run */
+	/* what the hosts looked like in its last run (reconciler/status.h),
+	 * for the status page; replaced whole under kr_watch.mu */
+	struct json_t *status;
+	unsigned long long drift_found, drift_repaired;
 };
 
 #define WATCH_NBUCKETS 10
@@ -75,6 +79,11 @@ void kr_watch_notifier_stop(struct kr_watch *w);
  * "image_wait_exceeded") for every --notify URL; never blocks. */
 void kr_watch_notify(struct kr_watch *w, const char *event,
 	const struct watch_dest *d, const char *commit, const char *summary);
+
+/* watch_page.c: the status page (GET /) and one run (GET /runs/N) */
+void kr_watch_page_status(struct kr_http_response *resp, struct kr_watch *w);
+void kr_watch_page_run(struct kr_http_response *resp, struct kr_watch *w,
+	const char *id);
 
 /* watch_metrics.c */
 void kr_watch_count_run(struct kr_watch *w, const char *trigger,
