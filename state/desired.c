@@ -55,6 +55,18 @@ app_release(struct kr_app *a)
 	free(a->proxy_config.run_repository);
 	free(a->proxy_config.run_version);
 	kr_strvec_release(&a->proxy_config.run_args);
+	free(a->proxy_config.tls_cert_path);
+	free(a->proxy_config.tls_key_path);
+	free(a->proxy_config.tls_cert_container);
+	free(a->proxy_config.tls_key_container);
+	if (a->proxy_config.tls_cert_pem)
+		memset(a->proxy_config.tls_cert_pem, 0,
+			strlen(a->proxy_config.tls_cert_pem));
+	if (a->proxy_config.tls_key_pem)
+		memset(a->proxy_config.tls_key_pem, 0,
+			strlen(a->proxy_config.tls_key_pem));
+	free(a->proxy_config.tls_cert_pem);
+	free(a->proxy_config.tls_key_pem);
 	free(a->hostname_prefix);
 }
 

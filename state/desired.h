@@ -70,6 +70,16 @@ struct kr_app_proxy {
 	char *run_repository;		/* NULL = basecamp/kamal-proxy */
 	char *run_version;		/* NULL = the minimum, v0.9.2 */
 	struct kr_strvec run_args;	/* run.options as docker args */
+	/* ssl: {certificate_pem, private_key_pem}: the PEMs (from the
+	 * secrets) Kamal writes, mode 0644, to .kamal/proxy/apps-config/
+	 * <service[-dest]>/tls/<role>/{cert,key}.pem, which kamal-proxy reads
+	 * under /home/kamal-proxy/.apps-config/ */
+	char *tls_cert_path;		/* relative to home; NULL = no custom certificate */
+	char *tls_key_path;
+	char *tls_cert_container;	/* inside the kamal-proxy container */
+	char *tls_key_container;
+	char *tls_cert_pem;		/* SECRET; NULL with --skip-secrets */
+	char *tls_key_pem;		/* SECRET */
 };
 
 /* One app container a host must run for one role. */
