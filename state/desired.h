@@ -135,6 +135,10 @@ struct kr_accessory {
 	/* Added by the config resolver (additive): */
 	struct kr_logging logging;	/* the root logging, as Kamal passes it */
 	struct kr_strvec directory_modes;	/* per directory: mode or "" */
+	/* Added for kamal-proxy: an accessory with `proxy` is deployed behind
+	 * it as Kamal's accessory boot does (route = its container name). */
+	bool proxy;
+	struct kr_app_proxy proxy_config;
 };
 
 /* Everything one host must run. */

@@ -265,6 +265,13 @@ proxy_fill(struct kr_app_proxy *p, const struct kr_config_proxy *root,
 	}
 }
 
+void
+kr_resolve_proxy_fill(struct kr_app_proxy *p,
+	const struct kr_config_proxy *root, const struct kr_config_proxy *role)
+{
+	proxy_fill(p, root, role);
+}
+
 static void
 app_add(struct kr_resolve_ctx *x, struct kr_host *h,
 	const struct kr_config_role *r, const struct kr_config_host *entry)
