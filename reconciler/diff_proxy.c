@@ -88,6 +88,7 @@ kr_diff_plan_proxy(struct kr_plan *p, struct hctx *hc)
 		kr_observed_container(oh, PROXY_NAME);
 	const struct kr_app_proxy *pc;
 	struct kr_change *c;
+	const char *wanted;
 	char *want, *who = NULL;
 
 	if (!host_proxies(hc->h, NULL, NULL))
@@ -109,13 +110,17 @@ kr_diff_plan_proxy(struct kr_plan *p, struct hctx *hc)
 	}
 	free(who);
 	kr_change_attr(c, "image", oc->image, oc->image);
+	/* a proxy/run that asks for this very version is what the config
+	 * wants: rebooting would bring the same one back */
+	wanted = pc->run && pc->run_version ? pc->run_version :
+					      KR_PROXY_MIN_VERSION;
 	if (oh->proxy.version &&
-		version_cmp(oh->proxy.version, KR_PROXY_MIN_VERSION) < 0) {
+		version_cmp(oh->proxy.version, KR_PROXY_MIN_VERSION) < 0 &&
+		!str_eq(oh->proxy.version, wanted)) {
 		c->action = KR_ACTION_REPLACE;
 		c->status = KR_STATUS_PLANNED;
 		kr_strvec_push(&c->containers, cid(oc));
-		kr_change_attr(
-			c, "version", oh->proxy.version, KR_PROXY_MIN_VERSION)
+		kr_change_attr(c, "version", oh->proxy.version, wanted)
 			->flags |= KR_ATTR_FORCES;
 		kr_change_set_reason(c,
 			"kamal-proxy %s is older than %s, the "

@@ -968,6 +968,13 @@ test_proxy_routes(void **state)
 		KR_STATUS_PLANNED, NULL);
 	assert_non_null(strstr(change(w, "10.0.0.1/proxy/kamal-proxy")->reason,
 		"v0.8.10 is older than v0.9.2"));
+	/* unless proxy/run asks for that very version: adopted */
+	w->d->hosts[0].apps[0].proxy_config.run = true;
+	w->d->hosts[0].apps[0].proxy_config.run_version = kr_xstrdup("v0.8.10");
+	build(w);
+	assert_int_equal(change(w, "10.0.0.1/proxy/kamal-proxy")->action,
+		KR_ACTION_UPDATE);
+	w->d->hosts[0].apps[0].proxy_config.run = false;
 	free(oh->proxy.version);
 	oh->proxy.version = kr_xstrdup("v0.10.0");
 	build(w);
