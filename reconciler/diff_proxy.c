@@ -423,8 +423,7 @@ acc_change(struct kr_plan *acc, const char *name)
 void
 kr_diff_plan_routes(struct hctx *hc)
 {
-	const struct kr_obs_proxy *px = &hc->oh->proxy;
-	size_t i, j;
+	size_t i;
 
 	for (i = 0; hc->h && i < hc->h->napps; i++) {
 		const struct kr_app *a = &hc->h->apps[i];
@@ -451,7 +450,19 @@ kr_diff_plan_routes(struct hctx *hc)
 			running_named(hc, acc->container), who, NULL, acc);
 		free(who);
 	}
-	/* routes of this service's roles that are not proxied here */
+}
+
+/*
+ * Routes of this service's roles and accessories that are not proxied
+ * here any more. Planned before the removals of containers, as Kamal's
+ * `app stop` removes the route before it stops the container.
+ */
+void
+kr_diff_plan_removed_routes(struct hctx *hc)
+{
+	const struct kr_obs_proxy *px = &hc->oh->proxy;
+	size_t i, j;
+
 	for (i = 0; i < px->nroutes; i++) {
 		const struct kr_obs_route *r = &px->routes[i];
 		bool ours = false, wanted = false;
