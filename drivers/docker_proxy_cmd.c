@@ -67,6 +67,10 @@ kr_docker_cmd_proxy_deploy(struct kr_buf *out, const char *proxy,
 		opt(out, "host", p->hosts.v[i]);
 	if (p->ssl)
 		kr_buf_puts(out, " --tls");
+	if (p->tls_cert_container && p->tls_key_container) {
+		opt(out, "tls-certificate-path", p->tls_cert_container);
+		opt(out, "tls-private-key-path", p->tls_key_container);
+	}
 	opt_secs(out, "deploy-timeout",
 		deploy_timeout > 0 ? deploy_timeout : 30);
 	opt_secs(out, "drain-timeout", drain_timeout > 0 ? drain_timeout : 30);

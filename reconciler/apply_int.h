@@ -82,5 +82,8 @@ int kr_apply_step_proxy(struct kr_apply_sctx *x, const struct kr_change *c,
 	size_t ci);
 int kr_apply_step_route(struct kr_apply_sctx *x, const struct kr_change *c,
 	size_t ci);
+/* Inside an accessory step, after its container runs: its route. */
+void kr_apply_step_acc_proxy(struct kr_apply_sctx *x,
+	const struct kr_accessory *acc);
 
 #endif

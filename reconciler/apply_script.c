@@ -113,6 +113,11 @@ reserve_input(struct kr_apply_script *s, const struct kr_desired *d,
 		if (c->type == KR_CHANGE_ENV && c->env_file &&
 		    c->env_file->content)
 			total += strlen(c->env_file->content);
+		if (c->type == KR_CHANGE_APP && c->app &&
+		    c->app->proxy_config.tls_cert_pem &&
+		    c->app->proxy_config.tls_key_pem)
+			total += strlen(c->app->proxy_config.tls_cert_pem) +
+				strlen(c->app->proxy_config.tls_key_pem);
 		if (c->type == KR_CHANGE_ACCESSORY && c->accessory)
 			for (j = 0; j < c->accessory->nfiles; j++)
 				if (c->accessory->files[j].content)

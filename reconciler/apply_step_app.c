@@ -70,6 +70,27 @@ proxy_switch(struct kr_apply_sctx *x, const struct kr_app *a)
 	free(route);
 }
 
+/*
+ * A custom TLS certificate, written as Kamal's app boot writes it before
+ * the container starts: both PEMs mode 0644 (kamal-proxy's user reads them
+ * through the apps-config volume), their bytes on stdin, never in the
+ * script. Returns whether the step reads stdin.
+ */
+static bool
+tls_files(struct kr_apply_sctx *x, const struct kr_app *a)
+{
+	const struct kr_app_proxy *p = &a->proxy_config;
+
+	if (!a->proxy || !p->tls_cert_path || !p->tls_cert_pem ||
+		!p->tls_key_pem)
+		return false;
+	kr_apply_step_write_file(x, p->tls_cert_path, p->tls_cert_pem,
+		strlen(p->tls_cert_pem), "644");
+	kr_apply_step_write_file(x, p->tls_key_path, p->tls_key_pem,
+		strlen(p->tls_key_pem), "644");
+	return true;
+}
+
 /* As Kamal's app boot: the image deployed is also <repository>:latest
  * (:latest-<dest>), so `kamal app boot` and `kamal prune` keep working. */
 static void
@@ -99,6 +120,7 @@ kr_apply_step_app(struct kr_apply_sctx *x, const struct kr_change *c, size_t ci)
 	const struct kr_app *a = c->app;
 	struct kr_buf cmd = KR_BUF_INIT, *t = &x->s->text;
 	char *label = NULL, *hostname = NULL, *old = NULL, *prev = NULL;
+	bool uses_stdin = false;
 	int err = 0;
 
 	kr_apply_step_add(x->s, ci, c->address, kr_action_name(c->action));
@@ -154,6 +176,7 @@ kr_apply_step_app(struct kr_apply_sctx *x, const struct kr_change *c, size_t ci)
 	if ((err = kr_docker_cmd_app_run(&cmd, a, a->name, label,
 		hostname)) < 0)
 		goto out;
+	uses_stdin = tls_files(x, a);
 	kr_buf_puts(t, "if ! kr_id=$(");
 	kr_buf_put(t, cmd.ptr, cmd.len);
 	kr_buf_puts(t, "); then\n\techo \"docker run of $kr_name failed\"\n"
@@ -176,7 +199,7 @@ kr_apply_step_app(struct kr_apply_sctx *x, const struct kr_change *c, size_t ci)
 	kr_apply_step_audit(x, c->name, "Booted app version %s (kreconcile)",
 		a->version);
 close:
-	kr_apply_step_close(x, false);
+	kr_apply_step_close(x, uses_stdin);
 out:
 	free(label);
 	free(hostname);

@@ -269,6 +269,8 @@ kr_apply_step_accessory(struct kr_apply_sctx *x, const struct kr_change *c,
 		kr_buf_puts(&cmd, " >/dev/null");
 		kr_apply_step_line(x, &cmd);
 	}
+	if (acc->proxy)
+		kr_apply_step_acc_proxy(x, acc);
 	kr_apply_step_audit(x, NULL, "Booted %s accessory (kreconcile)", c->name);
 close:
 	kr_apply_step_close(x, uses_stdin);

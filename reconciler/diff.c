@@ -128,6 +128,7 @@ plan_host(struct kr_plan *p, const struct dctx *dc, const char *name,
 	}
 	kr_diff_plan_removed_env(&hc);
 	kr_diff_plan_removed_accessories(&hc);
+	kr_diff_plan_removed_routes(&hc);
 	kr_diff_plan_removed_apps(&hc);
 	kr_diff_plan_routes(&hc);
 

@@ -196,5 +196,6 @@ void kr_diff_plan_proxy(struct kr_plan *p, struct hctx *hc);
  * attributes on replaced proxied apps, route changes for the others,
  * removals of routes of roles no longer proxied here. */
 void kr_diff_plan_routes(struct hctx *hc);
+void kr_diff_plan_removed_routes(struct hctx *hc);
 
 #endif

@@ -52,15 +52,31 @@ version_cmp(const char *a, const char *b)
 	return 0;
 }
 
-/* The first proxied app of h (its proxy.run boots the proxy), or NULL. */
-static const struct kr_app *
-host_proxies(const struct kr_host *h)
+/* What boots the proxy (proxy.run of the first proxied role, else of the
+ * first proxied accessory): c->app or c->accessory, and its words. */
+static const struct kr_app_proxy *
+host_proxies(const struct kr_host *h, struct kr_change *c, char **who)
 {
 	size_t i;
 
 	for (i = 0; h && i < h->napps; i++)
-		if (h->apps[i].proxy)
-			return &h->apps[i];
+		if (h->apps[i].proxy) {
+			if (c)
+				c->app = &h->apps[i];
+			if (who)
+				*who = kr_xasprintf(
+					"role '%s'", h->apps[i].role);
+			return &h->apps[i].proxy_config;
+		}
+	for (i = 0; h && i < h->naccessories; i++)
+		if (h->accessories[i].proxy) {
+			if (c)
+				c->accessory = &h->accessories[i];
+			if (who)
+				*who = kr_xasprintf("accessory '%s'",
+					h->accessories[i].name);
+			return &h->accessories[i].proxy_config;
+		}
 	return NULL;
 }
 
@@ -70,35 +86,41 @@ kr_diff_plan_proxy(struct kr_plan *p, struct hctx *hc)
 	const struct kr_observed_host *oh = hc->oh;
 	const struct kr_obs_container *oc =
 		kr_observed_container(oh, PROXY_NAME);
-	const struct kr_app *a = host_proxies(hc->h);
+	const struct kr_app_proxy *pc;
 	struct kr_change *c;
-	char *want;
+	const char *wanted;
+	char *want, *who = NULL;
 
-	if (!a)
+	if (!host_proxies(hc->h, NULL, NULL))
 		return;
 	c = kr_plan_add_change(p, KR_CHANGE_PROXY, PROXY_NAME, KR_ACTION_NOOP);
-	c->app = a;
+	pc = host_proxies(hc->h, c, &who);
 	if (!oc) {
 		c->action = KR_ACTION_CREATE;
 		c->status = KR_STATUS_PLANNED;
-		want = kr_docker_proxy_image(&a->proxy_config);
+		want = kr_docker_proxy_image(pc);
 		kr_change_attr(c, "image", NULL, want);
 		free(want);
 		kr_change_set_reason(c,
-			"role '%s' runs behind kamal-proxy and the host has "
+			"%s runs behind kamal-proxy and the host has "
 			"none (booted from %s as Kamal does)",
-			a->role,
-			a->proxy_config.run ? "proxy/run" : ".kamal/proxy/");
+			who, pc->run ? "proxy/run" : ".kamal/proxy/");
+		free(who);
 		return;
 	}
+	free(who);
 	kr_change_attr(c, "image", oc->image, oc->image);
+	/* a proxy/run that asks for this very version is what the config
+	 * wants: rebooting would bring the same one back */
+	wanted = pc->run && pc->run_version ? pc->run_version :
+					      KR_PROXY_MIN_VERSION;
 	if (oh->proxy.version &&
-		version_cmp(oh->proxy.version, KR_PROXY_MIN_VERSION) < 0) {
+		version_cmp(oh->proxy.version, KR_PROXY_MIN_VERSION) < 0 &&
+		!str_eq(oh->proxy.version, wanted)) {
 		c->action = KR_ACTION_REPLACE;
 		c->status = KR_STATUS_PLANNED;
 		kr_strvec_push(&c->containers, cid(oc));
-		kr_change_attr(
-			c, "version", oh->proxy.version, KR_PROXY_MIN_VERSION)
+		kr_change_attr(c, "version", oh->proxy.version, wanted)
 			->flags |= KR_ATTR_FORCES;
 		kr_change_set_reason(c,
 			"kamal-proxy %s is older than %s, the "
@@ -301,27 +323,32 @@ app_change(struct kr_plan *app, const char *role)
 	return NULL;
 }
 
+/*
+ * One route: rn, routed as pc says, to the container of change ac (the
+ * role's or accessory's, in a scratch plan) or, when that one stays, to
+ * the running container run. who names it in reasons.
+ */
 static void
-plan_route(struct hctx *hc, const struct kr_app *a)
+plan_route(struct hctx *hc, char *rn, const struct kr_app_proxy *pc,
+	struct kr_change *ac, const struct kr_obs_container *run,
+	const char *who, const struct kr_app *a, const struct kr_accessory *acc)
 {
 	const struct kr_obs_proxy *px = &hc->oh->proxy;
-	char *rn = route_name(hc->dc, a->role);
 	const struct kr_obs_route *r = kr_obs_proxy_route(px, rn);
-	struct kr_change *ac = app_change(hc->app, a->role), *c;
-	const struct kr_obs_container *run = running_of(hc, a->role);
+	struct kr_change *c;
 	struct kr_strvec diffs = { 0 };
 	struct kr_buf why = KR_BUF_INIT;
 	char *tgt_have = r ? join(&r->targets) : NULL, *tgt_want;
-	int port = a->proxy_config.app_port > 0 ? a->proxy_config.app_port : 80;
+	int port = pc->app_port > 0 ? pc->app_port : 80;
 
 	if (ac && ac->status == KR_STATUS_PLANNED &&
 		(ac->action == KR_ACTION_CREATE ||
 			ac->action == KR_ACTION_REPLACE)) {
-		/* the app step deploys the new container behind the proxy */
+		/* its step deploys the new container behind the proxy */
 		tgt_want = kr_xasprintf("(new container):%d", port);
 		kr_change_attr(ac, "proxy.route", r ? rn : NULL, rn);
 		kr_change_attr(ac, "proxy.target", tgt_have, tgt_want);
-		route_attrs(ac, &a->proxy_config, r, &diffs);
+		route_attrs(ac, pc, r, &diffs);
 		free(tgt_want);
 		goto out;
 	}
@@ -330,15 +357,16 @@ plan_route(struct hctx *hc, const struct kr_app *a)
 	tgt_want = kr_xasprintf("%.12s:%d", cid(run), port);
 	c = kr_plan_add_change(hc->app, KR_CHANGE_ROUTE, rn, KR_ACTION_NOOP);
 	c->app = a;
+	c->accessory = acc;
 	c->start_container = kr_xstrdup(cid(run));
 	kr_change_attr(c, "target", tgt_have, tgt_want);
-	route_attrs(c, &a->proxy_config, r, &diffs);
+	route_attrs(c, pc, r, &diffs);
 	if (!r) {
 		c->action = KR_ACTION_CREATE;
 		kr_buf_printf(&why,
 			"kamal-proxy has no route '%s' for the "
-			"running container of role '%s'",
-			rn, a->role);
+			"running container of %s",
+			rn, who);
 	} else {
 		bool tgt_ok = r->targets.n == 1 &&
 			      target_is(r->targets.v[0], run, port);
@@ -371,16 +399,70 @@ out:
 	free(rn);
 }
 
+/* The running container named name (an accessory), or NULL. */
+static const struct kr_obs_container *
+running_named(const struct hctx *hc, const char *name)
+{
+	const struct kr_obs_container *oc = kr_observed_container(hc->oh, name);
+
+	return oc && is_running(oc) ? oc : NULL;
+}
+
+static struct kr_change *
+acc_change(struct kr_plan *acc, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < acc->nchanges; i++)
+		if (acc->changes[i].type == KR_CHANGE_ACCESSORY &&
+			str_eq(acc->changes[i].name, name))
+			return &acc->changes[i];
+	return NULL;
+}
+
 void
 kr_diff_plan_routes(struct hctx *hc)
+{
+	size_t i;
+
+	for (i = 0; hc->h && i < hc->h->napps; i++) {
+		const struct kr_app *a = &hc->h->apps[i];
+		char *who;
+
+		if (!a->proxy)
+			continue;
+		who = kr_xasprintf("role '%s'", a->role);
+		plan_route(hc, route_name(hc->dc, a->role), &a->proxy_config,
+			app_change(hc->app, a->role), running_of(hc, a->role),
+			who, a, NULL);
+		free(who);
+	}
+	/* Kamal routes a proxied accessory by its service name */
+	for (i = 0; hc->h && i < hc->h->naccessories; i++) {
+		const struct kr_accessory *acc = &hc->h->accessories[i];
+		char *who;
+
+		if (!acc->proxy)
+			continue;
+		who = kr_xasprintf("accessory '%s'", acc->name);
+		plan_route(hc, kr_xstrdup(acc->container), &acc->proxy_config,
+			acc_change(hc->acc, acc->name),
+			running_named(hc, acc->container), who, NULL, acc);
+		free(who);
+	}
+}
+
+/*
+ * Routes of this service's roles and accessories that are not proxied
+ * here any more. Planned before the removals of containers, as Kamal's
+ * `app stop` removes the route before it stops the container.
+ */
+void
+kr_diff_plan_removed_routes(struct hctx *hc)
 {
 	const struct kr_obs_proxy *px = &hc->oh->proxy;
 	size_t i, j;
 
-	for (i = 0; hc->h && i < hc->h->napps; i++)
-		if (hc->h->apps[i].proxy)
-			plan_route(hc, &hc->h->apps[i]);
-	/* routes of this service's roles that are not proxied here */
 	for (i = 0; i < px->nroutes; i++) {
 		const struct kr_obs_route *r = &px->routes[i];
 		bool ours = false, wanted = false;
@@ -407,6 +489,17 @@ kr_diff_plan_routes(struct hctx *hc)
 			}
 			free(rn);
 		}
+		for (j = 0; j < hc->oh->ncontainers && !ours; j++)
+			ours = kr_diff_is_accessory(
+				       hc->dc, &hc->oh->containers[j]) &&
+			       str_eq(cname(&hc->oh->containers[j]),
+				       r->service);
+		for (j = 0; hc->h && j < hc->h->naccessories; j++)
+			if (str_eq(hc->h->accessories[j].container,
+				    r->service)) {
+				ours = true;
+				wanted = hc->h->accessories[j].proxy;
+			}
 		if (!ours || wanted)
 			continue;
 		c = kr_plan_add_change(
@@ -417,7 +510,7 @@ kr_diff_plan_routes(struct hctx *hc)
 			kr_change_attr(c, "target", t, NULL);
 			free(t);
 		}
-		why = hc->h ? kr_xasprintf("no proxied role of this host is "
+		why = hc->h ? kr_xasprintf("nothing proxied on this host is "
 					   "routed as '%s'",
 				      r->service) :
 			      kr_diff_removal_words(

@@ -28,6 +28,34 @@ env_file_release(struct kr_env_file *ef)
 }
 
 static void
+proxy_release(struct kr_app_proxy *p)
+{
+	kr_strvec_release(&p->hosts);
+	free(p->healthcheck_path);
+	kr_strvec_release(&p->path_prefixes);
+	kr_strvec_release(&p->log_request_headers);
+	kr_strvec_release(&p->log_response_headers);
+	free(p->run_log_max_size);
+	kr_strvec_release(&p->run_bind_ips);
+	free(p->run_registry);
+	free(p->run_repository);
+	free(p->run_version);
+	kr_strvec_release(&p->run_args);
+	free(p->tls_cert_path);
+	free(p->tls_key_path);
+	free(p->tls_cert_container);
+	free(p->tls_key_container);
+	if (p->tls_cert_pem)
+		memset(p->tls_cert_pem, 0,
+			strlen(p->tls_cert_pem));
+	if (p->tls_key_pem)
+		memset(p->tls_key_pem, 0,
+			strlen(p->tls_key_pem));
+	free(p->tls_cert_pem);
+	free(p->tls_key_pem);
+}
+
+static void
 app_release(struct kr_app *a)
 {
 	free(a->role);
@@ -44,23 +72,14 @@ app_release(struct kr_app *a)
 	kr_kvlist_release(&a->logging.options);
 	free(a->network);
 	free(a->restart);
-	kr_strvec_release(&a->proxy_config.hosts);
-	free(a->proxy_config.healthcheck_path);
-	kr_strvec_release(&a->proxy_config.path_prefixes);
-	kr_strvec_release(&a->proxy_config.log_request_headers);
-	kr_strvec_release(&a->proxy_config.log_response_headers);
-	free(a->proxy_config.run_log_max_size);
-	kr_strvec_release(&a->proxy_config.run_bind_ips);
-	free(a->proxy_config.run_registry);
-	free(a->proxy_config.run_repository);
-	free(a->proxy_config.run_version);
-	kr_strvec_release(&a->proxy_config.run_args);
+	proxy_release(&a->proxy_config);
 	free(a->hostname_prefix);
 }
 
 static void
 accessory_release(struct kr_accessory *acc)
 {
+	proxy_release(&acc->proxy_config);
 	size_t k;
 
 	free(acc->name);

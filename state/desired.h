@@ -70,6 +70,16 @@ struct kr_app_proxy {
 	char *run_repository;		/* NULL = basecamp/kamal-proxy */
 	char *run_version;		/* NULL = the minimum, v0.9.2 */
 	struct kr_strvec run_args;	/* run.options as docker args */
+	/* ssl: {certificate_pem, private_key_pem}: the PEMs (from the
+	 * secrets) Kamal writes, mode 0644, to .kamal/proxy/apps-config/
+	 * <service[-dest]>/tls/<role>/{cert,key}.pem, which kamal-proxy reads
+	 * under /home/kamal-proxy/.apps-config/ */
+	char *tls_cert_path;		/* relative to home; NULL = no custom certificate */
+	char *tls_key_path;
+	char *tls_cert_container;	/* inside the kamal-proxy container */
+	char *tls_key_container;
+	char *tls_cert_pem;		/* SECRET; NULL with --skip-secrets */
+	char *tls_key_pem;		/* SECRET */
 };
 
 /* One app container a host must run for one role. */
@@ -125,6 +135,10 @@ struct kr_accessory {
 	/* Added by the config resolver (additive): */
 	struct kr_logging logging;	/* the root logging, as Kamal passes it */
 	struct kr_strvec directory_modes;	/* per directory: mode or "" */
+	/* Added for kamal-proxy: an accessory with `proxy` is deployed behind
+	 * it as Kamal's accessory boot does (route = its container name). */
+	bool proxy;
+	struct kr_app_proxy proxy_config;
 };
 
 /* Everything one host must run. */

@@ -165,6 +165,35 @@ proxy_run_fill(struct kr_app_proxy *p, const struct kr_config_proxy *q)
 	}
 }
 
+/*
+ * A custom certificate (ssl: {certificate_pem, private_key_pem}, the role's
+ * over the root's): where Kamal writes it and the PEMs from the secrets.
+ */
+static void
+proxy_tls_fill(struct kr_resolve_ctx *x, struct kr_app *a,
+	const struct kr_config_proxy *role, const char *sd)
+{
+	const struct kr_config_proxy *q = role && role->ssl_certificate_pem &&
+			role->ssl_private_key_pem ? role : &x->c->proxy;
+	struct kr_app_proxy *p = &a->proxy_config;
+	const char *v;
+
+	if (!q->ssl_certificate_pem || !q->ssl_private_key_pem)
+		return;
+	p->tls_cert_path = kr_xasprintf(
+		".kamal/proxy/apps-config/%s/tls/%s/cert.pem", sd, a->role);
+	p->tls_key_path = kr_xasprintf(
+		".kamal/proxy/apps-config/%s/tls/%s/key.pem", sd, a->role);
+	p->tls_cert_container = kr_xasprintf(
+		"/home/kamal-proxy/.apps-config/%s/tls/%s/cert.pem", sd, a->role);
+	p->tls_key_container = kr_xasprintf(
+		"/home/kamal-proxy/.apps-config/%s/tls/%s/key.pem", sd, a->role);
+	if (x->secrets && (v = kr_kvlist_get(x->secrets, q->ssl_certificate_pem)))
+		p->tls_cert_pem = kr_xstrdup(v);
+	if (x->secrets && (v = kr_kvlist_get(x->secrets, q->ssl_private_key_pem)))
+		p->tls_key_pem = kr_xstrdup(v);
+}
+
 static void
 proxy_fill(struct kr_app_proxy *p, const struct kr_config_proxy *root,
 	const struct kr_config_proxy *role)
@@ -234,6 +263,13 @@ proxy_fill(struct kr_app_proxy *p, const struct kr_config_proxy *root,
 		if (q->has_run)
 			proxy_run_fill(p, q);
 	}
+}
+
+void
+kr_resolve_proxy_fill(struct kr_app_proxy *p,
+	const struct kr_config_proxy *root, const struct kr_config_proxy *role)
+{
+	proxy_fill(p, root, role);
 }
 
 static void
@@ -334,6 +370,9 @@ app_add(struct kr_resolve_ctx *x, struct kr_host *h,
 	if (a->proxy)
 		proxy_fill(&a->proxy_config, &c->proxy,
 			r->proxy_mode == KR_ROLE_PROXY_MAP ? &r->proxy : NULL);
+	if (a->proxy)
+		proxy_tls_fill(x, a, r->proxy_mode == KR_ROLE_PROXY_MAP ?
+			&r->proxy : NULL, sd);
 	{
 		size_t n = strlen(h->name) > 51 ? 51 : strlen(h->name);
 

@@ -173,6 +173,11 @@ kr_resolve_acc_add(struct kr_resolve_ctx *x, struct kr_host *h,
 	kr_strvec_copy(&acc->args, &ca->args);
 	acc->network = kr_xstrdup(ca->network ? ca->network : "kamal");
 	acc->restart = kr_xstrdup(ca->restart ? ca->restart : "unless-stopped");
+	/* Kamal's accessory proxy stands alone (not merged with the root) */
+	if (ca->has_proxy) {
+		acc->proxy = true;
+		kr_resolve_proxy_fill(&acc->proxy_config, &ca->proxy, NULL);
+	}
 	kr_resolve_logging_fill(&acc->logging, &c->logging, NULL);
 }
 

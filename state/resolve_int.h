@@ -28,6 +28,10 @@ void kr_resolve_logging_fill(struct kr_logging *out,
 	const struct kr_config_logging *root,
 	const struct kr_config_logging *role);
 
+/* kamal-proxy's route options: root's, then role's (may be NULL) over it. */
+void kr_resolve_proxy_fill(struct kr_app_proxy *p,
+	const struct kr_config_proxy *root, const struct kr_config_proxy *role);
+
 /* resolve_accessory.c */
 void kr_resolve_acc_add(struct kr_resolve_ctx *x, struct kr_host *h,
 	const struct kr_config_accessory *ca);

@@ -91,3 +91,21 @@ new=$(bed_ssh 1 "docker container ls --all --filter 'name=^sample-web-v2\$' --qu
 	fail "Kamal's proxy version check does not read v0.9.2"
 krec plan --app-version v2 --detailed-exitcode || { show_out; fail "plan after the version change is not empty"; }
 ok "after kreconcile's version change kamal-proxy lists sample.test -> $new:80; v1 stopped, :latest tagged, plan empty"
+
+# ---- a route-only change (proxy options; the container stays): one kamal-proxy deploy of it
+sed -i 's/^  host: sample.test$/  host: sample.test\n  healthcheck:\n    interval: 2\n    path: \/up\n  response_timeout: 45/' \
+	"$proj/config/deploy.yml"
+status=0
+krec plan --app-version v2 --detailed-exitcode || status=$?
+[ "$status" = 2 ] || { show_out; fail "plan of a proxy option change: exit $status, want 2"; }
+grep -q 'route/sample-web will be updated in-place' "$out" || { show_out; fail "no route update planned"; }
+grep -q 'health_check_interval 1s → 2s, response_timeout 30s → 45s' "$out" ||
+	{ show_out; fail "the route change does not say why"; }
+web2=$(cid 1 sample-web-v2)
+krec apply --app-version v2 --auto-approve || { show_out; fail "apply of the route change failed"; }
+[ "$(cid 1 sample-web-v2)" = "$web2" ] || fail "the container was replaced for a route change"
+[ "$(bed_docker 1 inspect -f '{{.State.Status}}' sample-web-v2)" = running ] || fail "v2 is not running"
+bed_docker 1 exec kamal-proxy cat /home/kamal-proxy/.config/kamal-proxy/kamal-proxy.state |
+	grep -q '"response_timeout":45000000000' || fail "kamal-proxy does not hold the new response timeout"
+krec plan --app-version v2 --detailed-exitcode || { show_out; fail "plan after the route change is not empty"; }
+ok "a proxy option change is one route update (kamal-proxy deploy of the running container), then no changes"

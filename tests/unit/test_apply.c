@@ -886,6 +886,54 @@ test_route_steps(void **state)
 	fx_desired_free(d);
 }
 
+/* A custom TLS certificate from the secrets: both PEMs written as Kamal
+ * writes them (0644 under .kamal/proxy/apps-config/<service>/tls/<role>/)
+ * from stdin, never in the script, and the deploy names them inside
+ * kamal-proxy. */
+static void
+test_tls_certificate(void **state)
+{
+	struct kr_desired *d = desired(FX_V1, DB_URL);
+	struct kr_observed_host *obs = fx_observed(1);
+	struct kr_app_proxy *px = &d->hosts[0].apps[0].proxy_config;
+	struct kr_apply_script s;
+	struct kr_plan *p;
+	const char *cert = "-----BEGIN CERTIFICATE-----\ncert-bytes\n";
+	const char *key = "-----BEGIN PRIVATE KEY-----\nkey-bytes-secret\n";
+
+	(void)state;
+	px->ssl = true;
+	kr_strvec_push(&px->hosts, "app.example.com");
+	px->tls_cert_path =
+		kr_xstrdup(".kamal/proxy/apps-config/app/tls/web/cert.pem");
+	px->tls_key_path =
+		kr_xstrdup(".kamal/proxy/apps-config/app/tls/web/key.pem");
+	px->tls_cert_container = kr_xstrdup(
+		"/home/kamal-proxy/.apps-config/app/tls/web/cert.pem");
+	px->tls_key_container = kr_xstrdup(
+		"/home/kamal-proxy/.apps-config/app/tls/web/key.pem");
+	px->tls_cert_pem = kr_xstrdup(cert);
+	px->tls_key_pem = kr_xstrdup(key);
+	fx_obs_init(&obs[0], "h1");
+	p = plan_for(d, obs, 1);
+	assert_int_equal(kr_apply_script_build(&s, d, p, &p->hosts[0], NULL),
+		0);
+	assert_null(strstr(s.text.ptr, "key-bytes-secret"));
+	assert_null(strstr(s.text.ptr, "cert-bytes"));
+	assert_non_null(memmem(s.input.ptr, s.input.len, key, strlen(key)));
+	assert_non_null(memmem(s.input.ptr, s.input.len, cert, strlen(cert)));
+	assert_non_null(strstr(s.text.ptr, "kr_put \"$PWD\"/'.kamal/proxy/"
+		"apps-config/app/tls/web/key.pem' 45 '644'"));
+	assert_non_null(strstr(s.text.ptr, " --tls "
+		"'--tls-certificate-path=/home/kamal-proxy/.apps-config/app/tls/"
+		"web/cert.pem' '--tls-private-key-path=/home/kamal-proxy/"
+		".apps-config/app/tls/web/key.pem' '--deploy-timeout=2s'"));
+	kr_apply_script_release(&s);
+	kr_plan_free(p);
+	fx_observed_free(obs, 1);
+	fx_desired_free(d);
+}
+
 int
 main(void)
 {
@@ -897,6 +945,7 @@ main(void)
 		cmocka_unit_test(test_accessory_file),
 		cmocka_unit_test(test_no_secrets_no_script),
 		cmocka_unit_test(test_route_steps),
+		cmocka_unit_test(test_tls_certificate),
 		cmocka_unit_test(test_parse_markers),
 		cmocka_unit_test(test_lock),
 	};

@@ -1180,6 +1180,13 @@ test_proxy_routes(void **state)
 		KR_STATUS_PLANNED, NULL);
 	assert_non_null(strstr(change(w, "10.0.0.1/proxy/kamal-proxy")->reason,
 		"v0.8.10 is older than v0.9.2"));
+	/* unless proxy/run asks for that very version: adopted */
+	w->d->hosts[0].apps[0].proxy_config.run = true;
+	w->d->hosts[0].apps[0].proxy_config.run_version = kr_xstrdup("v0.8.10");
+	build(w);
+	assert_int_equal(change(w, "10.0.0.1/proxy/kamal-proxy")->action,
+		KR_ACTION_UPDATE);
+	w->d->hosts[0].apps[0].proxy_config.run = false;
 	free(oh->proxy.version);
 	oh->proxy.version = kr_xstrdup("v0.10.0");
 	build(w);
@@ -1200,7 +1207,7 @@ test_proxy_route_removed(void **state)
 	build(w);
 	assert_change(w, "10.0.0.1/route/app-web", KR_ACTION_NOOP,
 		KR_STATUS_KEPT,
-		"no proxied role of this host is routed as 'app-web'");
+		"nothing proxied on this host is routed as 'app-web'");
 	assert_false(has_change(w, "10.0.0.1/proxy/kamal-proxy"));
 	w->opts.prune = true;
 	build(w);
@@ -1208,6 +1215,47 @@ test_proxy_route_removed(void **state)
 		KR_STATUS_PLANNED, NULL);
 	assert_string_equal(attr(change(w, "10.0.0.1/route/app-web"),
 		"target")->before, "id-app-web-1:80");
+}
+
+/* An accessory with `proxy`: routed by its service name to its running
+ * container; replaced, its change carries the route. */
+static void
+test_proxy_accessory(void **state)
+{
+	struct world *w = *state;
+	struct kr_accessory *db;
+
+	world_desired(w, FX_V1);
+	world_observe(w, w->d, true);
+	db = &w->d->hosts[0].accessories[0];
+	db->proxy = true;
+	db->proxy_config.app_port = 5432;
+	db->proxy_config.strip_path_prefix = db->proxy_config.ssl_redirect = -1;
+	db->proxy_config.forward_headers = -1;
+	db->proxy_config.buffer_requests = db->proxy_config.buffer_responses = -1;
+	db->proxy_config.buffer_memory = db->proxy_config.max_request_body = -1;
+	db->proxy_config.max_response_body = -1;
+	build(w);
+	assert_change(w, "10.0.0.1/route/app-db", KR_ACTION_CREATE,
+		KR_STATUS_PLANNED,
+		"kamal-proxy has no route 'app-db' for the running container "
+		"of accessory 'db'");
+	assert_string_equal(change(w, "10.0.0.1/route/app-db")->start_container,
+		w->oh[0].containers[0].id);
+	assert_ptr_equal(change(w, "10.0.0.1/route/app-db")->accessory, db);
+	/* a new image: the accessory's own step routes the new container */
+	free(db->image);
+	db->image = kr_xstrdup("postgres:17");
+	build(w);
+	assert_int_equal(change(w, "10.0.0.1/accessory/db")->action,
+		KR_ACTION_REPLACE);
+	assert_false(has_change(w, "10.0.0.1/route/app-db"));
+	assert_string_equal(attr(change(w, "10.0.0.1/accessory/db"),
+		"proxy.target")->after, "(new container):5432");
+	/* only the accessory proxied: the host still needs kamal-proxy */
+	w->d->hosts[0].apps[0].proxy = false;
+	build(w);
+	assert_ptr_equal(change(w, "10.0.0.1/proxy/kamal-proxy")->accessory, db);
 }
 
 int
@@ -1234,6 +1282,7 @@ main(void)
 		T(test_removed_role),
 		T(test_proxy_routes),
 		T(test_proxy_route_removed),
+		T(test_proxy_accessory),
 		T(test_removed_accessory_keeps_data),
 		T(test_digest_changed),
 		T(test_env_file_newer_than_container),

@@ -341,6 +341,28 @@ test_all_keys_hosts_and_files(void **state)
 	assert_int_equal(h->apps[0].proxy_config.app_port, 4000);
 	assert_string_equal(h->apps[0].proxy_config.healthcheck_path, "/health");
 	assert_true(h->apps[0].proxy_config.ssl);
+	/* the root's custom certificate, where Kamal writes it for the role,
+	 * and the root's buffering for kamal-proxy deploy */
+	assert_string_equal(h->apps[0].proxy_config.tls_cert_path,
+		".kamal/proxy/apps-config/everything/tls/workers/cert.pem");
+	assert_string_equal(h->apps[0].proxy_config.tls_key_container,
+		"/home/kamal-proxy/.apps-config/everything/tls/workers/key.pem");
+	assert_string_equal(h->apps[0].proxy_config.tls_cert_pem,
+		"fixture-cert");
+	assert_string_equal(h->apps[0].proxy_config.tls_key_pem, "fixture-key");
+	assert_int_equal(h->apps[0].proxy_config.max_request_body, 40000000);
+	assert_int_equal(h->apps[0].proxy_config.buffer_memory, 2000000);
+	assert_int_equal(h->apps[0].proxy_config.buffer_requests, 1);
+	/* proxy/run: how this host's kamal-proxy is booted */
+	assert_true(h->apps[0].proxy_config.run);
+	assert_int_equal(h->apps[0].proxy_config.run_http_port, 8080);
+	assert_int_equal(h->apps[0].proxy_config.run_metrics_port, 9090);
+	assert_int_equal(h->apps[0].proxy_config.run_debug, 1);
+	assert_string_equal(h->apps[0].proxy_config.run_log_max_size, "30m");
+	assert_string_equal(h->apps[0].proxy_config.run_version, "v0.8.0");
+	assert_string_equal(h->apps[0].proxy_config.run_registry,
+		"registry:4443");
+	assert_true(h->apps[0].proxy_config.run_args.n >= 2);
 	/* asset volume for a proxied role with asset_path */
 	assert_string_equal(h->apps[0].volumes.v[1],
 		"$PWD/.kamal/apps/everything/assets/volumes/workers-" V ":/public");
