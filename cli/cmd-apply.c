@@ -40,12 +40,14 @@ enum {
 	OPT_PRUNE,
 	OPT_LOCK_WAIT,
 	OPT_MESSAGE,
+	OPT_NO_DIGEST_CHECK,
 };
 
 static const struct option apply_options[] = {
 	KR_CLI_OPTION_ACCEPT_NEW,
 	{ "auto-approve", no_argument, NULL, OPT_AUTO_APPROVE },
 	{ "prune", no_argument, NULL, OPT_PRUNE },
+	{ "no-digest-check", no_argument, NULL, OPT_NO_DIGEST_CHECK },
 	{ "lock-wait", required_argument, NULL, OPT_LOCK_WAIT },
 	{ "message", required_argument, NULL, OPT_MESSAGE },
 	{ NULL, 0, NULL, 0 },
@@ -279,6 +281,9 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 		case OPT_PRUNE:
 			prune = true;
 			break;
+		case OPT_NO_DIGEST_CHECK:
+			dopts.no_digest_check = true;
+			break;
 		case OPT_LOCK_WAIT:
 			errno = 0;
 			lock_wait = strtol(optarg, &end, 10);
@@ -332,7 +337,8 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 		kr_cli_run_fail(s, run);
 		goto out;
 	}
-	if (kr_cli_images_resolve(&images, &nimages, l.desired, &hosts, g)) {
+	if (kr_cli_images_resolve(&images, &nimages, l.desired, &hosts, g,
+		    !dopts.no_digest_check)) {
 		kr_cli_error("cannot apply: images could not be looked up in "
 			"the registry");
 		kr_store_run_end(s, run, "failed", "registry lookup failed");
@@ -505,6 +511,8 @@ const struct kr_cmd_entry kr_cmd_apply_entry = {
 		 "not a terminal)\n"
 		 "  --prune                 also remove roles, accessories and "
 		 "hosts no longer configured\n"
+		 "  --no-digest-check       a tag pushed again (another "
+		 "registry digest) is no change\n"
 		 "  --lock-wait SECONDS     wait this long for Kamal's deploy "
 		 "lock (default: fail at once)\n"
 		 "  --message TEXT          the deploy lock's message\n"

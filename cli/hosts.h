@@ -180,12 +180,14 @@ int kr_cli_hosts_exit(const struct kr_cli_hosts *h);
  * credentials when the image lives in that registry (Docker Hub when
  * registry.server is unset), anonymously otherwise. "Not found" is
  * KR_IMAGE_MISSING ("waiting for image"); any other answer is printed as
- * "image 'REF': REASON" and counted. Returns that count; *out (n = *nout)
- * is always set; free it with kr_cli_images_free.
+ * "image 'REF': REASON" and counted. With `digests`, images a host runs
+ * are looked up too, for their digest (a re-pushed tag); a failure there
+ * is only reported. Returns that count; *out (n = *nout) is always set;
+ * free it with kr_cli_images_free.
  */
 size_t kr_cli_images_resolve(struct kr_image_lookup **out, size_t *nout,
 	const struct kr_desired *d, const struct kr_cli_hosts *hosts,
-	const struct kr_globals *g);
+	const struct kr_globals *g, bool digests);
 void kr_cli_images_free(struct kr_image_lookup *v, size_t n);
 
 /* "0.3 s", "12.5 s" ("0.04 s" below a tenth): a duration for progress

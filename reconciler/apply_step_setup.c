@@ -170,7 +170,7 @@ kr_apply_step_accessory(struct kr_apply_sctx *x, const struct kr_change *c,
 		}
 	}
 	kr_apply_step_pull(x, c->image ? c->image : acc->image,
-		c->repull);
+		c->image_digest);
 	/* the old container (same name) goes first; so does a leftover */
 	{
 		struct kr_strvec ids = { 0 };
