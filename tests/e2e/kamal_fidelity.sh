@@ -131,7 +131,7 @@ expect_change 's|NEWLINE: "a\\nb"|NEWLINE: "a\\nc"|' app/web "clear env changed:
 expect_change 's|DOLLAR_BRACE: "${HOME}/x"|DOLLAR_BRACE: "${HOME}/y"|' app/web \
 	"clear env changed: DOLLAR_BRACE"
 expect_change 's|config/a.conf:/etc/a.conf:ro|config/a.conf:/etc/a.conf|' accessory/cache \
-	"volumes changed"
+	"file config/a.conf is mounted ro, not rw"
 ok "a changed option, env value or mount of a Kamal-made container is named in the plan"
 
 # Item 8: the env file rewritten after the container was created (a crash before the restart).
