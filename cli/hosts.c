@@ -595,11 +595,11 @@ resolve_one(size_t i, void *arg)
 		job->avail = KR_IMAGE_PRESENT;
 		job->digest = digest;
 		digest = NULL;
-	}
-	else if (err == KR_ENOTFOUND)
+	} else if (err == KR_ENOTFOUND) {
 		job->avail = KR_IMAGE_MISSING;
-	else
+	} else {
 		job->error = kr_xstrdup(kr_error_last());
+	}
 	free(digest);
 	kr_registry_ref_release(&ref);
 	return err == KR_ENOTFOUND ? 0 : err;
