@@ -3,7 +3,9 @@
 # (tests/e2e/kamal_fidelity/kamal-2.12/: docker run lines and env file bytes Kamal printed for
 # kamal_fidelity/config/deploy.yml) plans as "No changes": clear env values Kamal escapes
 # (${HOME}, \n, \t, #{, quotes, backslashes, backticks, blank values, non-ASCII), docker run
-# options docker inspect shows, accessory files mounted read-only. Changing one option, one
+# options docker inspect shows (cpus, memory, memory-swap, shm-size, add-host, cap-add, cap-drop,
+# device, ulimit, publish, init, user, workdir, stop-signal, entrypoint, health-interval,
+# stop-timeout), accessory files mounted read-only. Changing one option, one
 # value or one mount is named in the plan; an env file written after the container was created
 # is seen; a re-pushed tag is "image digest changed". Then kreconcile's own apply of the same
 # configuration gives the same docker inspect fields and env file bytes as Kamal's commands.
@@ -58,6 +60,7 @@ keep = ["NanoCpus", "Memory", "MemorySwap", "ShmSize", "ExtraHosts", "CapAdd", "
         "Devices", "Ulimits", "PortBindings", "Init", "RestartPolicy", "LogConfig", "NetworkMode"]
 out = {"env": env, "cmd": cf["Cmd"], "user": cf.get("User"), "workdir": cf.get("WorkingDir"),
        "entrypoint": cf.get("Entrypoint"), "stop_signal": cf.get("StopSignal"), "image": cf["Image"],
+       "stop_timeout": cf.get("StopTimeout"), "healthcheck": cf.get("Healthcheck"),
        "labels": {k: v for k, v in cf["Labels"].items() if not k.startswith("kreconcile.")},
        "mounts": sorted((m["Destination"], m["Source"], m["RW"], m["Mode"]) for m in c["Mounts"])}
 for k in keep:
@@ -127,6 +130,11 @@ expect_change 's/user: "0:0"/user: "0"/' app/web "options changed: user"
 expect_change 's|workdir: /tmp|workdir: /|' app/web "options changed: workdir"
 expect_change 's/stop-signal: SIGINT/stop-signal: SIGTERM/' app/web "options changed: stop-signal"
 expect_change 's|cap-add: SYS_NICE|cap-add: SYS_ADMIN|' accessory/cache "options changed: cap-add"
+expect_change 's|entrypoint: /app/start|entrypoint: /bin/sh|' accessory/cache \
+	"options changed: entrypoint"
+expect_change 's|health-interval: 5s|health-interval: 6s|' accessory/cache \
+	"options changed: health-interval"
+expect_change 's|stop-timeout: 7|stop-timeout: 8|' accessory/cache "options changed: stop-timeout"
 expect_change 's|NEWLINE: "a\\nb"|NEWLINE: "a\\nc"|' app/web "clear env changed: NEWLINE"
 expect_change 's|DOLLAR_BRACE: "${HOME}/x"|DOLLAR_BRACE: "${HOME}/y"|' app/web \
 	"clear env changed: DOLLAR_BRACE"
