@@ -27,6 +27,7 @@
 enum {
 	OPT_AUTO_APPROVE = KR_CLI_OPT_ACCEPT_NEW + 1,
 	OPT_PRUNE,
+	OPT_NO_DIGEST_CHECK,
 	OPT_LOCK_WAIT,
 	OPT_MESSAGE,
 };
@@ -35,6 +36,7 @@ static const struct option apply_options[] = {
 	KR_CLI_OPTION_ACCEPT_NEW,
 	{ "auto-approve", no_argument, NULL, OPT_AUTO_APPROVE },
 	{ "prune", no_argument, NULL, OPT_PRUNE },
+	{ "no-digest-check", no_argument, NULL, OPT_NO_DIGEST_CHECK },
 	{ "lock-wait", required_argument, NULL, OPT_LOCK_WAIT },
 	{ "message", required_argument, NULL, OPT_MESSAGE },
 	{ NULL, 0, NULL, 0 },
@@ -94,6 +96,9 @@ cmd_apply_exec(const struct kr_globals *g, int argc, char **argv)
 			break;
 		case OPT_PRUNE:
 			o.prune = true;
+			break;
+		case OPT_NO_DIGEST_CHECK:
+			o.no_digest_check = true;
 			break;
 		case OPT_LOCK_WAIT:
 			errno = 0;
@@ -166,6 +171,8 @@ const struct kr_cmd_entry kr_cmd_apply_entry = {
 		 "not a terminal)\n"
 		 "  --prune                 also remove roles, accessories and "
 		 "hosts no longer configured\n"
+		 "  --no-digest-check       a tag pushed again (another "
+		 "registry digest) is no change\n"
 		 "  --lock-wait SECONDS     wait this long for Kamal's deploy "
 		 "lock (default: fail at once)\n"
 		 "  --message TEXT          the deploy lock's message\n"
@@ -175,7 +182,7 @@ const struct kr_cmd_entry kr_cmd_apply_entry = {
 		 "3 "
 		 "some hosts failed",
 	.flags = KR_CMD_JSON,
-	.complete = "--auto-approve --prune --lock-wait=SECONDS "
+	.complete = "--auto-approve --prune --no-digest-check --lock-wait=SECONDS "
 		    "--message=TEXT --accept-new-host-keys FILE",
 	.exec = cmd_apply_exec,
 };

@@ -25,6 +25,7 @@ enum {
 	OPT_REFRESH = KR_CLI_OPT_ACCEPT_NEW + 1,
 	OPT_DETAILED,
 	OPT_PRUNE,
+	OPT_NO_DIGEST_CHECK,
 };
 
 static const struct option plan_options[] = {
@@ -32,6 +33,7 @@ static const struct option plan_options[] = {
 	{ "refresh", optional_argument, NULL, OPT_REFRESH },
 	{ "detailed-exitcode", no_argument, NULL, OPT_DETAILED },
 	{ "prune", no_argument, NULL, OPT_PRUNE },
+	{ "no-digest-check", no_argument, NULL, OPT_NO_DIGEST_CHECK },
 	{ "out", required_argument, NULL, 'o' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -125,6 +127,9 @@ cmd_plan_exec(const struct kr_globals *g, int argc, char **argv)
 		case OPT_PRUNE:
 			o.prune = true;
 			break;
+		case OPT_NO_DIGEST_CHECK:
+			o.no_digest_check = true;
+			break;
 		case 'o':
 			outfile = optarg;
 			break;
@@ -192,10 +197,12 @@ const struct kr_cmd_entry kr_cmd_plan_entry = {
 		"'kreconcile apply FILE'\n"
 		"  --prune                 plan removal of roles, accessories "
 		"and hosts no longer configured\n"
+		"  --no-digest-check       a tag pushed again (another "
+		"registry digest) is no change\n"
 		"  --accept-new-host-keys  trust the key of a host not yet in "
 		"known_hosts",
 	.flags = KR_CMD_JSON,
-	.complete = "--refresh=false --detailed-exitcode -o|--out=FILE --prune "
+	.complete = "--refresh=false --detailed-exitcode -o|--out=FILE --prune --no-digest-check "
 		    "--accept-new-host-keys",
 	.exec = cmd_plan_exec,
 };

@@ -384,13 +384,27 @@ kr_docker_cmd_pull(struct kr_buf *out, const char *ref)
 }
 
 int
-kr_docker_cmd_repull(struct kr_buf *out, const char *ref)
+kr_docker_cmd_pull_digest(struct kr_buf *out, const char *ref,
+	const char *digest)
 {
+	const char *slash = strrchr(ref, '/');
+	const char *colon = strrchr(slash ? slash : ref, ':');
+	char *pinned = kr_xasprintf("%.*s@%s",
+		(int)(colon ? (size_t)(colon - ref) : strlen(ref)), ref, digest);
 	int err;
 
-	if ((err = kr_buf_puts(out, "docker pull --quiet")) < 0)
-		return err;
-	return kr_shell_arg(out, ref);
+	/* the tag's own image must carry the digest: an untagged copy with
+	 * it (left by an earlier pull) does not count */
+	if ((err = kr_buf_puts(out, "docker image inspect --format "
+				    "'{{range .RepoDigests}}{{println .}}{{end}}'")) ==
+			0 &&
+		(err = kr_shell_arg(out, ref)) == 0 &&
+		(err = kr_buf_puts(out, " 2>/dev/null | grep -qxF")) == 0 &&
+		(err = kr_shell_arg(out, pinned)) == 0 &&
+		(err = kr_buf_puts(out, " || docker pull --quiet")) == 0)
+		err = kr_shell_arg(out, ref);
+	free(pinned);
+	return err;
 }
 
 int

@@ -64,8 +64,13 @@ int kr_docker_cmd_network_create(struct kr_buf *out, const char *name);
 
 /* Pull ref unless the host has it (idempotent, quiet). */
 int kr_docker_cmd_pull(struct kr_buf *out, const char *ref);
-/* "docker pull --quiet REF" even when the host has REF: a re-pushed tag. */
-int kr_docker_cmd_repull(struct kr_buf *out, const char *ref);
+/*
+ * Pull ref unless the image the host has under ref carries the repo digest
+ * REPO@DIGEST the registry gives (REPO = ref without its tag), so a tag
+ * pushed again is pulled again.
+ */
+int kr_docker_cmd_pull_digest(struct kr_buf *out, const char *ref,
+	const char *digest);
 
 /* docker stop [-t SECONDS] IDS... (timeout <= 0: docker's default). */
 int kr_docker_cmd_stop(struct kr_buf *out, const struct kr_strvec *ids,

@@ -60,7 +60,9 @@ void kr_apply_step_rm(struct kr_apply_sctx *x, const struct kr_strvec *ids);
 /* docker start of id. */
 void kr_apply_step_start(struct kr_apply_sctx *x, const char *id);
 /* docker pull of ref. */
-void kr_apply_step_pull(struct kr_apply_sctx *x, const char *ref, bool again);
+/* Pull ref unless the host has it (with that registry digest, when known). */
+void kr_apply_step_pull(struct kr_apply_sctx *x, const char *ref,
+	const char *digest);
 /* The definition-hash label "KEY=HASH", or NULL without a hash. Caller
  * frees. */
 char *kr_apply_step_hash_label(const char *defhash);

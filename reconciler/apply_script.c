@@ -188,7 +188,7 @@ kr_apply_script_build(struct kr_apply_script *out,
 				kr_strvec_push(&pulled, a->image);
 				kr_apply_step_add(out, j, a->address, "pull");
 				kr_apply_step_open(&x, a->address);
-				kr_apply_step_pull(&x, a->image, a->repull);
+				kr_apply_step_pull(&x, a->image, a->image_digest);
 				kr_apply_step_close(&x, false);
 			}
 			kr_strvec_push(&pulled, "");	/* done */

@@ -219,12 +219,13 @@ kr_apply_step_start(struct kr_apply_sctx *x, const char *id)
 }
 
 void
-kr_apply_step_pull(struct kr_apply_sctx *x, const char *ref, bool again)
+kr_apply_step_pull(struct kr_apply_sctx *x, const char *ref,
+	const char *digest)
 {
 	struct kr_buf cmd = KR_BUF_INIT;
 
-	if (again)
-		kr_docker_cmd_repull(&cmd, ref);
+	if (digest)
+		kr_docker_cmd_pull_digest(&cmd, ref, digest);
 	else
 		kr_docker_cmd_pull(&cmd, ref);
 	kr_buf_puts(&cmd, " >/dev/null");

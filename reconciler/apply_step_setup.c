@@ -252,7 +252,7 @@ kr_apply_step_accessory(struct kr_apply_sctx *x, const struct kr_change *c,
 		}
 	}
 	kr_apply_step_pull(x, c->image ? c->image : acc->image,
-		c->repull);
+		c->image_digest);
 	label = kr_apply_step_hash_label(c->defhash);
 	if (c->containers.n) {
 		if ((err = accessory_swap(x, c, acc, label)) < 0)

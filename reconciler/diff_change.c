@@ -90,6 +90,9 @@ kr_diff_need_image(struct hctx *hc, struct kr_change *c, const char *ref)
 		return;
 	free(c->image);
 	c->image = kr_xstrdup(ref);
+	il = image_lookup(hc->dc, ref);
+	free(c->image_digest);
+	c->image_digest = il && il->digest ? kr_xstrdup(il->digest) : NULL;
 	if (image_on_host(hc, ref) && !c->repull)
 		return;
 	il = image_lookup(hc->dc, ref);

@@ -327,6 +327,38 @@ kr_diff_app_attrs(struct kr_change *c, const struct kr_app *a,
 	tail_attrs(c, oc, defhash);
 }
 
+/*
+ * A file not mounted as configured: the container's mount at its mount
+ * point (now accounted for, not an extra volume) in another mode, or none.
+ */
+static void
+file_mount_attr(struct kr_change *c, const struct kr_acc_file *af,
+	const struct kr_obs_container *oc, bool *used,
+	struct kr_strvec *phrases)
+{
+	const char *before = "(not mounted)";
+	char *name = kr_xasprintf("mounts.%s", af->remote);
+	struct kr_attr *a;
+	size_t j;
+
+	for (j = 0; j < oc->nmounts; j++) {
+		const struct kr_obs_mount *om = &oc->mounts[j];
+
+		if (!used[j] && om->destination &&
+			strcmp(om->destination, af->remote) == 0) {
+			used[j] = true;
+			before = om->rw ? "rw" : "ro";
+			break;
+		}
+	}
+	a = kr_change_attr(c, name, before, af->options ? af->options : "rw");
+	a->flags |= KR_ATTR_FORCES;
+	a->changed = true;
+	kr_strvec_push_owned(phrases, kr_xasprintf("file %s is mounted %s, "
+		"not %s", af->local, before, af->options ? af->options : "rw"));
+	free(name);
+}
+
 /* Accessory fields, including its files' content on the host. */
 void
 kr_diff_acc_attrs(struct kr_change *c, const struct kr_accessory *acc,
@@ -358,10 +390,14 @@ kr_diff_acc_attrs(struct kr_change *c, const struct kr_accessory *acc,
 			acc->files[i].options ? acc->files[i].options : ""));
 	if (oc) {
 		/* files are mounts too: mark them before looking for extras */
-		struct kr_strvec ignored = { 0 };
+		struct kr_strvec matched = { 0 };
 
-		kr_diff_mounts_before(&ignored, &fmounts, true, oc, used);
-		kr_strvec_release(&ignored);
+		kr_diff_mounts_before(&matched, &fmounts, true, oc, used);
+		for (i = 0; i < acc->nfiles; i++)
+			if (!kr_strvec_contains(&matched, fmounts.v[i]))
+				file_mount_attr(c, &acc->files[i], oc, used,
+					phrases);
+		kr_strvec_release(&matched);
 	}
 	volumes_attr(c, "volumes", &acc->volumes, false, oc, used, true,
 		phrases, "volumes changed");

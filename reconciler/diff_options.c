@@ -75,7 +75,8 @@ static const struct oent table[] = {
 	{ "oom-kill-disable", "HostConfig.OomKillDisable", O_BOOL, false, NULL,
 		NULL },
 	{ "oom-score-adj", "HostConfig.OomScoreAdj", O_INT, false, NULL, NULL },
-	{ "pids-limit", "HostConfig.PidsLimit", O_INT, false, NULL, NULL },
+	/* unlimited: 0, -1 or null, by the API version */
+	{ "pids-limit", "HostConfig.PidsLimit", O_INT, false, "-1", NULL },
 	{ "blkio-weight", "HostConfig.BlkioWeight", O_INT, false, NULL, NULL },
 	{ "security-opt", "HostConfig.SecurityOpt", O_SET, false, NULL, NULL },
 	{ "sysctl", "HostConfig.Sysctls", O_KV, false, NULL, NULL },

@@ -297,7 +297,8 @@ kr_engine_diff(struct engine *e, struct kr_plan **out, const struct kr_hosts *h)
 	int err;
 
 	*out = NULL;
-	bad = kr_images_resolve(&images, &nimages, d, h, &o->events);
+	bad = kr_images_resolve(&images, &nimages, d, h, &o->events,
+		!o->no_digest_check);
 	e->out->registry_errors += bad;
 	if (bad) {
 		kr_images_free(images, nimages);
@@ -309,6 +310,7 @@ kr_engine_diff(struct engine *e, struct kr_plan **out, const struct kr_hosts *h)
 	}
 	dopts.now = time(NULL);
 	dopts.prune = e->have_saved ? e->saved.prune : o->prune || d->prune;
+	dopts.no_digest_check = o->no_digest_check;
 	dopts.images = images;
 	dopts.nimages = nimages;
 	err = kr_diff_build(out, d, h->hosts, h->n, &dopts);

@@ -392,6 +392,7 @@ struct image_job {
 	const struct kr_desired *d;
 	enum kr_image_avail avail;
 	char *error; /* the registry's error, other than "not found" */
+	char *digest; /* the registry's digest, when found */
 };
 
 /* True when some observed host has a container started from ref. */
@@ -456,12 +457,15 @@ resolve_one(size_t i, void *arg)
 	}
 	image_auth(&auth, job->d, &ref);
 	err = kr_registry_resolve(&digest, &ref, &auth, NULL);
-	if (err == 0)
+	if (err == 0) {
 		job->avail = KR_IMAGE_PRESENT;
-	else if (err == KR_ENOTFOUND)
+		job->digest = digest;
+		digest = NULL;
+	} else if (err == KR_ENOTFOUND) {
 		job->avail = KR_IMAGE_MISSING;
-	else
+	} else {
 		job->error = kr_xstrdup(kr_error_last());
+	}
 	free(digest);
 	kr_registry_ref_release(&ref);
 	return err == KR_ENOTFOUND ? 0 : err;
@@ -470,7 +474,7 @@ resolve_one(size_t i, void *arg)
 size_t
 kr_images_resolve(struct kr_image_lookup **out, size_t *nout,
 	const struct kr_desired *d, const struct kr_hosts *hosts,
-	const struct kr_events *ev)
+	const struct kr_events *ev, bool digests)
 {
 	struct kr_strvec refs = { 0 };
 	struct image_job *jobs, *todo;
@@ -485,7 +489,8 @@ kr_images_resolve(struct kr_image_lookup **out, size_t *nout,
 		jobs[i].d = d;
 		if (image_on_a_host(hosts, refs.v[i]))
 			jobs[i].avail = KR_IMAGE_PRESENT;
-		else
+		/* a running image is looked up for its digest only */
+		if (jobs[i].avail != KR_IMAGE_PRESENT || digests)
 			todo[n++] = jobs[i];
 	}
 	if (n) {
@@ -499,8 +504,20 @@ kr_images_resolve(struct kr_image_lookup **out, size_t *nout,
 	}
 	/* copy the answers back, in the model's order */
 	for (i = 0, n = 0; i < refs.n; i++) {
-		if (jobs[i].avail == KR_IMAGE_PRESENT)
+		if (jobs[i].avail == KR_IMAGE_PRESENT && !digests)
 			continue;
+		jobs[i].digest = todo[n].digest;
+		if (jobs[i].avail == KR_IMAGE_PRESENT) {
+			/* running already: a failed lookup only skips the
+			 * digest check */
+			if (todo[n].error)
+				kr_event_say(ev, KR_EVENT_PROGRESS, NULL,
+					"image '%s': digest not checked: %s",
+					jobs[i].ref, todo[n].error);
+			free(todo[n].error);
+			n++;
+			continue;
+		}
 		jobs[i].avail = todo[n].avail;
 		if (todo[n].error) {
 			kr_event_say(ev, KR_EVENT_ERROR, NULL, "image '%s': %s",
@@ -514,6 +531,7 @@ kr_images_resolve(struct kr_image_lookup **out, size_t *nout,
 	for (i = 0; i < refs.n; i++) {
 		(*out)[i].ref = kr_xstrdup(jobs[i].ref);
 		(*out)[i].avail = jobs[i].avail;
+		(*out)[i].digest = jobs[i].digest;
 	}
 	*nout = refs.n;
 	free(todo);
@@ -527,7 +545,9 @@ kr_images_free(struct kr_image_lookup *v, size_t n)
 {
 	size_t i;
 
-	for (i = 0; v && i < n; i++)
+	for (i = 0; v && i < n; i++) {
 		free((char *)v[i].ref);
+		free((char *)v[i].digest);
+	}
 	free(v);
 }

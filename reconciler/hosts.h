@@ -129,12 +129,14 @@ void kr_hosts_release(struct kr_hosts *h);
  * credentials when the image lives in that registry (Docker Hub when
  * registry.server is unset), anonymously otherwise. "Not found" is
  * KR_IMAGE_MISSING ("waiting for image"); any other answer is an error
- * event "image 'REF': REASON" and counted. Returns that count; *out (n =
+ * event "image 'REF': REASON" and counted. With `digests`, images a host
+ * runs are looked up too, for their digest (a re-pushed tag); a failure
+ * there is only reported. Returns that count; *out (n =
  * *nout) is always set; free it with kr_images_free.
  */
 size_t kr_images_resolve(struct kr_image_lookup **out, size_t *nout,
 	const struct kr_desired *d, const struct kr_hosts *hosts,
-	const struct kr_events *ev);
+	const struct kr_events *ev, bool digests);
 void kr_images_free(struct kr_image_lookup *v, size_t n);
 
 #endif

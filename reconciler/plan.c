@@ -265,6 +265,7 @@ change_release(struct kr_change *c)
 	free(c->reason);
 	free(c->path);
 	free(c->image);
+	free(c->image_digest);
 	free(c->start_container);
 	kr_strvec_release(&c->containers);
 }

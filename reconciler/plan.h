@@ -87,6 +87,7 @@ struct kr_change {
 	char *path;		/* env file path (relative to home), for KR_CHANGE_ENV */
 	char *image;		/* image reference a create/replace needs, else NULL */
 	bool repull;		/* the tag moved in the registry: pull it again */
+	char *image_digest;	/* the registry's digest of image, NULL = unknown */
 	char defhash[KR_SHA256_HEX];	/* label value for a new container, else "" */
 	/*
 	 * Observed containers the action works on (ids). UPDATE of an app or

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Hostile values — quotes, $(...), backticks, ;, &, |, newlines — in a clear env value and in
-# secrets reach the container intact (secrets as Kamal's env file gives them) and run nothing
+# secrets reach the container as Kamal gives them (a newline in a clear value as the literal \n,
+# secrets as Kamal's env file gives them) and run nothing
 # anywhere: no file that a $(touch ...) or `touch ...` names appears, on this machine or a host.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/observe_common.sh"
@@ -35,8 +36,7 @@ import json, os, sys
 p = os.environ["HOSTILE_P"]
 env = dict(e.split("=", 1) for e in json.load(sys.stdin)[0]["Config"]["Env"])
 want = {
-    # a clear value goes on the command line as Kamal 2.12 passes it (escape_shell_value):
-    # a newline reaches the container as the two characters \ and n
+    # a clear value as Kamal 2.12 passes it (escape_shell_value): the newline arrives as \n
     "SAMPLE_MESSAGE": "it'"'"'s \"q\" $(touch %s-a) `touch %s-b` ; touch %s-c & | > <\\ end\\nline2" % (p, p, p),
     # Kamal writes env files with Ruby String#dump escapes and docker --env-file does not
     # unescape them: a backslash in a secret reaches the container doubled, as with Kamal

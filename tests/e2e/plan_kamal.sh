@@ -32,8 +32,15 @@ rc=0
 	fail "plan of a Kamal-made host: $(cat "$work/out")"
 [ $(($(bed_execs 1) - b1)) = 1 ] && [ $(($(bed_execs 2) - b2)) = 1 ] ||
 	fail "plan sent $(($(bed_execs 1) - b1)) and $(($(bed_execs 2) - b2)) execs"
+grep -q "registry: looking up 2 images" "$work/err" ||
+	fail "the running images' digests were not checked: $(cat "$work/err")"
+ok "Kamal-made hosts plan as no changes (exit 0, 1 exec per host, digests checked)"
+rc=0
+"$KREC" plan --app-version v1 --detailed-exitcode --no-digest-check >"$work/out" 2>"$work/err" ||
+	rc=$?
+[ $rc = 0 ] || fail "plan --no-digest-check exited $rc: $(cat "$work/out" "$work/err")"
 grep -q "registry" "$work/err" && fail "images every host runs were looked up: $(cat "$work/err")"
-ok "Kamal-made hosts plan as no changes (exit 0, 1 exec per host, no registry lookup)"
+ok "--no-digest-check: no registry lookup for images every host runs"
 
 rc=0
 "$KREC" plan --app-version v2 --detailed-exitcode -o "$work/saved.json" >"$work/out" 2>"$work/err" ||

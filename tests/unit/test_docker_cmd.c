@@ -324,6 +324,31 @@ test_small_commands(void **state)
 	run_argv(&w, cmd.ptr);
 	assert_int_equal(w.n, 0);
 	kr_strvec_release(&w);
+	/* with the registry's digest: a host whose image under the tag has
+	 * that repo digest pulls nothing; else it pulls the tag */
+	{
+		static const char *const pull_tag[] = { "pull", "--quiet",
+			"reg:5000/a'pp:v1", NULL };
+
+		kr_buf_reset(&cmd);
+		kr_buf_puts(&cmd, "docker() { case $1 in image) [ \"$5\" = "
+				  "'reg:5000/a'\\''pp:v1' ] && echo "
+				  "'reg:5000/a'\\''pp@sha256:$(d)'; return;; "
+				  "esac; for a in \"$@\"; do printf '%s\\0' "
+				  "\"$a\"; done; }\n");
+		kr_docker_cmd_pull_digest(&cmd, "reg:5000/a'pp:v1",
+			"sha256:$(d)");
+		run_argv(&w, cmd.ptr);
+		assert_int_equal(w.n, 0);
+		kr_strvec_release(&w);
+		kr_buf_reset(&cmd);
+		kr_buf_puts(&cmd, NOTHING_FAKE);
+		kr_docker_cmd_pull_digest(&cmd, "reg:5000/a'pp:v1",
+			"sha256:$(d)");
+		run_argv(&w, cmd.ptr);
+		assert_words(&w, pull_tag);
+		kr_strvec_release(&w);
+	}
 	kr_strvec_release(&ids);
 	kr_buf_release(&cmd);
 }

@@ -188,6 +188,15 @@ test_full_host(void **state)
 	assert_true(c->started >= c->created);
 	assert_int_equal(c->finished, 0); /* Go's zero time */
 	assert_int_equal(c->ports.n, 0);
+	/* the fields docker run options set, as compact JSON; null ones
+	 * left out */
+	assert_string_equal(kr_kvlist_get(&c->run_opts, "HostConfig.Memory"),
+		"0");
+	assert_string_equal(kr_kvlist_get(&c->run_opts,
+		"HostConfig.ShmSize"), "67108864");
+	assert_string_equal(kr_kvlist_get(&c->run_opts,
+		"HostConfig.IpcMode"), "\"private\"");
+	assert_null(kr_kvlist_get(&c->run_opts, "HostConfig.CapAdd"));
 
 	c = must_container(&h, "krobs-web-v0");
 	assert_string_equal(c->state, "exited");
@@ -262,6 +271,7 @@ test_full_host_files_and_lock(void **state)
 	assert_int_equal(f->keys.n, 2);
 	assert_string_equal(f->keys.v[0], "DATABASE_URL");
 	assert_string_equal(f->keys.v[1], "SECRET_KEY_BASE");
+	assert_int_equal(f->mtime, 1764403200); /* stat -c %Y */
 
 	f = kr_observed_file(&h, ".kamal/apps/krobs/env/accessories/db.env");
 	assert_non_null(f);

@@ -6,7 +6,9 @@
  *   observed.json  the observed hosts: an array of observed-host objects
  *                  in the store's JSON form (state/observed_json.c)
  *   options        key=value lines: version (required), destination, now
- *                  (RFC 3339), prune=true, image_missing=REF (repeatable)
+ *                  (RFC 3339), prune=true, image_missing=REF (repeatable),
+ *                  image_digest=REF@DIGEST (present, with the registry's
+ *                  digest), no_digest_check=true
  *   expected.txt   the plan text, WRITTEN BY HAND and reviewed
  *
  * The runner loads the case through the real loaders (config, secrets,
@@ -70,6 +72,7 @@ struct options {
 	char *destination;
 	time_t now;
 	bool prune;
+	bool no_digest_check;
 	struct kr_image_lookup images[16];
 	size_t nimages;
 	char *text;
@@ -101,6 +104,18 @@ options_load(struct options *o, const char *dir)
 					eq + 1);
 		} else if (strcmp(line, "prune") == 0) {
 			o->prune = strcmp(eq + 1, "true") == 0;
+		} else if (strcmp(line, "image_digest") == 0) {
+			/* REF@DIGEST: present, with the registry's digest */
+			char *at = strrchr(eq + 1, '@');
+
+			assert_non_null(at);
+			assert_true(o->nimages < 16);
+			*at = '\0';
+			o->images[o->nimages].ref = eq + 1;
+			o->images[o->nimages].digest = at + 1;
+			o->images[o->nimages++].avail = KR_IMAGE_PRESENT;
+		} else if (strcmp(line, "no_digest_check") == 0) {
+			o->no_digest_check = strcmp(eq + 1, "true") == 0;
 		} else if (strcmp(line, "image_missing") == 0 ||
 			   strcmp(line, "image_present") == 0) {
 			assert_true(o->nimages < 16);
@@ -230,6 +245,7 @@ run_case(void **state)
 	dopts.prune = o.prune;
 	dopts.images = o.images;
 	dopts.nimages = o.nimages;
+	dopts.no_digest_check = o.no_digest_check;
 	assert_int_equal(kr_diff_build(&plan, d, hosts, nhosts, &dopts), 0);
 	assert_int_equal(kr_plan_render_text(&text, plan, 0), 0);
 	assert_int_equal(kr_plan_render_json(&json, plan, 0), 0);
