@@ -247,7 +247,11 @@ backticks(struct ev *e, const struct erb_node *n)
 {
 	struct val cmd = concat_parts(e, n->a);
 	struct kr_buf out = KR_BUF_INIT, why = KR_BUF_INIT;
-	const char *argv[] = { "/bin/sh", "-c", NULL, NULL };
+	/* the command goes through the environment, not argv (it may hold
+	 * values from ENV), and is unset before it runs */
+	const char *argv[] = { "/bin/sh", "-c",
+		"eval \"unset KR_ERB_COMMAND\n$KR_ERB_COMMAND\"", NULL };
+	char *cmdvar;
 	struct kr_erb_child c = { 0 };
 	int status = 0, rc;
 
@@ -260,13 +264,15 @@ backticks(struct ev *e, const struct erb_node *n)
 			"byte");
 		return nil_val();
 	}
-	argv[2] = cmd.s;
+	cmdvar = kr_xasprintf("KR_ERB_COMMAND=%s", cmd.s);
+	c.extra_env = cmdvar;
 	out.max = 1 << 20;
 	c.argv = argv;
 	c.dir = e->o->dir;
 	c.out = &out;
 	c.timeout = e->o->timeout > 0 ? e->o->timeout : 60;
 	rc = kr_erb_run_child(&c, &why, &status);
+	free(cmdvar);
 	/* Ruby's backticks return the output whatever the exit status */
 	if (rc != 0 && rc != KR_ERROR) {
 		throw_exc(

@@ -130,6 +130,7 @@ struct kr_erb_child {
 	struct kr_buf *out; /* its stdout (capped by out->max) */
 	struct kr_buf *side; /* its fd 4, or NULL */
 	int timeout; /* seconds */
+	const char *extra_env; /* "NAME=value" added to environ, or NULL */
 };
 /* 0 when it ran and exited 0; else KR_E* with a reason in why
  * (*status set to the exit status when it exited). */

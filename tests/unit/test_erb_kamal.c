@@ -335,6 +335,15 @@ test_builtin_env_reaches_commands(void **state)
 		0);
 	assert_string_equal(out, "a: seen");
 	free(out);
+	/* the command is not in the shell's argv, nor left in its env */
+	assert_int_equal(render_ruby("a: <%= `tr '\\\\0' ' ' < /proc/$$/cmdline`"
+				     " %>\nb: <%= `printf %s "
+				     "\"${KR_ERB_COMMAND-unset}\"` %>",
+				 &out, &d, 20),
+		0);
+	assert_null(strstr(out, "proc"));
+	assert_non_null(strstr(out, "b: unset"));
+	free(out);
 	kr_diags_release(&d);
 }
 
