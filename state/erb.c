@@ -31,7 +31,7 @@ kr_erb_render_opts(struct kr_buf *out, struct kr_erb_map *map,
 	if ((rc = kr_erb_scan(&t, o.trim)) != 0)
 		goto out;
 	prog = kr_erb_parse(&t);
-	if (prog && !t.uses_ruby_const) {
+	if (!t.nunsupported && !t.uses_ruby_const) {
 		rc = kr_erb_eval(&t, prog, out, map, &o);
 		goto out;
 	}
@@ -61,7 +61,7 @@ kr_erb_render_opts(struct kr_buf *out, struct kr_erb_map *map,
 		}
 		goto out;
 	}
-	if (prog) /* RUBY_ENGINE & co: an error only when reached */
+	if (!t.nunsupported) /* RUBY_ENGINE & co: an error only when reached */
 		rc = kr_erb_eval(&t, prog, out, map, &o);
 	else
 		rc = KR_ECONFIG;

@@ -109,6 +109,7 @@ int kr_erb_scan(struct erb_tpl *t, bool trim);
 void kr_erb_lex_code(
 	struct erb_tpl *t, struct erb_toks *out, size_t from, size_t to);
 void kr_erb_linecol(const struct erb_tpl *t, size_t off, int *line, int *col);
+size_t kr_erb_interp_close(const char *s, size_t i, size_t to);
 void kr_erb_toks_push(struct erb_toks *v, const struct erb_token *tok);
 
 /* erb_parse.c: the program, or NULL with t->nunsupported problems noted */

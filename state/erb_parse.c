@@ -199,16 +199,10 @@ string_node(struct ps *p, const struct erb_token *tk)
 			continue;
 		}
 		if (dq && c == '#' && s < end && *s == '{') {
-			const char *q = s + 1;
-			int depth = 1;
+			const char *q = s + kr_erb_interp_close(
+						    s, 0, (size_t)(end - s));
 			struct erb_node *part;
 
-			for (; q < end; q++) {
-				if (*q == '{')
-					depth++;
-				else if (*q == '}' && --depth == 0)
-					break;
-			}
 			if (q >= end) {
 				kr_buf_release(&b);
 				kr_erb_node_free(n);

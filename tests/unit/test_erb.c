@@ -56,6 +56,12 @@ test_accepted_forms(void **state)
 		{ "h: <%= ENV.fetch(\"NOPE\", \"a\\\"b\") %>", "h: a\"b" },
 		{ "lit: <%% not a tag %>", "lit: <% not a tag %>" },
 		{ "no tags at all\n", "no tags at all\n" },
+		/* quotes inside #{} (Ruby allows them), a template of comments
+		 */
+		{ "h: <%= \"#{ENV[\"HOST\"]}-#{ENV.fetch(\"NOPE\") { \"}\" "
+		  "}}\" %>",
+			"h: db.internal-}" },
+		{ "<%# only a comment %>", "" },
 		{ "a: <%= ENV['HOST'] %> b: <%= ENV['HOST'] %>",
 			"a: db.internal b: db.internal" },
 	};
