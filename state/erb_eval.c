@@ -901,6 +901,12 @@ kr_erb_eval(struct erb_tpl *t, struct erb_node *prog, struct kr_buf *out,
 		while (end + 1 < t->len &&
 			!(t->text[end] == '%' && t->text[end + 1] == '>'))
 			end++;
+		while (end > e.exc_off &&
+			(t->text[end - 1] == ' ' || t->text[end - 1] == '-' ||
+				t->text[end - 1] == '\n' ||
+				t->text[end - 1] == '\t' ||
+				t->text[end - 1] == '\r'))
+			end--;
 		kr_erb_linecol(t, e.exc_off, &line, &col);
 		shown = kr_erb_shown(t, e.exc_off, end);
 		kr_diags_add(t->diags, t->file, line, col, "ERB '%s': %s",

@@ -100,6 +100,7 @@ struct erb_tpl {
 	size_t *lines; /* offsets of line starts */
 	size_t nlines;
 	bool uses_ruby_const; /* RUBY_ENGINE & co, only Ruby knows them */
+	bool never_ruby; /* opts->ruby is "": no hint to install it */
 	size_t nunsupported; /* parse problems: what only Ruby renders */
 	size_t unsup_off[16], unsup_end[16]; /* the first of them */
 };

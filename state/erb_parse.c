@@ -785,10 +785,11 @@ recover(struct ps *p)
 	kr_diags_add(p->t->diags, p->t->file, line, col,
 		"ERB '%s' needs Ruby: kreconcile renders ENV lookups, ||, "
 		"ENV.fetch, backticks, Dotenv.load, local variables, "
-		"if/unless, "
-		"File.read and raise itself; install Ruby (`ruby` on PATH) to "
-		"render this template as Kamal does",
-		shown);
+		"if/unless, File.read and raise itself; %s",
+		shown,
+		p->t->never_ruby ? "this file is not handed to Ruby" :
+				   "install Ruby (`ruby` on PATH) to render "
+				   "this template as Kamal does");
 	free(shown);
 	if (p->t->nunsupported < 16) {
 		p->t->unsup_off[p->t->nunsupported] = tag;

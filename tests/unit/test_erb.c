@@ -110,7 +110,8 @@ test_rejected_forms(void **state)
 		assert_int_equal(d.v[0].line, 2);
 		assert_int_equal(d.v[0].col, 6);
 		assert_non_null(strstr(d.v[0].msg, "needs Ruby"));
-		assert_non_null(strstr(d.v[0].msg, "install Ruby"));
+		/* kr_erb_render never hands a file to Ruby */
+		assert_non_null(strstr(d.v[0].msg, "not handed to Ruby"));
 		/* the message names the expression as written */
 		assert_non_null(strstr(d.v[0].msg, cases[i]));
 		free(in);
