@@ -336,10 +336,11 @@ test_builtin_env_reaches_commands(void **state)
 	assert_string_equal(out, "a: seen");
 	free(out);
 	/* the command is not in the shell's argv, nor left in its env */
-	assert_int_equal(render_ruby("a: <%= `tr '\\\\0' ' ' < /proc/$$/cmdline`"
-				     " %>\nb: <%= `printf %s "
-				     "\"${KR_ERB_COMMAND-unset}\"` %>",
-				 &out, &d, 20),
+	assert_int_equal(
+		render_ruby("a: <%= `tr '\\\\0' ' ' < /proc/$$/cmdline`"
+			    " %>\nb: <%= `printf %s "
+			    "\"${KR_ERB_COMMAND-unset}\"` %>",
+			&out, &d, 20),
 		0);
 	assert_null(strstr(out, "proc"));
 	assert_non_null(strstr(out, "b: unset"));
@@ -374,6 +375,28 @@ test_kamal1_hint_without_rendering(void **state)
 	kr_diags_release(&d);
 }
 
+/* YAML errors after trimmed tags point at the template's lines. */
+static void
+test_positions_after_trim(void **state)
+{
+	static const char text[] = "<%- if true -%>\nservice: a\n<%- end -%>\n"
+				   "image: [b\n";
+	struct kr_config_load_opts o = { 0 };
+	struct kr_config *c = NULL;
+	struct kr_diags d = { 0 };
+
+	o.ruby = "";
+	assert_int_not_equal(kr_config_load_text(&c, &d, "config/deploy.yml",
+				     text, sizeof(text) - 1, NULL, NULL, 0, &o),
+		0);
+	assert_int_equal(d.n, 1);
+	assert_non_null(strstr(d.v[0].msg, "invalid yaml"));
+	/* the end of the template (line 5), not of the output (line 3) */
+	assert_int_equal(d.v[0].line, 5);
+	kr_config_free(c);
+	kr_diags_release(&d);
+}
+
 int
 main(void)
 {
@@ -385,6 +408,7 @@ main(void)
 		cmocka_unit_test(test_ruby_details),
 		cmocka_unit_test(test_builtin_env_reaches_commands),
 		cmocka_unit_test(test_kamal1_hint_without_rendering),
+		cmocka_unit_test(test_positions_after_trim),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
