@@ -28,6 +28,8 @@ kr_erb_render_opts(struct kr_buf *out, struct kr_erb_map *map,
 	t.text = text;
 	t.len = len;
 	t.diags = diags;
+	if (o.no_commands)
+		o.ruby = "";
 	t.never_ruby = o.ruby && !*o.ruby;
 	if ((rc = kr_erb_scan(&t, o.trim)) != 0)
 		goto out;

@@ -257,6 +257,11 @@ backticks(struct ev *e, const struct erb_node *n)
 
 	if (e->exc)
 		return nil_val();
+	if (e->o->no_commands) {
+		throw_exc(e, EX_FATAL, n->off, "commands are not run here");
+		val_free(&cmd);
+		return nil_val();
+	}
 	if (memchr(cmd.s, '\0', cmd.n)) {
 		val_free(&cmd);
 		throw_exc(e, EX_TYPE, n->off,
@@ -306,6 +311,11 @@ file_read(struct ev *e, const struct erb_node *n, bool exist)
 		val_free(&p);
 		return nil_val();
 	}
+	if (e->o->no_commands) {
+		throw_exc(e, EX_FATAL, n->off, "files are not read here");
+		val_free(&p);
+		return nil_val();
+	}
 	path = local_path(e, p.s);
 	f = fopen(path, "rb");
 	free(path);
@@ -322,9 +332,18 @@ file_read(struct ev *e, const struct erb_node *n, bool exist)
 		val_free(&p);
 		return nil_val();
 	}
+	b.max = 16u << 20;
 	while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		kr_buf_put(&b, chunk, got);
+		if (kr_buf_put(&b, chunk, got) < 0)
+			break;
 	fclose(f);
+	if (got > 0) {
+		throw_exc(
+			e, EX_FATAL, n->off, "'%s' is larger than 16 MiB", p.s);
+		kr_buf_release(&b);
+		val_free(&p);
+		return nil_val();
+	}
 	val_free(&p);
 	{
 		size_t len;
@@ -355,11 +374,17 @@ dotenv_load(struct ev *e, const struct erb_node *n, bool overwrite)
 	}
 	if (!files.n)
 		kr_strvec_push(&files, ".env");
+	if (e->o->no_commands) {
+		throw_exc(
+			e, EX_FATAL, n ? n->off : 0, "files are not read here");
+		kr_strvec_release(&files);
+		return nil_val();
+	}
 	for (i = 0; i < files.n; i++) {
 		/* overload reads the files in reverse: the first one wins */
 		const char *name = files.v[overwrite ? files.n - 1 - i : i];
 		struct kr_secrets_opts so = { .command_timeout = e->o->timeout,
-			.run_commands = 1 };
+			.run_commands = !e->o->no_commands };
 		struct kr_kvlist kv = { 0 };
 		struct kr_diags d = { 0 };
 		char *path = local_path(e, name);

@@ -375,6 +375,31 @@ test_kamal1_hint_without_rendering(void **state)
 	kr_diags_release(&d);
 }
 
+/* no_commands: nothing runs, nothing is read. */
+static void
+test_no_commands(void **state)
+{
+	static const char *const cases[] = { "a: <%= `touch kr-erb-ran` %>",
+		"a: <%= File.read(\"/etc/hostname\") %>",
+		"<% require \"dotenv/load\" %>a: 1", "a: <%= [1].first %>" };
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct kr_erb_opts o = { 0 };
+		struct kr_buf b = KR_BUF_INIT;
+		struct kr_diags d = { 0 };
+
+		o.no_commands = true;
+		o.dir = "/nonexistent-kr-dir";
+		assert_int_not_equal(kr_erb_render_opts(&b, NULL, &d, "f",
+					     cases[i], strlen(cases[i]), &o),
+			0);
+		assert_int_equal(d.n, 1);
+		kr_buf_release(&b);
+		kr_diags_release(&d);
+	}
+}
+
 /* YAML errors after trimmed tags point at the template's lines. */
 static void
 test_positions_after_trim(void **state)
@@ -409,6 +434,7 @@ main(void)
 		cmocka_unit_test(test_builtin_env_reaches_commands),
 		cmocka_unit_test(test_kamal1_hint_without_rendering),
 		cmocka_unit_test(test_positions_after_trim),
+		cmocka_unit_test(test_no_commands),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
