@@ -40,6 +40,14 @@ peek(struct ps *p)
 	return &p->toks->v[p->i];
 }
 
+/* Step back over t, which next() returned (EOF is never consumed). */
+static void
+unget(struct ps *p, const struct erb_token *t)
+{
+	if (t->kind != TK_EOF && p->i > 0)
+		p->i--;
+}
+
 static struct erb_token *
 next(struct ps *p)
 {
@@ -420,7 +428,7 @@ primary(struct ps *p)
 	default:
 		break;
 	}
-	p->i--;
+	unget(p, tk);
 	return fail(p);
 bad:
 	kr_erb_node_free(n);
@@ -440,7 +448,7 @@ postfix(struct ps *p)
 		m = next(p);
 		if (m->kind != TK_IDENT) {
 			kr_erb_node_free(n);
-			p->i--;
+			unget(p, m);
 			return fail(p);
 		}
 		{
@@ -450,7 +458,7 @@ postfix(struct ps *p)
 			if (!ok || is(peek(p), TK_OP, "(")) {
 				free(name);
 				kr_erb_node_free(n);
-				p->i--;
+				unget(p, m);
 				return fail(p);
 			}
 			c = node(N_CALL, n->off);
@@ -770,8 +778,9 @@ recover(struct ps *p)
 	char *shown;
 
 	/* the tag around the failure: from its <% to its %> */
-	for (i = p->fail_off; i > 0; i--)
-		if (p->t->text[i - 1] == '<' && p->t->text[i] == '%') {
+	for (i = p->fail_off < p->t->len ? p->fail_off : p->t->len; i > 0; i--)
+		if (i < p->t->len && p->t->text[i - 1] == '<' &&
+			p->t->text[i] == '%') {
 			tag = i - 1;
 			break;
 		}
