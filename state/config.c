@@ -80,6 +80,7 @@ load_one(struct kr_diags *d, const char *file, const char *text, size_t len,
 	eo.trim = true;
 	eo.ruby = opts ? opts->ruby : NULL;
 	eo.timeout = opts ? opts->erb_timeout : 0;
+	eo.no_commands = opts && opts->erb_no_commands;
 	eo.dir = dir = app_root(file);
 	rc = kr_erb_render_opts(&out, &map, d, file, text, len, &eo);
 	free(dir);

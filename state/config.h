@@ -324,6 +324,7 @@ struct kr_config_load_opts {
 	const char *ruby;
 	int erb_timeout;
 	struct kr_diags *warnings;
+	bool erb_no_commands;	/* see kr_erb_opts.no_commands */
 };
 
 /*

@@ -28,10 +28,13 @@ kr_erb_render_opts(struct kr_buf *out, struct kr_erb_map *map,
 	t.text = text;
 	t.len = len;
 	t.diags = diags;
+	if (o.no_commands)
+		o.ruby = "";
+	t.never_ruby = o.ruby && !*o.ruby;
 	if ((rc = kr_erb_scan(&t, o.trim)) != 0)
 		goto out;
 	prog = kr_erb_parse(&t);
-	if (prog && !t.uses_ruby_const) {
+	if (!t.nunsupported && !t.uses_ruby_const) {
 		rc = kr_erb_eval(&t, prog, out, map, &o);
 		goto out;
 	}
@@ -61,7 +64,7 @@ kr_erb_render_opts(struct kr_buf *out, struct kr_erb_map *map,
 		}
 		goto out;
 	}
-	if (prog) /* RUBY_ENGINE & co: an error only when reached */
+	if (!t.nunsupported) /* RUBY_ENGINE & co: an error only when reached */
 		rc = kr_erb_eval(&t, prog, out, map, &o);
 	else
 		rc = KR_ECONFIG;

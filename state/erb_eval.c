@@ -247,12 +247,21 @@ backticks(struct ev *e, const struct erb_node *n)
 {
 	struct val cmd = concat_parts(e, n->a);
 	struct kr_buf out = KR_BUF_INIT, why = KR_BUF_INIT;
-	const char *argv[] = { "/bin/sh", "-c", NULL, NULL };
+	/* the command goes through the environment, not argv (it may hold
+	 * values from ENV), and is unset before it runs */
+	const char *argv[] = { "/bin/sh", "-c",
+		"eval \"unset KR_ERB_COMMAND\n$KR_ERB_COMMAND\"", NULL };
+	char *cmdvar;
 	struct kr_erb_child c = { 0 };
 	int status = 0, rc;
 
 	if (e->exc)
 		return nil_val();
+	if (e->o->no_commands) {
+		throw_exc(e, EX_FATAL, n->off, "commands are not run here");
+		val_free(&cmd);
+		return nil_val();
+	}
 	if (memchr(cmd.s, '\0', cmd.n)) {
 		val_free(&cmd);
 		throw_exc(e, EX_TYPE, n->off,
@@ -260,13 +269,15 @@ backticks(struct ev *e, const struct erb_node *n)
 			"byte");
 		return nil_val();
 	}
-	argv[2] = cmd.s;
+	cmdvar = kr_xasprintf("KR_ERB_COMMAND=%s", cmd.s);
+	c.extra_env = cmdvar;
 	out.max = 1 << 20;
 	c.argv = argv;
 	c.dir = e->o->dir;
 	c.out = &out;
 	c.timeout = e->o->timeout > 0 ? e->o->timeout : 60;
 	rc = kr_erb_run_child(&c, &why, &status);
+	free(cmdvar);
 	/* Ruby's backticks return the output whatever the exit status */
 	if (rc != 0 && rc != KR_ERROR) {
 		throw_exc(
@@ -300,6 +311,11 @@ file_read(struct ev *e, const struct erb_node *n, bool exist)
 		val_free(&p);
 		return nil_val();
 	}
+	if (e->o->no_commands) {
+		throw_exc(e, EX_FATAL, n->off, "files are not read here");
+		val_free(&p);
+		return nil_val();
+	}
 	path = local_path(e, p.s);
 	f = fopen(path, "rb");
 	free(path);
@@ -316,9 +332,18 @@ file_read(struct ev *e, const struct erb_node *n, bool exist)
 		val_free(&p);
 		return nil_val();
 	}
+	b.max = 16u << 20;
 	while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		kr_buf_put(&b, chunk, got);
+		if (kr_buf_put(&b, chunk, got) < 0)
+			break;
 	fclose(f);
+	if (got > 0) {
+		throw_exc(
+			e, EX_FATAL, n->off, "'%s' is larger than 16 MiB", p.s);
+		kr_buf_release(&b);
+		val_free(&p);
+		return nil_val();
+	}
 	val_free(&p);
 	{
 		size_t len;
@@ -349,11 +374,17 @@ dotenv_load(struct ev *e, const struct erb_node *n, bool overwrite)
 	}
 	if (!files.n)
 		kr_strvec_push(&files, ".env");
+	if (e->o->no_commands) {
+		throw_exc(
+			e, EX_FATAL, n ? n->off : 0, "files are not read here");
+		kr_strvec_release(&files);
+		return nil_val();
+	}
 	for (i = 0; i < files.n; i++) {
 		/* overload reads the files in reverse: the first one wins */
 		const char *name = files.v[overwrite ? files.n - 1 - i : i];
 		struct kr_secrets_opts so = { .command_timeout = e->o->timeout,
-			.run_commands = 1 };
+			.run_commands = !e->o->no_commands };
 		struct kr_kvlist kv = { 0 };
 		struct kr_diags d = { 0 };
 		char *path = local_path(e, name);
@@ -895,6 +926,12 @@ kr_erb_eval(struct erb_tpl *t, struct erb_node *prog, struct kr_buf *out,
 		while (end + 1 < t->len &&
 			!(t->text[end] == '%' && t->text[end + 1] == '>'))
 			end++;
+		while (end > e.exc_off &&
+			(t->text[end - 1] == ' ' || t->text[end - 1] == '-' ||
+				t->text[end - 1] == '\n' ||
+				t->text[end - 1] == '\t' ||
+				t->text[end - 1] == '\r'))
+			end--;
 		kr_erb_linecol(t, e.exc_off, &line, &col);
 		shown = kr_erb_shown(t, e.exc_off, end);
 		kr_diags_add(t->diags, t->file, line, col, "ERB '%s': %s",

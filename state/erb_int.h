@@ -100,6 +100,7 @@ struct erb_tpl {
 	size_t *lines; /* offsets of line starts */
 	size_t nlines;
 	bool uses_ruby_const; /* RUBY_ENGINE & co, only Ruby knows them */
+	bool never_ruby; /* opts->ruby is "": no hint to install it */
 	size_t nunsupported; /* parse problems: what only Ruby renders */
 	size_t unsup_off[16], unsup_end[16]; /* the first of them */
 };
@@ -109,6 +110,7 @@ int kr_erb_scan(struct erb_tpl *t, bool trim);
 void kr_erb_lex_code(
 	struct erb_tpl *t, struct erb_toks *out, size_t from, size_t to);
 void kr_erb_linecol(const struct erb_tpl *t, size_t off, int *line, int *col);
+size_t kr_erb_interp_close(const char *s, size_t i, size_t to);
 void kr_erb_toks_push(struct erb_toks *v, const struct erb_token *tok);
 
 /* erb_parse.c: the program, or NULL with t->nunsupported problems noted */
@@ -130,6 +132,7 @@ struct kr_erb_child {
 	struct kr_buf *out; /* its stdout (capped by out->max) */
 	struct kr_buf *side; /* its fd 4, or NULL */
 	int timeout; /* seconds */
+	const char *extra_env; /* "NAME=value" added to environ, or NULL */
 };
 /* 0 when it ran and exited 0; else KR_E* with a reason in why
  * (*status set to the exit status when it exited). */

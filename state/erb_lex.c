@@ -60,6 +60,32 @@ kr_erb_linecol(const struct erb_tpl *t, size_t off, int *line, int *col)
 	*col = c;
 }
 
+/*
+ * s[i] is the '{' of a "#{": the index of its '}', skipping nested braces
+ * and quoted strings (which may hold the outer quote), or to.
+ */
+size_t
+kr_erb_interp_close(const char *s, size_t i, size_t to)
+{
+	int depth = 0;
+
+	for (; i < to; i++) {
+		char c = s[i];
+
+		if (c == '"' || c == '\'' || c == '`') {
+			for (i++; i < to && s[i] != c; i++)
+				if (s[i] == '\\' && i + 1 < to)
+					i++;
+			continue;
+		}
+		if (c == '{')
+			depth++;
+		else if (c == '}' && --depth == 0)
+			return i;
+	}
+	return to;
+}
+
 /* The matching close of a %x( / %q( ... delimiter, nesting counted. */
 static size_t
 pct_close(const char *s, size_t i, size_t to, char open)
@@ -141,9 +167,13 @@ kr_erb_lex_code(struct erb_tpl *t, struct erb_toks *out, size_t from, size_t to)
 			struct erb_token tk = { c == '`' ? TK_XSTR : TK_STR,
 				NULL, 0, i, c, false };
 
-			for (j = i + 1; j < to && s[j] != c; j++)
+			for (j = i + 1; j < to && s[j] != c; j++) {
 				if (s[j] == '\\' && j + 1 < to)
 					j++;
+				else if (c != '\'' && s[j] == '#' &&
+					 j + 1 < to && s[j + 1] == '{')
+					j = kr_erb_interp_close(s, j + 1, to);
+			}
 			tk.s = s + i + 1;
 			tk.n = (j < to ? j : to) - (i + 1);
 			kr_erb_toks_push(out, &tk);

@@ -40,6 +40,14 @@ peek(struct ps *p)
 	return &p->toks->v[p->i];
 }
 
+/* Step back over t, which next() returned (EOF is never consumed). */
+static void
+unget(struct ps *p, const struct erb_token *t)
+{
+	if (t->kind != TK_EOF && p->i > 0)
+		p->i--;
+}
+
 static struct erb_token *
 next(struct ps *p)
 {
@@ -199,16 +207,10 @@ string_node(struct ps *p, const struct erb_token *tk)
 			continue;
 		}
 		if (dq && c == '#' && s < end && *s == '{') {
-			const char *q = s + 1;
-			int depth = 1;
+			const char *q = s + kr_erb_interp_close(
+						    s, 0, (size_t)(end - s));
 			struct erb_node *part;
 
-			for (; q < end; q++) {
-				if (*q == '{')
-					depth++;
-				else if (*q == '}' && --depth == 0)
-					break;
-			}
 			if (q >= end) {
 				kr_buf_release(&b);
 				kr_erb_node_free(n);
@@ -426,7 +428,7 @@ primary(struct ps *p)
 	default:
 		break;
 	}
-	p->i--;
+	unget(p, tk);
 	return fail(p);
 bad:
 	kr_erb_node_free(n);
@@ -446,7 +448,7 @@ postfix(struct ps *p)
 		m = next(p);
 		if (m->kind != TK_IDENT) {
 			kr_erb_node_free(n);
-			p->i--;
+			unget(p, m);
 			return fail(p);
 		}
 		{
@@ -456,7 +458,7 @@ postfix(struct ps *p)
 			if (!ok || is(peek(p), TK_OP, "(")) {
 				free(name);
 				kr_erb_node_free(n);
-				p->i--;
+				unget(p, m);
 				return fail(p);
 			}
 			c = node(N_CALL, n->off);
@@ -776,8 +778,9 @@ recover(struct ps *p)
 	char *shown;
 
 	/* the tag around the failure: from its <% to its %> */
-	for (i = p->fail_off; i > 0; i--)
-		if (p->t->text[i - 1] == '<' && p->t->text[i] == '%') {
+	for (i = p->fail_off < p->t->len ? p->fail_off : p->t->len; i > 0; i--)
+		if (i < p->t->len && p->t->text[i - 1] == '<' &&
+			p->t->text[i] == '%') {
 			tag = i - 1;
 			break;
 		}
@@ -791,10 +794,11 @@ recover(struct ps *p)
 	kr_diags_add(p->t->diags, p->t->file, line, col,
 		"ERB '%s' needs Ruby: kreconcile renders ENV lookups, ||, "
 		"ENV.fetch, backticks, Dotenv.load, local variables, "
-		"if/unless, "
-		"File.read and raise itself; install Ruby (`ruby` on PATH) to "
-		"render this template as Kamal does",
-		shown);
+		"if/unless, File.read and raise itself; %s",
+		shown,
+		p->t->never_ruby ? "this file is not handed to Ruby" :
+				   "install Ruby (`ruby` on PATH) to render "
+				   "this template as Kamal does");
 	free(shown);
 	if (p->t->nunsupported < 16) {
 		p->t->unsup_off[p->t->nunsupported] = tag;

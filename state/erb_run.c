@@ -67,8 +67,17 @@ kr_erb_run_child(
 	long long deadline;
 	sigset_t all, old;
 	struct sigaction dfl;
+	char **envp = environ;
+	size_t nenv = 0;
 	pid_t pid;
 
+	if (c->extra_env) {
+		while (environ && environ[nenv])
+			nenv++;
+		envp = kr_xcalloc(nenv + 2, sizeof(*envp));
+		memcpy(envp, environ, nenv * sizeof(*envp));
+		envp[nenv] = (char *)c->extra_env;
+	}
 	if (pipe(outp) < 0 || (c->input && pipe(inp) < 0) ||
 		(c->side && pipe(sidep) < 0)) {
 		kr_buf_printf(why, "cannot create a pipe: %s", strerror(errno));
@@ -110,7 +119,7 @@ kr_erb_run_child(
 			child_fd(inp[0], 3);
 		if (sidep[1] >= 0)
 			child_fd(sidep[1], 4);
-		execve(c->argv[0], (char *const *)c->argv, environ);
+		execve(c->argv[0], (char *const *)c->argv, envp);
 		_exit(127);
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -239,6 +248,8 @@ out:
 	close_fd(&inp[1]);
 	close_fd(&sidep[0]);
 	close_fd(&sidep[1]);
+	if (envp != environ)
+		free(envp);
 	if (tty >= 0) {
 		sigemptyset(&all);
 		sigaddset(&all, SIGTTOU);

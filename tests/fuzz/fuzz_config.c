@@ -49,15 +49,19 @@ contains(const uint8_t *data, size_t size, const char *s)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct kr_config_load_opts lo = { .getenv_fn = fake_env };
+	/* nothing the text names may run: no backticks, no Ruby */
+	struct kr_config_load_opts lo = {
+		.getenv_fn = fake_env, .ruby = "", .erb_no_commands = true
+	};
 	struct kr_diags d = { 0 };
 	struct kr_config *c = NULL;
 	const char *text = (const char *)data, *dest = NULL;
 	size_t len = size, dlen = 0, i;
 	const char *split = NULL;
 
-	for (i = 0; size >= sizeof(SPLIT) - 1 &&
-	     i <= size - (sizeof(SPLIT) - 1); i++) {
+	for (i = 0;
+		size >= sizeof(SPLIT) - 1 && i <= size - (sizeof(SPLIT) - 1);
+		i++) {
 		if (memcmp(data + i, SPLIT, sizeof(SPLIT) - 1) == 0) {
 			split = text + i;
 			break;
@@ -82,21 +86,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (c && d.n == 0) {
 		struct kr_kvlist secrets = { 0 };
 		struct kr_resolve_opts ro = { .version = "v1",
-			.version_source = "fuzz", .base_dir = "/nonexistent-kr-fuzz" };
+			.version_source = "fuzz",
+			.base_dir = "/nonexistent-kr-fuzz" };
 		struct kr_desired *des = NULL;
 
 		for (i = 0; i < c->nsecret_refs; i++)
-			kr_kvlist_set(&secrets, c->secret_refs[i].name, SECRET_VALUE);
+			kr_kvlist_set(
+				&secrets, c->secret_refs[i].name, SECRET_VALUE);
 		if (kr_config_check_secrets(c, &secrets, "fuzz", &d) != 0)
-			abort();	/* every referenced name was defined */
+			abort(); /* every referenced name was defined */
 		if (kr_desired_resolve(&des, &d, c, &secrets, &ro) == 0) {
 			json_t *j = kr_desired_to_json(des);
 			char *s = json_dumps(j, JSON_COMPACT);
 
-			/* unless the input itself holds the text, no secret value
-			 * may appear */
+			/* unless the input itself holds the text, no secret
+			 * value may appear */
 			if (s && strstr(s, SECRET_VALUE) &&
-			    !contains(data, size, SECRET_VALUE))
+				!contains(data, size, SECRET_VALUE))
 				abort();
 			free(s);
 			json_decref(j);

@@ -335,6 +335,16 @@ test_builtin_env_reaches_commands(void **state)
 		0);
 	assert_string_equal(out, "a: seen");
 	free(out);
+	/* the command is not in the shell's argv, nor left in its env */
+	assert_int_equal(
+		render_ruby("a: <%= `tr '\\\\0' ' ' < /proc/$$/cmdline`"
+			    " %>\nb: <%= `printf %s "
+			    "\"${KR_ERB_COMMAND-unset}\"` %>",
+			&out, &d, 20),
+		0);
+	assert_null(strstr(out, "proc"));
+	assert_non_null(strstr(out, "b: unset"));
+	free(out);
 	kr_diags_release(&d);
 }
 
@@ -365,6 +375,53 @@ test_kamal1_hint_without_rendering(void **state)
 	kr_diags_release(&d);
 }
 
+/* no_commands: nothing runs, nothing is read. */
+static void
+test_no_commands(void **state)
+{
+	static const char *const cases[] = { "a: <%= `touch kr-erb-ran` %>",
+		"a: <%= File.read(\"/etc/hostname\") %>",
+		"<% require \"dotenv/load\" %>a: 1", "a: <%= [1].first %>" };
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct kr_erb_opts o = { 0 };
+		struct kr_buf b = KR_BUF_INIT;
+		struct kr_diags d = { 0 };
+
+		o.no_commands = true;
+		o.dir = "/nonexistent-kr-dir";
+		assert_int_not_equal(kr_erb_render_opts(&b, NULL, &d, "f",
+					     cases[i], strlen(cases[i]), &o),
+			0);
+		assert_int_equal(d.n, 1);
+		kr_buf_release(&b);
+		kr_diags_release(&d);
+	}
+}
+
+/* YAML errors after trimmed tags point at the template's lines. */
+static void
+test_positions_after_trim(void **state)
+{
+	static const char text[] = "<%- if true -%>\nservice: a\n<%- end -%>\n"
+				   "image: [b\n";
+	struct kr_config_load_opts o = { 0 };
+	struct kr_config *c = NULL;
+	struct kr_diags d = { 0 };
+
+	o.ruby = "";
+	assert_int_not_equal(kr_config_load_text(&c, &d, "config/deploy.yml",
+				     text, sizeof(text) - 1, NULL, NULL, 0, &o),
+		0);
+	assert_int_equal(d.n, 1);
+	assert_non_null(strstr(d.v[0].msg, "invalid yaml"));
+	/* the end of the template (line 5), not of the output (line 3) */
+	assert_int_equal(d.v[0].line, 5);
+	kr_config_free(c);
+	kr_diags_release(&d);
+}
+
 int
 main(void)
 {
@@ -376,6 +433,8 @@ main(void)
 		cmocka_unit_test(test_ruby_details),
 		cmocka_unit_test(test_builtin_env_reaches_commands),
 		cmocka_unit_test(test_kamal1_hint_without_rendering),
+		cmocka_unit_test(test_positions_after_trim),
+		cmocka_unit_test(test_no_commands),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
