@@ -26,6 +26,7 @@
 #include "diff_fixture.h"
 #include "drivers/transport.h"
 #include "reconciler/apply.h"
+#include "reconciler/apply_int.h"
 #include "reconciler/diff.h"
 #include "state/store.h"
 
@@ -813,6 +814,32 @@ teardown(void **state)
 	return rc == 0 ? 0 : -1;
 }
 
+/* Secret values in outputs: long ones anywhere, short ones as words. */
+static void
+test_mask_secrets(void **state)
+{
+	struct kr_strvec sec = { 0 };
+	char *t;
+
+	(void)state;
+	/* longest first, as kr_apply_mask_collect orders them */
+	kr_strvec_push(&sec, "postgres://u:s3cret-pa55@h/db");
+	kr_strvec_push(&sec, "s3cret-pa55");
+	kr_strvec_push(&sec, "web");
+	t = kr_xstrdup(
+		"DATABASE_URL=postgres://u:s3cret-pa55@h/db\n"
+		"PW=s3cret-pa55s3cret-pa55 ROLE=web sample-web-v1 webby");
+	kr_apply_mask(&sec, &t);
+	assert_string_equal(t, "DATABASE_URL=(sensitive)\n"
+			       "PW=(sensitive)(sensitive) ROLE=(sensitive) "
+			       "sample-(sensitive)-v1 webby");
+	free(t);
+	t = NULL;
+	kr_apply_mask(&sec, &t);
+	assert_null(t);
+	kr_strvec_release(&sec);
+}
+
 int
 main(void)
 {
@@ -824,6 +851,7 @@ main(void)
 		cmocka_unit_test(test_accessory_file),
 		cmocka_unit_test(test_no_secrets_no_script),
 		cmocka_unit_test(test_parse_markers),
+		cmocka_unit_test(test_mask_secrets),
 		cmocka_unit_test(test_lock),
 	};
 
