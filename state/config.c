@@ -134,6 +134,19 @@ kr_config_load(struct kr_config **out, struct kr_diags *diags,
 		kr_error_set(rc, "cannot read '%s'", file);
 		return rc;
 	}
+	if (opts && opts->destination && !kr_cfg_name_ok(opts->destination)) {
+		char *e = kr_cfg_escaped(opts->destination);
+
+		kr_diags_add(diags, file, 0, 0,
+			"invalid destination '%s': use "
+			"only letters, digits, '_', '.' and '-', and no '-' "
+			"first",
+			e);
+		kr_error_set(KR_ECONFIG, "invalid destination '%s'", e);
+		free(e);
+		rc = KR_ECONFIG;
+		goto out;
+	}
 	if (opts && opts->destination) {
 		dfile = dest_path(file, opts->destination);
 		if ((rc = kr_file_read(
