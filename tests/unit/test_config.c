@@ -615,6 +615,9 @@ test_names(void **state)
 	assert_int_equal(d.n, 3);
 	kr_diags_release(&d);
 
+	/* a Latin-1 byte: its own position, not 1:1 */
+	expect_one("env:\n  clear:\n    A: caf\xe9\n", 11, 11, "byte 0xe9");
+
 	path = kr_xasprintf("%s/minimal/config/deploy.yml", FIX);
 	assert_int_equal(kr_config_load(&c, &d, path, &o), KR_ECONFIG);
 	assert_int_equal(
