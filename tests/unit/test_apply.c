@@ -722,6 +722,25 @@ test_parse_markers(void **state)
 	assert_non_null(strstr(s.steps[1].output, "half way"));
 	assert_int_equal(s.steps[2].result, KR_STEP_NOT_RUN);
 	kr_apply_script_release(&s);
+
+	/* an end marker that ends the input, with no NUL after it (found by
+	 * fuzz_apply_parse): its numbers are read within the line only */
+	{
+		static const char tail[] = "@@KRA-n0nce begin 0\nx\n"
+					   "@@KRA-n0nce end 0 7";
+		char *exact = kr_xmalloc(sizeof(tail) - 1);
+
+		memcpy(exact, tail, sizeof(tail) - 1);
+		memset(&s, 0, sizeof(s));
+		strcpy(s.nonce, "n0nce");
+		s.steps = kr_xcalloc(1, sizeof(*s.steps));
+		s.nsteps = 1;
+		kr_apply_script_parse(&s, exact, sizeof(tail) - 1);
+		assert_int_equal(s.steps[0].result, KR_STEP_FAILED);
+		assert_int_equal(s.steps[0].status, 7);
+		kr_apply_script_release(&s);
+		free(exact);
+	}
 }
 
 static void
