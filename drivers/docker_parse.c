@@ -287,6 +287,8 @@ kr_docker_parse(struct kr_observed_host *out, const char *host,
 			h.lock.held = f->args_len > 5 &&
 				      strncmp(f->args + 5, "held", 4) == 0;
 			if (h.lock.held && f->body_len) {
+				/* a second lock frame replaces the first */
+				free(h.lock.details);
 				h.lock.details =
 					base64_text(f->body, f->body_len);
 				/* Not base64 (made by hand?): keep it as it is.

@@ -99,6 +99,16 @@ out:
 	return rc;
 }
 
+int
+kr_registry_challenge_check(const char *value)
+{
+	struct reg_challenge ch;
+	int rc = reg_challenge_parse(&ch, value);
+
+	reg_challenge_release(&ch);
+	return rc;
+}
+
 /* May the token realm receive credentials? https, or http where we speak http.
  */
 static int

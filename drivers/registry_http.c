@@ -129,6 +129,12 @@ reg_header_cb(char *line, size_t size, size_t nitems, void *userdata)
 	return len;
 }
 
+void
+kr_registry_header_line(struct reg_response *r, char *line, size_t len)
+{
+	reg_header_cb(line, 1, len, r);
+}
+
 /* The one place libcurl's errors become kreconcile errors. */
 static int
 reg_curl_error(const struct reg_ctx *c, CURLcode rc, const char *errbuf,

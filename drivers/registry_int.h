@@ -72,4 +72,13 @@ int kr_registry_http_error(
 int kr_registry_fetch(struct reg_ctx *c, struct reg_response *resp,
 	const char *url, bool head, enum reg_auth_mode *mode);
 
+/*
+ * The parsers of what a registry sends, for tests and fuzzing: one
+ * response header line as libcurl hands it over (Docker-Content-Digest,
+ * WWW-Authenticate into r), and a WWW-Authenticate value (0 when it parses;
+ * the parts are then freed).
+ */
+void kr_registry_header_line(struct reg_response *r, char *line, size_t len);
+int kr_registry_challenge_check(const char *value);
+
 #endif

@@ -14,6 +14,7 @@
 #include "drivers/docker.h"
 #include "drivers/pool.h"
 #include "reconciler/apply.h"
+#include "reconciler/apply_int.h"
 #include "state/store.h"
 
 #define APPLY_OUTPUT_MAX ((size_t)16 * 1024 * 1024)
@@ -174,6 +175,7 @@ struct actx {
 	const struct kr_apply_opts *o;
 	struct kr_apply_result *r;
 	struct kr_apply_script *scripts;
+	struct kr_strvec secrets; /* masked in outputs and errors */
 	pthread_mutex_t mu;
 };
 
@@ -360,6 +362,7 @@ host_run(size_t i, void *arg)
 			hr->state = KR_APPLY_HOST_FAILED;
 			hr->error = kr_xasprintf("cannot journal: %s",
 				kr_error_last());
+			kr_apply_mask(&x->secrets, &hr->error);
 			journal_end_all(x, s, entries, "not run",
 				hr->error);
 			hr->steps_not_run = s->nsteps;
@@ -372,6 +375,7 @@ host_run(size_t i, void *arg)
 		hr->state = KR_APPLY_HOST_FAILED;
 		hr->error = kr_xasprintf("cannot connect: %s",
 			kr_error_last());
+		kr_apply_mask(&x->secrets, &hr->error);
 		journal_end_all(x, s, entries, "not run", hr->error);
 		hr->steps_not_run = s->nsteps;
 		goto out;
@@ -393,6 +397,7 @@ host_run(size_t i, void *arg)
 	for (k = 0; k < s->nsteps; k++) {
 		struct kr_apply_step *st = &s->steps[k];
 
+		kr_apply_mask(&x->secrets, &st->output);
 		if (st->result == KR_STEP_OK)
 			hr->steps_ok++;
 		else if (st->result == KR_STEP_FAILED)
@@ -411,7 +416,10 @@ host_run(size_t i, void *arg)
 			kr_exec_result_reason(&res, reason, sizeof(reason)));
 	}
 	if (hr->error) {
-		char *t2 = tail_of(hr->error);
+		char *t2;
+
+		kr_apply_mask(&x->secrets, &hr->error);
+		t2 = tail_of(hr->error);
 
 		free(hr->error);
 		hr->error = t2;
@@ -453,6 +461,7 @@ kr_apply_run(struct kr_apply_result *out, const struct kr_apply_opts *o)
 	so.nonce = o->nonce;
 	so.suffix = o->suffix;
 	pthread_mutex_init(&x.mu, NULL);
+	kr_apply_mask_collect(&x.secrets, o->desired);
 
 	/* every script first: a change that cannot be carried out stops
 	 * the apply before anything is touched */
@@ -468,6 +477,7 @@ kr_apply_run(struct kr_apply_result *out, const struct kr_apply_opts *o)
 					"observed (%s): %s",
 					kr_obs_status_name(ph->status),
 					ph->error ? ph->error : "no details");
+			kr_apply_mask(&x.secrets, &out->hosts[i].error);
 			continue;
 		}
 		if ((err = kr_apply_script_build(&x.scripts[i], o->desired, p,
@@ -483,6 +493,7 @@ kr_apply_run(struct kr_apply_result *out, const struct kr_apply_opts *o)
 			hr->state = KR_APPLY_HOST_FAILED;
 			hr->error = kr_xstrdup(pr[i].error ? pr[i].error :
 				"failed");
+			kr_apply_mask(&x.secrets, &hr->error);
 		}
 		switch (hr->state) {
 		case KR_APPLY_HOST_OK:
@@ -509,6 +520,7 @@ out:
 	for (i = 0; i < p->nhosts; i++)
 		kr_apply_script_release(&x.scripts[i]);
 	free(x.scripts);
+	kr_apply_mask_release(&x.secrets);
 	pthread_mutex_destroy(&x.mu);
 	return err;
 }

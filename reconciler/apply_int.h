@@ -88,4 +88,13 @@ int kr_apply_step_route(struct kr_apply_sctx *x, const struct kr_change *c,
 void kr_apply_step_acc_proxy(struct kr_apply_sctx *x,
 	const struct kr_accessory *acc);
 
+/* apply_mask.c: every secret value of d (registry password, env files'
+ * secrets), longest first, copied into out (release with
+ * kr_apply_mask_release, which zeroes them); then *text with each masked
+ * as KR_SENSITIVE (values under 4 bytes only as whole words). */
+struct kr_desired;
+void kr_apply_mask_collect(struct kr_strvec *out, const struct kr_desired *d);
+void kr_apply_mask(const struct kr_strvec *secrets, char **text);
+void kr_apply_mask_release(struct kr_strvec *secrets);
+
 #endif

@@ -10,17 +10,25 @@
 #include "common/error.h"
 #include "reconciler/apply.h"
 
-/* Does line (len n) start with "<marker> <word> "? Returns the rest. */
+/*
+ * Does line (len n) start with "<marker> <word> "? Then the rest of the
+ * line, NUL-terminated, goes to buf (cut to its size: the numbers that
+ * follow are short), so nothing reads past the line; NULL otherwise.
+ */
 static const char *
-marker(const char *ln, size_t n, const char *m, size_t mlen, const char *word)
+marker(const char *ln, size_t n, const char *m, size_t mlen, const char *word,
+	char *buf, size_t bufsize)
 {
-	size_t wl = strlen(word);
+	size_t wl = strlen(word), skip = mlen + 1 + wl + 1, rest;
 
-	if (n < mlen + 1 + wl + 1 || memcmp(ln, m, mlen) != 0 ||
-	    ln[mlen] != ' ' || memcmp(ln + mlen + 1, word, wl) != 0 ||
-	    ln[mlen + 1 + wl] != ' ')
+	if (n < skip || memcmp(ln, m, mlen) != 0 || ln[mlen] != ' ' ||
+		memcmp(ln + mlen + 1, word, wl) != 0 ||
+		ln[mlen + 1 + wl] != ' ')
 		return NULL;
-	return ln + mlen + 1 + wl + 1;
+	rest = n - skip < bufsize - 1 ? n - skip : bufsize - 1;
+	memcpy(buf, ln + skip, rest);
+	buf[rest] = '\0';
+	return buf;
 }
 
 void
@@ -36,16 +44,19 @@ kr_apply_script_parse(struct kr_apply_script *s, const char *text, size_t len)
 		size_t n = nl ? (size_t)(nl - ln) : len - pos;
 		size_t next = pos + n + (nl ? 1 : 0);
 		const char *rest;
-		char *end;
+		char *end, num[48];
 
-		if ((rest = marker(ln, n, m, mlen, "begin"))) {
+		if ((rest = marker(
+			     ln, n, m, mlen, "begin", num, sizeof(num)))) {
 			long i = strtol(rest, &end, 10);
 
 			if (end != rest && i >= 0 && (size_t)i < s->nsteps) {
 				cur = i;
 				out_start = next;
 			}
-		} else if ((rest = marker(ln, n, m, mlen, "end")) && cur >= 0) {
+		} else if ((rest = marker(
+				    ln, n, m, mlen, "end", num, sizeof(num))) &&
+			   cur >= 0) {
 			long i = strtol(rest, &end, 10);
 			struct kr_apply_step *st;
 			size_t olen;

@@ -13,35 +13,10 @@
 
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/file.h"
 #include "common/hash.h"
 #include "state/config.h"
 #include "state/config_int.h"
-
-static int
-read_file(char **out, size_t *len, const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	struct kr_buf b = KR_BUF_INIT;
-	char chunk[8192];
-	size_t n;
-
-	if (!f)
-		return errno == ENOENT ? KR_ENOTFOUND : KR_EIO;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		kr_buf_put(&b, chunk, n);
-	if (ferror(f)) {
-		int e = errno; /* what the caller reports; fclose may change it
-				*/
-
-		fclose(f);
-		kr_buf_release(&b);
-		errno = e;
-		return KR_EIO;
-	}
-	fclose(f);
-	*out = kr_buf_detach(&b, len);
-	return 0;
-}
 
 /*
  * The directory Kamal runs in for this file: the app root, which holds
@@ -191,21 +166,35 @@ kr_config_load(struct kr_config **out, struct kr_diags *diags, const char *file,
 	size_t len = 0, dlen = 0;
 	int rc;
 
-	if ((rc = read_file(&text, &len, file)) != 0) {
+	if ((rc = kr_file_read(&text, &len, file, KR_FILE_MAX_CONFIG)) != 0) {
 		kr_diags_add(diags, file, 0, 0, "%s",
 			rc == KR_ENOTFOUND ? "configuration file not found" :
-					     strerror(errno));
+					     kr_error_last());
 		kr_error_set(rc, "cannot read '%s'", file);
 		return rc;
 	}
+	if (opts && opts->destination && !kr_cfg_name_ok(opts->destination)) {
+		char *e = kr_cfg_escaped(opts->destination);
+
+		kr_diags_add(diags, file, 0, 0,
+			"invalid destination '%s': use "
+			"only letters, digits, '_', '.' and '-', and no '-' "
+			"first",
+			e);
+		kr_error_set(KR_ECONFIG, "invalid destination '%s'", e);
+		free(e);
+		rc = KR_ECONFIG;
+		goto out;
+	}
 	if (opts && opts->destination) {
 		dfile = dest_path(file, opts->destination);
-		if ((rc = read_file(&dtext, &dlen, dfile)) != 0) {
+		if ((rc = kr_file_read(
+			     &dtext, &dlen, dfile, KR_FILE_MAX_CONFIG)) != 0) {
 			kr_diags_add(diags, dfile, 0, 0, "%s",
 				rc == KR_ENOTFOUND ?
 					"destination configuration file not "
 					"found" :
-					strerror(errno));
+					kr_error_last());
 			kr_error_set(rc, "cannot read '%s'", dfile);
 			goto out;
 		}

@@ -166,6 +166,9 @@ kr_cfg_ssh_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *n)
 	}
 	kr_cfg_check_keys(x, n, "ssh", "ssh", keys, false);
 	s->user = kr_cfg_get_str(x, n, "user", "ssh");
+	if (s->user)
+		kr_cfg_check_name(
+			x, kr_yaml_get(n, "user"), "ssh user", s->user);
 	s->port = kr_cfg_get_str(x, n, "port", "ssh");
 	if (s->port) {
 		int port;

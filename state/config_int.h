@@ -31,6 +31,15 @@ void kr_cfg_err(struct kr_cfg_ctx *x, const struct kr_yaml_node *n,
 void kr_cfg_warn(struct kr_cfg_ctx *x, const struct kr_yaml_node *n,
 	const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void kr_cfg_set_pos(struct kr_config_pos *p, const struct kr_yaml_node *n);
+/* A role, accessory or destination name, or an ssh user: it becomes part
+ * of container names, paths and plan lines, so only Docker's name
+ * characters [A-Za-z0-9_.-] (not empty, no leading '-'). Invalid: an
+ * error at n (NULL: the file) showing the name escaped; returns false. */
+bool kr_cfg_name_ok(const char *name);
+bool kr_cfg_check_name(struct kr_cfg_ctx *x, const struct kr_yaml_node *n,
+	const char *what, const char *name);
+/* name with control and non-ASCII bytes as \n, \t, \xHH; caller frees. */
+char *kr_cfg_escaped(const char *name);
 char *kr_cfg_sub(const char *path, const char *key);
 bool kr_cfg_stringish(const struct kr_yaml_node *n);
 void kr_cfg_type_error(struct kr_cfg_ctx *x, const struct kr_yaml_node *n,

@@ -109,6 +109,7 @@ kr_cfg_servers_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *n)
 				x, n->v[2 * i], "role names must be strings");
 			continue;
 		}
+		kr_cfg_check_name(x, n->v[2 * i], "role name", name);
 		role_node(x, name, n->v[2 * i + 1], &c->roles[c->nroles++]);
 		free(name);
 	}

@@ -353,6 +353,8 @@ kr_cfg_root_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *root)
 						"strings");
 					continue;
 				}
+				kr_cfg_check_name(
+					x, v->v[2 * i], "accessory name", name);
 				kr_cfg_accessory_node(x, name, v->v[2 * i + 1],
 					&c->accessories[c->naccessories++]);
 				free(name);

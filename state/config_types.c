@@ -50,6 +50,57 @@ kr_cfg_warn(struct kr_cfg_ctx *x, const struct kr_yaml_node *n, const char *fmt,
 	va_end(ap);
 }
 
+bool
+kr_cfg_name_ok(const char *name)
+{
+	const char *p;
+
+	if (!name || !*name || *name == '-')
+		return false;
+	for (p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			    (*p >= '0' && *p <= '9') || *p == '_' ||
+			    *p == '.' || *p == '-'))
+			return false;
+	return true;
+}
+
+char *
+kr_cfg_escaped(const char *name)
+{
+	struct kr_buf b = KR_BUF_INIT;
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)name; *p; p++) {
+		if (*p == '\n')
+			kr_buf_puts(&b, "\\n");
+		else if (*p == '\t')
+			kr_buf_puts(&b, "\\t");
+		else if (*p < 0x20 || *p >= 0x7f)
+			kr_buf_printf(&b, "\\x%02x", *p);
+		else
+			kr_buf_putc(&b, (char)*p);
+	}
+	return kr_buf_detach(&b, NULL);
+}
+
+bool
+kr_cfg_check_name(struct kr_cfg_ctx *x, const struct kr_yaml_node *n,
+	const char *what, const char *name)
+{
+	char *e;
+
+	if (kr_cfg_name_ok(name))
+		return true;
+	e = kr_cfg_escaped(name);
+	kr_cfg_err(x, n,
+		"invalid %s '%s': use only letters, digits, '_', '.' "
+		"and '-', and no '-' first",
+		what, e);
+	free(e);
+	return false;
+}
+
 void
 kr_cfg_set_pos(struct kr_config_pos *p, const struct kr_yaml_node *n)
 {

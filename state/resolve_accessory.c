@@ -12,34 +12,26 @@
 #include "common/buf.h"
 #include "common/diag.h"
 #include "common/error.h"
+#include "common/file.h"
 #include "common/hash.h"
 #include "state/config.h"
 #include "state/desired.h"
 #include "state/erb.h"
 #include "state/resolve_int.h"
 
+/* The accessory file at path (relative to base), bounded; NULL with the
+ * reason in kr_error_last(). */
 static char *
 read_local(const char *base, const char *path, size_t *len)
 {
 	char *full = path[0] == '/' ? kr_xstrdup(path) :
 		kr_xasprintf("%s/%s", base, path);
-	FILE *f = fopen(full, "rb");
-	struct kr_buf b = KR_BUF_INIT;
-	char chunk[8192];
-	size_t n;
+	char *text = NULL;
 
+	if (kr_file_read(&text, len, full, KR_FILE_MAX_ACCESSORY) != 0)
+		text = NULL;
 	free(full);
-	if (!f)
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		kr_buf_put(&b, chunk, n);
-	if (ferror(f)) {
-		fclose(f);
-		kr_buf_release(&b);
-		return NULL;
-	}
-	fclose(f);
-	return kr_buf_detach(&b, len);
+	return text;
 }
 
 /* ENV lookups in an accessory's .erb file see its env first (Kamal). */
@@ -81,9 +73,10 @@ acc_files(struct kr_resolve_ctx *x, struct kr_accessory *acc,
 		char *text = read_local(base, p->local, &len);
 
 		if (!text) {
-			kr_diags_add(x->diags, p->pos.file, p->pos.line, p->pos.col,
+			kr_diags_add(x->diags, p->pos.file, p->pos.line,
+				p->pos.col,
 				"cannot read accessory file '%s': %s", p->local,
-				strerror(errno));
+				kr_error_last());
 			x->failed = true;
 			continue;
 		}

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/file.h"
 #include "state/secrets_int.h"
 
 void
@@ -235,7 +236,8 @@ kr_secrets_filenames(struct kr_strvec *out, const char *secrets_path,
 		kr_strvec_push(out, secrets_path);
 }
 
-/* Read a whole file; 1 when it does not exist or is a directory. */
+/* Read a whole regular file; 1 when it does not exist. A directory, FIFO
+ * or device is an error (a FIFO is never waited on). */
 static int
 read_file(struct kr_buf *out, struct kr_diags *diags, const char *path)
 {
@@ -244,16 +246,20 @@ read_file(struct kr_buf *out, struct kr_diags *diags, const char *path)
 	ssize_t n;
 	int fd, err = 0;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
 			return 1;
 		kr_diags_add(diags, path, 0, 0, "cannot open: %s",
 			strerror(errno));
 		return KR_EIO;
 	}
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+	if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+		kr_diags_add(diags, path, 0, 0,
+			"is %s, not a regular file "
+			"(the secrets file must be a file)",
+			kr_file_kind(st.st_mode));
 		close(fd);
-		return 1;
+		return KR_EINVAL;
 	}
 	for (;;) {
 		n = read(fd, chunk, sizeof(chunk));

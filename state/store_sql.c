@@ -4,6 +4,7 @@
  * query goes through (exec, prepare, step, transactions). Every statement
  * is finalized by its caller's out:.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,7 +23,18 @@ int
 kr_store_err(const struct kr_store *s, int rc, const char *what)
 {
 	const char *msg = s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
+	int sys = s->db ? sqlite3_system_errno(s->db) : 0;
 
+	/* SQLite says "disk I/O error" (or "full") for a full filesystem */
+	if (((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_FULL) &&
+		(sys == ENOSPC || sys == EDQUOT)) {
+		kr_error_set(KR_ESTORE,
+			"state database '%s': no space left on its filesystem "
+			"(%s, while trying to %s): free some space there, or "
+			"give a file elsewhere with --state",
+			s->path, strerror(sys), what);
+		return KR_ESTORE;
+	}
 	switch (rc & 0xff) {
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
@@ -61,8 +73,10 @@ kr_store_err(const struct kr_store *s, int rc, const char *what)
 		return KR_ESTORE;
 	case SQLITE_FULL:
 		kr_error_set(KR_ESTORE,
-			"state database '%s': the disk is full (%s)", s->path,
-			msg);
+			"state database '%s': no space left on its filesystem "
+			"(%s, while trying to %s): free some space there, or "
+			"give a file elsewhere with --state",
+			s->path, msg, what);
 		return KR_ESTORE;
 	default:
 		kr_error_set(KR_ESTORE, "state database '%s': cannot %s: %s",

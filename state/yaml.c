@@ -33,6 +33,8 @@ struct builder {
 	size_t nanchors;
 	size_t nodes;		/* created so far, against MAX_NODES */
 	bool failed;
+	const char *text; /* the input, for reader errors' positions */
+	size_t len;
 };
 
 static struct kr_yaml_node *parse_node(struct builder *b, yaml_event_t *ev,
@@ -95,10 +97,33 @@ next_event(struct builder *b, yaml_event_t *ev)
 			"unreadable document";
 		struct kr_buf msg = KR_BUF_INIT;
 
+		yaml_mark_t mark = b->parser.problem_mark;
+
 		kr_buf_printf(&msg, "invalid yaml: %s", problem);
 		if (b->parser.context)
 			kr_buf_printf(&msg, " (%s)", b->parser.context);
-		fail_at(b, &b->parser.problem_mark, msg.ptr);
+		/* a reader error (bad UTF-8) has only a byte offset */
+		if (b->parser.error == YAML_READER_ERROR &&
+			b->parser.problem_offset < b->len) {
+			size_t i, off = b->parser.problem_offset;
+
+			mark.line = 0;
+			mark.column = 0;
+			for (i = 0; i < off; i++) {
+				if (b->text[i] == '\n') {
+					mark.line++;
+					mark.column = 0;
+				} else if (((unsigned char)b->text[i] & 0xc0) !=
+					   0x80) {
+					mark.column++;
+				}
+			}
+			kr_buf_printf(&msg,
+				": byte 0x%02x (the file must be "
+				"UTF-8; Latin-1 or another encoding?)",
+				(unsigned char)b->text[off]);
+		}
+		fail_at(b, &mark, msg.ptr);
 		kr_buf_release(&msg);
 		return false;
 	}
@@ -156,7 +181,12 @@ parse_node(struct builder *b, yaml_event_t *ev, int depth)
 	}
 	if (++b->nodes > MAX_NODES) {
 		fail_at(b, &ev->start_mark,
-			"invalid yaml: too many nodes (alias expansion?)");
+			b->nanchors ? "invalid yaml: more than 200000 nodes "
+				      "once aliases "
+				      "are expanded" :
+				      "invalid yaml: more than 200000 nodes "
+				      "(far more than "
+				      "any deploy.yml holds)");
 		return NULL;
 	}
 
@@ -247,7 +277,8 @@ parse_node(struct builder *b, yaml_event_t *ev, int depth)
 		b->nodes += kr_yaml_count_nodes(a);
 		if (b->nodes > MAX_NODES) {
 			fail_at(b, &ev->start_mark,
-				"invalid yaml: too many nodes (alias expansion?)");
+				"invalid yaml: more than 200000 nodes once "
+				"aliases are expanded");
 			return NULL;
 		}
 		return kr_yaml_copy(a);
@@ -297,6 +328,8 @@ kr_yaml_parse(struct kr_yaml_node **out, struct kr_diags *diags,
 	b.diags = diags;
 	b.posmap = posmap;
 	b.posmap_ctx = posmap_ctx;
+	b.text = text;
+	b.len = len;
 	if (!yaml_parser_initialize(&b.parser)) {
 		kr_error_set(KR_ENOMEM, "cannot initialise the yaml parser");
 		return KR_ENOMEM;

@@ -41,8 +41,12 @@ for src in "$here"/fuzz_*.c; do
 	artifacts=$build/fuzz-artifacts/$name
 	mkdir -p "$artifacts"
 	log=$build/fuzz-artifacts/$name.log
+	# observe output holds whole `docker inspect` documents (the recorded
+	# seeds are up to 54 KB); other inputs are small
+	maxlen=8192
+	[ "$name" != fuzz_observe ] || maxlen=65536
 	set -- -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
-		-max_len=8192 -print_final_stats=1 \
+		-max_len="$maxlen" -print_final_stats=1 \
 		-artifact_prefix="$artifacts/" "$scratch"
 	[ -f "$here/$name.dict" ] && set -- -dict="$here/$name.dict" "$@"
 	[ -d "$seeds" ] && set -- "$@" "$seeds"

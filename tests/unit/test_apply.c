@@ -26,6 +26,7 @@
 #include "diff_fixture.h"
 #include "drivers/transport.h"
 #include "reconciler/apply.h"
+#include "reconciler/apply_int.h"
 #include "reconciler/diff.h"
 #include "state/store.h"
 
@@ -744,6 +745,25 @@ test_parse_markers(void **state)
 	assert_non_null(strstr(s.steps[1].output, "half way"));
 	assert_int_equal(s.steps[2].result, KR_STEP_NOT_RUN);
 	kr_apply_script_release(&s);
+
+	/* an end marker that ends the input, with no NUL after it (found by
+	 * fuzz_apply_parse): its numbers are read within the line only */
+	{
+		static const char tail[] = "@@KRA-n0nce begin 0\nx\n"
+					   "@@KRA-n0nce end 0 7";
+		char *exact = kr_xmalloc(sizeof(tail) - 1);
+
+		memcpy(exact, tail, sizeof(tail) - 1);
+		memset(&s, 0, sizeof(s));
+		strcpy(s.nonce, "n0nce");
+		s.steps = kr_xcalloc(1, sizeof(*s.steps));
+		s.nsteps = 1;
+		kr_apply_script_parse(&s, exact, sizeof(tail) - 1);
+		assert_int_equal(s.steps[0].result, KR_STEP_FAILED);
+		assert_int_equal(s.steps[0].status, 7);
+		kr_apply_script_release(&s);
+		free(exact);
+	}
 }
 
 static void
@@ -934,6 +954,32 @@ test_tls_certificate(void **state)
 	fx_desired_free(d);
 }
 
+/* Secret values in outputs: long ones anywhere, short ones as words. */
+static void
+test_mask_secrets(void **state)
+{
+	struct kr_strvec sec = { 0 };
+	char *t;
+
+	(void)state;
+	/* longest first, as kr_apply_mask_collect orders them */
+	kr_strvec_push(&sec, "postgres://u:s3cret-pa55@h/db");
+	kr_strvec_push(&sec, "s3cret-pa55");
+	kr_strvec_push(&sec, "web");
+	t = kr_xstrdup(
+		"DATABASE_URL=postgres://u:s3cret-pa55@h/db\n"
+		"PW=s3cret-pa55s3cret-pa55 ROLE=web sample-web-v1 webby");
+	kr_apply_mask(&sec, &t);
+	assert_string_equal(t, "DATABASE_URL=(sensitive)\n"
+			       "PW=(sensitive)(sensitive) ROLE=(sensitive) "
+			       "sample-(sensitive)-v1 webby");
+	free(t);
+	t = NULL;
+	kr_apply_mask(&sec, &t);
+	assert_null(t);
+	kr_strvec_release(&sec);
+}
+
 int
 main(void)
 {
@@ -947,6 +993,7 @@ main(void)
 		cmocka_unit_test(test_route_steps),
 		cmocka_unit_test(test_tls_certificate),
 		cmocka_unit_test(test_parse_markers),
+		cmocka_unit_test(test_mask_secrets),
 		cmocka_unit_test(test_lock),
 	};
 

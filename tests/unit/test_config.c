@@ -575,6 +575,57 @@ test_service_name(void **state)
 	kr_config_free(c);
 }
 
+/* count diagnostics holding needle */
+static size_t
+count_msgs(const struct kr_diags *d, const char *needle)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < d->n; i++)
+		if (strstr(d->v[i].msg, needle))
+			n++;
+	return n;
+}
+
+/* Names that end up in container names, paths and plan lines: Docker's
+ * name characters only, so a newline cannot spoof a plan line; an ssh user
+ * with ';' is refused here, not at connect time (issue 9, item 8). */
+static void
+test_names(void **state)
+{
+	struct kr_diags d = { 0 };
+	struct kr_config *c = NULL;
+	struct kr_config_load_opts o = { .destination = "prod\n  + fake" };
+	const char *text =
+		"service: app\nimage: i\nprimary_role: job.v2\n"
+		"servers:\n  \"web\\n  + role \":\n    hosts: [10.0.0.1]\n"
+		"  job.v2:\n    hosts: [10.0.0.2]\n"
+		"registry:\n  server: localhost:5000\nbuilder:\n  arch: arm64\n"
+		"ssh:\n  user: root;id\n"
+		"accessories:\n  \"d b\":\n    image: pg\n    host: 10.0.0.1\n";
+	char *path;
+
+	(void)state;
+	assert_int_equal(load_text(&c, &d, text), KR_ECONFIG);
+	assert_int_equal(
+		count_msgs(&d, "invalid role name 'web\\n  + role '"), 1);
+	assert_int_equal(count_msgs(&d, "invalid accessory name 'd b'"), 1);
+	assert_int_equal(count_msgs(&d, "invalid ssh user 'root;id'"), 1);
+	assert_int_equal(count_msgs(&d, "job.v2"), 0);
+	assert_int_equal(d.n, 3);
+	kr_diags_release(&d);
+
+	/* a Latin-1 byte: its own position, not 1:1 */
+	expect_one("env:\n  clear:\n    A: caf\xe9\n", 11, 11, "byte 0xe9");
+
+	path = kr_xasprintf("%s/minimal/config/deploy.yml", FIX);
+	assert_int_equal(kr_config_load(&c, &d, path, &o), KR_ECONFIG);
+	assert_int_equal(
+		count_msgs(&d, "invalid destination 'prod\\n  + fake'"), 1);
+	kr_diags_release(&d);
+	free(path);
+}
+
 static void
 test_wrong_types(void **state)
 {
@@ -683,6 +734,7 @@ main(void)
 		cmocka_unit_test(test_errors_in_roles),
 		cmocka_unit_test(test_required_keys),
 		cmocka_unit_test(test_service_name),
+		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_wrong_types),
 		cmocka_unit_test(test_yaml_and_erb_errors),
 		cmocka_unit_test(test_erb_positions_map_back),

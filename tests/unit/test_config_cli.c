@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -255,8 +256,89 @@ test_destination_and_usage(void **state)
 	run(&r, FIX "/minimal", NULL, (const char *const[]){ "-c", "config",
 		"validate", NULL });
 	assert_int_equal(r.status, 1);
-	assert_non_null(strstr(r.err.ptr, "config: Is a directory"));
+	assert_non_null(strstr(
+		r.err.ptr, "config: is a directory, not a regular file"));
 	run_release(&r);
+}
+
+/* In dir: config/deploy.yml (the minimal fixture's text, or a link to
+ * target) and, if secrets_kind is set, .kamal/secrets as "dir" or "fifo". */
+static void
+make_project(const char *dir, const char *link_target, const char *secrets_kind)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd),
+		"rm -rf '%s/config' '%s/.kamal' && "
+		"mkdir -p '%s/config' '%s/.kamal'",
+		dir, dir, dir, dir);
+	assert_int_equal(system(cmd), 0);
+	if (link_target)
+		snprintf(cmd, sizeof(cmd), "ln -s '%s' '%s/config/deploy.yml'",
+			link_target, dir);
+	else
+		snprintf(cmd, sizeof(cmd),
+			"cp '%s/minimal/config/deploy.yml' "
+			"'%s/config/'",
+			FIX, dir);
+	assert_int_equal(system(cmd), 0);
+	if (secrets_kind && strcmp(secrets_kind, "dir") == 0)
+		snprintf(cmd, sizeof(cmd), "mkdir '%s/.kamal/secrets'", dir);
+	else if (secrets_kind)
+		snprintf(cmd, sizeof(cmd), "mkfifo '%s/.kamal/secrets'", dir);
+	else
+		snprintf(cmd, sizeof(cmd), "true");
+	assert_int_equal(system(cmd), 0);
+}
+
+/* validate in dir fails at once, saying what is wrong with which file. */
+static void
+refused(const char *dir, const char *want)
+{
+	struct run r;
+
+	run(&r, dir, NULL, (const char *const[]){ "validate", NULL });
+	print_message("%s", r.err.ptr);
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err.ptr, want));
+	run_release(&r);
+}
+
+/* Every input read is bounded, and FIFOs and devices are refused without
+ * waiting on them or reading them (issue 9, item 7). */
+static void
+test_unusual_inputs(void **state)
+{
+	char dir[] = "/tmp/kr-test-inputs-XXXXXX";
+	char big[PATH_MAX], cmd[PATH_MAX + 64];
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	make_project(dir, "/dev/zero", NULL);
+	refused(dir, "config/deploy.yml: is a character device, not a "
+		     "regular file");
+
+	snprintf(big, sizeof(big), "%s/fifo.yml", dir);
+	assert_int_equal(mkfifo(big, 0600), 0);
+	make_project(dir, big, NULL);
+	refused(dir, "config/deploy.yml: is a FIFO");
+
+	snprintf(big, sizeof(big), "%s/big.yml", dir);
+	f = fopen(big, "w");
+	assert_non_null(f);
+	assert_int_equal(ftruncate(fileno(f), (off_t)9 << 20), 0);
+	fclose(f);
+	make_project(dir, big, NULL);
+	refused(dir, "config/deploy.yml: is larger than 8388608 bytes");
+
+	make_project(dir, NULL, "fifo");
+	refused(dir, ".kamal/secrets: is a FIFO");
+	make_project(dir, NULL, "dir");
+	refused(dir, ".kamal/secrets: is a directory");
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
 }
 
 int
@@ -266,6 +348,7 @@ main(void)
 		cmocka_unit_test(test_three_errors),
 		cmocka_unit_test(test_dokuya_validates),
 		cmocka_unit_test(test_destination_and_usage),
+		cmocka_unit_test(test_unusual_inputs),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

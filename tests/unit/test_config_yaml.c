@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "common/buf.h"
 #include "common/diag.h"
 #include "state/yaml.h"
 
@@ -181,8 +182,25 @@ test_billion_laughs_is_refused(void **state)
 	assert_int_not_equal(kr_yaml_parse(&n, &d, "x.yml", text, strlen(text),
 		NULL, NULL), 0);
 	assert_int_equal(d.n, 1);
-	assert_non_null(strstr(d.v[0].msg, "too many nodes"));
+	assert_non_null(strstr(d.v[0].msg, "once aliases are expanded"));
 	kr_diags_release(&d);
+
+	/* a long plain list is no alias expansion: the message says so */
+	{
+		struct kr_buf big = KR_BUF_INIT;
+
+		kr_buf_puts(&big, "l:\n");
+		for (int i = 0; i < 200001; i++)
+			kr_buf_puts(&big, "- x\n");
+		assert_int_not_equal(kr_yaml_parse(&n, &d, "x.yml", big.ptr,
+					     big.len, NULL, NULL),
+			0);
+		assert_int_equal(d.n, 1);
+		assert_non_null(strstr(d.v[0].msg, "more than 200000 nodes"));
+		assert_null(strstr(d.v[0].msg, "alias"));
+		kr_diags_release(&d);
+		kr_buf_release(&big);
+	}
 }
 
 static void

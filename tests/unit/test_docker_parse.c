@@ -478,6 +478,30 @@ test_no_docker(void **state)
 		"no-docker-daemon-down.out", "Is the docker daemon running?");
 }
 
+/* Two lock frames (found by fuzz_observe): the second one's details
+ * replace the first's, nothing leaks (LeakSanitizer in this build). */
+static void
+test_two_lock_frames(void **state)
+{
+	struct fixture_scope fs;
+	struct kr_observed_host h;
+	const char *text =
+		"@@KR-" NONCE " begin 1\n@@KR-" NONCE " docker 0\n20.10\n"
+		"@@KR-" NONCE " containers\n[]\n"
+		"@@KR-" NONCE " lock held\nfirst\n"
+		"@@KR-" NONCE " lock held\nsecond\n@@KR-" NONCE " end\n";
+
+	(void)state;
+	scope_init(&fs);
+	assert_int_equal(
+		kr_docker_parse(&h, "h", &fs.scope, NONCE, text, strlen(text)),
+		0);
+	assert_true(h.lock.held);
+	assert_non_null(strstr(h.lock.details, "second"));
+	kr_observed_host_release(&h);
+	scope_release(&fs);
+}
+
 static void
 test_framing_errors(void **state)
 {
@@ -872,6 +896,7 @@ main(void)
 		cmocka_unit_test(test_proxy_routes),
 		cmocka_unit_test(test_no_docker),
 		cmocka_unit_test(test_framing_errors),
+		cmocka_unit_test(test_two_lock_frames),
 		cmocka_unit_test(test_fingerprint_and_json_round_trip),
 		cmocka_unit_test(test_time_parse),
 		cmocka_unit_test(test_json_rejects),

@@ -1099,6 +1099,46 @@ test_default_path(void **state)
 	free(p);
 }
 
+/* A full filesystem (a tiny tmpfs) is reported as "no space left" with
+ * the path, not as SQLite's "disk I/O error" (issue 9, item 8). Needs
+ * root to mount the tmpfs; skipped otherwise. */
+static void
+test_no_space(void **state)
+{
+	char dir[] = "/tmp/kr-test-nospace-XXXXXX";
+	char cmd[256], *path;
+	struct kr_store *s = NULL;
+	int rc;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd),
+		"mount -t tmpfs -o size=12k tmpfs '%s' "
+		"2>/dev/null && dd if=/dev/zero of='%s/fill' bs=1k count=64 "
+		"2>/dev/null; true",
+		dir, dir);
+	if (geteuid() != 0 || system(cmd) != 0) {
+		rmdir(dir);
+		print_message("skipped: cannot mount a tmpfs (not root)\n");
+		skip();
+	}
+	path = kr_xasprintf("%s/state.db", dir);
+	rc = kr_store_open(&s, path);
+	if (rc == 0) {
+		/* the file was made; a write must then fail */
+		kr_store_close(s);
+		s = NULL;
+	}
+	print_message("%s\n", kr_error_last());
+	assert_int_equal(rc, KR_ESTORE);
+	assert_non_null(strstr(kr_error_last(), "no space left"));
+	assert_non_null(strstr(kr_error_last(), path));
+	assert_null(strstr(kr_error_last(), "disk I/O error"));
+	snprintf(cmd, sizeof(cmd), "umount '%s' && rmdir '%s'", dir, dir);
+	assert_int_equal(system(cmd), 0);
+	free(path);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, tmp_setup, tmp_teardown)
 
 int
@@ -1123,6 +1163,7 @@ main(void)
 		T(test_mask_edges),
 		T(test_concurrent_writers),
 		cmocka_unit_test(test_default_path),
+		cmocka_unit_test(test_no_space),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
