@@ -45,7 +45,9 @@ kr_cli_load_report(struct kr_loaded *out, struct kr_diags *diags,
 	int err;
 
 	kr_cli_source(&src, g);
-	if ((err = kr_load(out, diags, &src, flags)) < 0) {
+	err = kr_load(out, diags, &src, flags);
+	kr_cli_print_diags(&out->warnings);
+	if (err < 0) {
 		kr_cli_print_diags(diags);
 		if (!diags->n)
 			kr_cli_error("%s", kr_error_last());

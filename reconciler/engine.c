@@ -155,6 +155,12 @@ load(struct engine *e)
 		!getenv("VERSION"))
 		src.app_version = e->saved.version;
 	err = kr_load(&r->loaded, &r->diags, &src, o->load_flags);
+	for (i = 0; i < r->loaded.warnings.n; i++) {
+		char *w = kr_diag_format(&r->loaded.warnings.v[i]);
+
+		kr_event_say(&o->events, KR_EVENT_PROGRESS, NULL, "%s", w);
+		free(w);
+	}
 	if (err < 0) {
 		kr_diags_sort(&r->diags);
 		for (i = 0; i < r->diags.n; i++) {

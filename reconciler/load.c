@@ -55,6 +55,7 @@ int
 kr_load(struct kr_loaded *out, struct kr_diags *diags,
 	const struct kr_source *src, unsigned flags)
 {
+	struct kr_diags warnings = { 0 };
 	struct kr_config_load_opts lo = { .destination = src->destination,
 		.partial = true };
 	struct kr_secrets_opts so = { .command_timeout = 30,
@@ -65,7 +66,10 @@ kr_load(struct kr_loaded *out, struct kr_diags *diags,
 	int rc, sr;
 
 	memset(out, 0, sizeof(*out));
+	lo.warnings = &warnings;
 	rc = kr_config_load(&out->config, diags, src->config, &lo);
+	kr_diags_sort(&warnings);
+	out->warnings = warnings;
 	if (!out->config)
 		return rc ? rc : KR_ECONFIG;
 	if (!skip) {
@@ -121,6 +125,7 @@ kr_loaded_release(struct kr_loaded *l)
 	kr_kvlist_release(&l->secrets);
 	kr_strvec_release(&l->secret_files);
 	kr_desired_free(l->desired);
+	kr_diags_release(&l->warnings);
 	memset(l, 0, sizeof(*l));
 }
 

@@ -32,6 +32,8 @@ struct kr_loaded {
 	struct kr_kvlist secrets; /* SECRET values; empty with SKIP_SECRETS */
 	struct kr_strvec secret_files; /* the files read, in order */
 	struct kr_desired *desired; /* NULL unless everything succeeded */
+	/* what Kamal accepts and kreconcile passes on as Kamal does */
+	struct kr_diags warnings;
 };
 
 /*

@@ -163,6 +163,28 @@ test_three_errors(void **state)
 	run_release(&r);
 }
 
+/* A warning (what Kamal accepts and kreconcile passes on as Kamal does) is
+ * printed with its position, and the config is still valid. */
+static void
+test_warning_printed(void **state)
+{
+	struct run r;
+
+	(void)state;
+	if (!have_binary()) {
+		skip();
+		return;
+	}
+	run(&r, FIX "/warnings", NULL,
+		(const char *const[]){ "validate", "--skip-secrets", NULL });
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.err.ptr, "config/deploy.yml:8:16: warning: "
+					  "'servers/web/options/log-opt' is a "
+					  "map"));
+	assert_non_null(strstr(r.out.ptr, "app: valid"));
+	run_release(&r);
+}
+
 static void
 test_dokuya_validates(void **state)
 {
@@ -346,6 +368,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_three_errors),
+		cmocka_unit_test(test_warning_printed),
 		cmocka_unit_test(test_dokuya_validates),
 		cmocka_unit_test(test_destination_and_usage),
 		cmocka_unit_test(test_unusual_inputs),
