@@ -72,8 +72,8 @@ build(struct kr_desired **dout, struct kr_observed_host **oout, size_t nh,
 	size_t nc, enum scenario sc)
 {
 	static const char *const secrets[] = { "DATABASE_URL",
-		"postgres://app:pw@db/app", "SECRET_KEY_BASE", "0123456789abcdef",
-		NULL };
+		"postgres://app:pw@db/app", "SECRET_KEY_BASE",
+		"0123456789abcdef", NULL };
 	struct kr_desired *have = fx_desired(FX_V1);
 	struct kr_desired *want = fx_desired(sc == VERSION ? FX_V2 : FX_V1);
 	struct kr_observed_host *obs = fx_observed(nh);
@@ -100,11 +100,12 @@ build(struct kr_desired **dout, struct kr_observed_host **oout, size_t nh,
 		if (nc) {
 			struct kr_accessory *acc;
 
-			fx_accessory(want, hw, "db", "postgres:16", secrets + 2);
-			acc = fx_accessory(have, hh, "db", "postgres:16",
-				secrets + 2);
-			fx_obs_accessory(&obs[i], acc, sc != KAMAL,
-				FX_NOW - 7200);
+			fx_accessory(
+				want, hw, "db", "postgres:16", secrets + 2);
+			acc = fx_accessory(
+				have, hh, "db", "postgres:16", secrets + 2);
+			fx_obs_accessory(
+				&obs[i], acc, sc != KAMAL, FX_NOW - 7200);
 			fx_obs_env(&obs[i], &acc->env_file);
 		}
 	}
@@ -127,7 +128,8 @@ main(int argc, char **argv)
 	printf("%zu hosts x %zu containers, median of %d runs\n\n", nh, nc,
 		runs);
 	printf("| case | changes | diff ms | + text ms | + JSON ms | RSS with "
-	       "models MiB | peak RSS MiB |\n| --- | ---: | ---: | ---: | ---: | ---: "
+	       "models MiB | peak RSS MiB |\n| --- | ---: | ---: | ---: | ---: "
+	       "| ---: "
 	       "| ---: |\n");
 	for (sc = NOOP; sc <= KAMAL; sc++) {
 		double *td = calloc((size_t)runs, sizeof(double));
