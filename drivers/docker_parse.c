@@ -67,6 +67,24 @@ frame_is(const struct frame *f, const char *w)
 	       (f->args_len == n || f->args[n] == ' ');
 }
 
+/* The number in f's arguments from offset `skip`, read within them only
+ * (the frame is not NUL-terminated there); 0 without one. */
+static int
+args_int(const struct frame *f, size_t skip)
+{
+	char buf[24];
+	size_t n;
+
+	if (f->args_len <= skip)
+		return 0;
+	n = f->args_len - skip;
+	if (n > sizeof(buf) - 1)
+		n = sizeof(buf) - 1;
+	memcpy(buf, f->args + skip, n);
+	buf[n] = '\0';
+	return atoi(buf);
+}
+
 /* Split "a b c rest of line" into up to `max` words, the last taking the rest.
  */
 static size_t
@@ -270,7 +288,7 @@ kr_docker_parse(struct kr_observed_host *out, const char *host,
 
 		if (frame_is(f, "docker")) {
 			docker = f;
-			docker_rc = atoi(f->args + 6);
+			docker_rc = args_int(f, 6);
 		} else if (frame_is(f, "networks")) {
 			push_lines(&h.networks, f->body, f->body_len);
 		} else if (frame_is(f, "containers")) {

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Secrets by construction (issue 9 item 5, issue 10 item 6): a config whose secrets equal a port
-# (5432), a role name (web) and a clear env value (SAMPLE_MESSAGE's) plans and deploys (the
-# state database's guard once refused it); a secret dropped from env.secret, which the
+# (5432), a role name (web), a clear env value (SAMPLE_MESSAGE's), `production` and a host's
+# address plans and deploys (the state database's guard once refused it); a secret dropped from env.secret, which the
 # retained `_replaced_` container still carries, is never stored; a byte scan of state.db and
 # its -wal (kept from checkpointing by an open reader) and of every output finds no unique
 # secret value.
@@ -14,9 +14,11 @@ cat >>"$proj/.kamal/secrets" <<EOS
 DB_PORT_SECRET=5432
 ROLE_SECRET=web
 TWIN_SECRET=hello
+STAGE_SECRET=production
+DB_HOST_SECRET=$KR_TESTBED_HOST2
 SECRET_TOKEN=$token
 EOS
-sed -i 's/^    - DATABASE_URL$/&\n    - DB_PORT_SECRET\n    - ROLE_SECRET\n    - TWIN_SECRET\n    - SECRET_TOKEN/' \
+sed -i 's/^    - DATABASE_URL$/&\n    - DB_PORT_SECRET\n    - ROLE_SECRET\n    - TWIN_SECRET\n    - STAGE_SECRET\n    - DB_HOST_SECRET\n    - SECRET_TOKEN/' \
 	"$proj/config/deploy.yml"
 grep -q '^    - SECRET_TOKEN$' "$proj/config/deploy.yml" || fail "could not add the secrets"
 { secret_values; echo "$token"; } >"$proj/.unique"
@@ -25,10 +27,10 @@ krec plan --app-version v1 || [ $? = 2 ] || { show_out; fail "plan refused the c
 krec apply --app-version v1 --auto-approve || { show_out; fail "apply refused the config"; }
 cat "$out" >"$proj/.all"
 [ "$(bed_docker 1 inspect -f '{{range .Config.Env}}{{println .}}{{end}}' sample-web-v1 |
-	grep -c '^DB_PORT_SECRET=5432$\|^ROLE_SECRET=web$\|^TWIN_SECRET=hello$')" = 3 ] ||
+	grep -c '^DB_PORT_SECRET=5432$\|^ROLE_SECRET=web$\|^TWIN_SECRET=hello$\|^STAGE_SECRET=production$\|^DB_HOST_SECRET=198\.')" = 5 ] ||
 	fail "the web container lacks the secrets"
 bed_docker 1 inspect sample-web-v1 | grep -qF "$token" || fail "setup: the token is not in the container"
-ok "secrets equal to a port, a role name and a clear value deploy"
+ok "secrets equal to a port, a role name, a clear value, 'production' and a host address deploy"
 
 # SECRET_TOKEN leaves env.secret (it stays in .kamal/secrets): the web container is replaced
 # (same version: the old one is kept as sample-web-v1_replaced_*), which still carries it.
