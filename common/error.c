@@ -15,11 +15,14 @@ static _Thread_local int last_code;
 void
 kr_error_set(int code, const char *fmt, ...)
 {
+	char tmp[sizeof(last_msg)];
 	va_list ap;
 
+	/* formatted aside first: the arguments may be kr_error_last() */
 	va_start(ap, fmt);
-	vsnprintf(last_msg, sizeof(last_msg), fmt, ap);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
+	memcpy(last_msg, tmp, sizeof(tmp));
 	last_code = code;
 }
 

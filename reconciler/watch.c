@@ -210,6 +210,26 @@ apply_settings(struct kr_watch *w, const struct kr_config *c)
 		w->o.retention = (size_t)cw->retention;
 }
 
+/*
+ * A repository URL for logs, metrics, the status page and notifications:
+ * "scheme://user:token@host/..." loses its user info (a token may be
+ * there); scp-like "git@host:path" and paths are shown as they are.
+ */
+static char *
+shown_url(const char *url)
+{
+	const char *s = strstr(url, "://"), *host, *at, *end;
+
+	if (!s)
+		return kr_xstrdup(url);
+	host = s + 3;
+	end = host + strcspn(host, "/?#");
+	at = memchr(host, '@', (size_t)(end - host));
+	if (!at)
+		return kr_xstrdup(url);
+	return kr_xasprintf("%.*s%s", (int)(host - url), url, at + 1);
+}
+
 int
 kr_watch_new(struct kr_watch **out, const struct kr_watch_opts *o)
 {
@@ -290,6 +310,7 @@ kr_watch_new(struct kr_watch **out, const struct kr_watch_opts *o)
 		w->branch = o->branch ? (free(branch), kr_xstrdup(o->branch)) :
 					branch;
 	}
+	w->url_shown = shown_url(w->url);
 	{
 		/* a wrong --repo or --branch is said at once, not retried */
 		char *head = NULL;
@@ -299,7 +320,7 @@ kr_watch_new(struct kr_watch **out, const struct kr_watch_opts *o)
 				"cannot watch branch '%s' of '%s': %s "
 				"(check --repo, --branch and git's access to "
 				"it)",
-				w->branch, w->url, kr_error_last());
+				w->branch, w->url_shown, kr_error_last());
 			goto fail;
 		}
 		free(head);
@@ -357,6 +378,7 @@ kr_watch_free(struct kr_watch *w)
 		close(w->wake[1]);
 	pthread_mutex_destroy(&w->mu);
 	free(w->url);
+	free(w->url_shown);
 	free(w->branch);
 	free(w->mirror);
 	free(w->tree);
@@ -753,7 +775,7 @@ poll_git(struct kr_watch *w)
 
 	if (kr_git_remote_head(&head, w->url, w->branch) < 0) {
 		say(w, KR_EVENT_ERROR, "watch: cannot read '%s' of '%s': %s",
-			w->branch, w->url, kr_error_last());
+			w->branch, w->url_shown, kr_error_last());
 		pthread_mutex_lock(&w->mu);
 		w->m.git_errors++;
 		pthread_mutex_unlock(&w->mu);
@@ -813,7 +835,7 @@ kr_watch_run(struct kr_watch *w)
 	say(w, KR_EVENT_PROGRESS,
 		"watch: watching '%s' of '%s' every %d s "
 		"(drift every %d s, self-heal %s)",
-		w->branch, w->url, w->o.interval, w->o.drift_interval,
+		w->branch, w->url_shown, w->o.interval, w->o.drift_interval,
 		w->o.self_heal ? "on" : "off");
 	if (w->http)
 		say(w, KR_EVENT_PROGRESS, "watch: listening on port %d (%s)",

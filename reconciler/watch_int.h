@@ -50,6 +50,7 @@ struct kr_watch {
 	struct kr_watch_opts o;
 	char *url; /* the repository */
 	char *branch;
+	char *url_shown;	/* url without its user info (a token may be there) */
 	char *mirror; /* bare mirror under the state directory */
 	char *tree; /* private work tree */
 	char *tree_commit; /* what the tree holds now */

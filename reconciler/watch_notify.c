@@ -138,7 +138,7 @@ kr_watch_notify(struct kr_watch *w, const char *event,
 	json_object_set_new(o, "format_version", json_string("1.0"));
 	json_object_set_new(o, "event", json_string(event));
 	json_object_set_new(o, "time", json_string(when));
-	json_object_set_new(o, "repository", json_string(w->url));
+	json_object_set_new(o, "repository", json_string(w->url_shown));
 	json_object_set_new(o, "branch", json_string(w->branch));
 	json_object_set_new(
 		o, "destination", d->name ? json_string(d->name) : json_null());

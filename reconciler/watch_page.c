@@ -258,7 +258,7 @@ kr_watch_page_status(struct kr_http_response *resp, struct kr_watch *w)
 	kr_buf_puts(b, "<header><h1>kreconcile watch</h1><p>");
 	esc(b, w->branch);
 	kr_buf_puts(b, " of ");
-	esc(b, w->url);
+	esc(b, w->url_shown);
 	kr_buf_puts(b, " &middot; newest commit seen <code>");
 	esc(b, seen ? seen : "none yet");
 	kr_buf_puts(b, "</code></p></header><main>");
