@@ -12,30 +12,31 @@
 enum {
 	KR_EXIT_OK = 0,
 	KR_EXIT_ERROR = 1,
-	KR_EXIT_CHANGES = 2,	/* plan: changes pending */
-	KR_EXIT_PARTIAL = 3,	/* some hosts failed, others succeeded */
+	KR_EXIT_CHANGES = 2, /* plan: changes pending */
+	KR_EXIT_PARTIAL = 3, /* some hosts failed, others succeeded */
 	KR_EXIT_USAGE = 64,
 };
 
 struct kr_globals {
-	const char *config;		/* -c, default "config/deploy.yml" */
-	const char *destination;	/* -d (the last one given) */
-	const char *destinations[16];	/* every -d, in order (watch takes several) */
+	const char *config; /* -c, default "config/deploy.yml" */
+	const char *destination; /* -d (the last one given) */
+	const char *
+		destinations[16]; /* every -d, in order (watch takes several) */
 	size_t ndestinations;
-	const char *app_version;	/* --app-version */
-	const char *state_path;		/* --state */
-	bool json;			/* --json */
-	bool color;			/* stdout is a terminal, NO_COLOR unset, no --no-color */
-	int verbosity;			/* 0 normal, >0 -v, <0 -q */
+	const char *app_version; /* --app-version */
+	const char *state_path; /* --state */
+	bool json; /* --json */
+	bool color; /* stdout is a terminal, NO_COLOR unset, no --no-color */
+	int verbosity; /* 0 normal, >0 -v, <0 -q */
 };
 
-#define KR_CMD_JSON 0x1		/* the command has machine output (--json) */
-#define KR_CMD_DESTINATIONS 0x2	/* the command takes -d more than once */
+#define KR_CMD_JSON 0x1 /* the command has machine output (--json) */
+#define KR_CMD_DESTINATIONS 0x2 /* the command takes -d more than once */
 
 struct kr_cmd_entry {
 	const char *name;
-	const char *summary;	/* one line for --help */
-	const char *usage;	/* "kreconcile NAME [options]" plus option lines */
+	const char *summary; /* one line for --help */
+	const char *usage; /* "kreconcile NAME [options]" plus option lines */
 	unsigned flags;
 	/*
 	 * What shell completion offers after the command name (kreconcile

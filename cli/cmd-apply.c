@@ -182,7 +182,8 @@ const struct kr_cmd_entry kr_cmd_apply_entry = {
 		 "3 "
 		 "some hosts failed",
 	.flags = KR_CMD_JSON,
-	.complete = "--auto-approve --prune --no-digest-check --lock-wait=SECONDS "
-		    "--message=TEXT --accept-new-host-keys FILE",
+	.complete =
+		"--auto-approve --prune --no-digest-check --lock-wait=SECONDS "
+		"--message=TEXT --accept-new-host-keys FILE",
 	.exec = cmd_apply_exec,
 };

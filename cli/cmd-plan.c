@@ -202,7 +202,8 @@ const struct kr_cmd_entry kr_cmd_plan_entry = {
 		"  --accept-new-host-keys  trust the key of a host not yet in "
 		"known_hosts",
 	.flags = KR_CMD_JSON,
-	.complete = "--refresh=false --detailed-exitcode -o|--out=FILE --prune --no-digest-check "
+	.complete = "--refresh=false --detailed-exitcode -o|--out=FILE --prune "
+		    "--no-digest-check "
 		    "--accept-new-host-keys",
 	.exec = cmd_plan_exec,
 };

@@ -84,8 +84,10 @@ const struct kr_cmd_entry kr_cmd_validate_entry = {
 	.summary = "check deploy.yml and the secrets, print a summary or every "
 		   "error",
 	.usage = "kreconcile validate [--skip-secrets]\n"
-		"  --skip-secrets   check everything but the secrets files (names\n"
-		"                   referenced but not defined are then no error)",
+		 "  --skip-secrets   check everything but the secrets files "
+		 "(names\n"
+		 "                   referenced but not defined are then no "
+		 "error)",
 	.complete = "--skip-secrets",
 	.exec = cmd_validate_exec,
 };

@@ -29,17 +29,26 @@ const struct kr_cmd_entry *const *const kr_cmd_table = commands;
 
 static const char global_help[] =
 	"Global options:\n"
-	"  -c, --config FILE      deploy configuration (default config/deploy.yml)\n"
-	"  -d, --destination NAME merge config/deploy.NAME.yml, read .kamal/secrets.NAME\n"
-	"                         (watch: repeat it to reconcile several destinations)\n"
+	"  -c, --config FILE      deploy configuration (default "
+	"config/deploy.yml)\n"
+	"  -d, --destination NAME merge config/deploy.NAME.yml, read "
+	".kamal/secrets.NAME\n"
+	"                         (watch: repeat it to reconcile several "
+	"destinations)\n"
 	"  -C DIR                 run as if started in DIR\n"
-	"      --app-version V    version of the app to deploy (Kamal's --version);\n"
-	"                         default $VERSION, else git HEAD of the config's repository\n"
-	"      --state PATH       state database (default .kreconcile/state.db beside the config)\n"
-	"      --json             machine-readable output, where a command has it\n"
-	"      --no-color         no color even on a terminal (NO_COLOR is honoured too)\n"
+	"      --app-version V    version of the app to deploy (Kamal's "
+	"--version);\n"
+	"                         default $VERSION, else git HEAD of the "
+	"config's repository\n"
+	"      --state PATH       state database (default .kreconcile/state.db "
+	"beside the config)\n"
+	"      --json             machine-readable output, where a command has "
+	"it\n"
+	"      --no-color         no color even on a terminal (NO_COLOR is "
+	"honoured too)\n"
 	"  -v, --verbose          more detail; -q, --quiet less\n"
-	"  -h, --help             this help; kreconcile help COMMAND for one command\n"
+	"  -h, --help             this help; kreconcile help COMMAND for one "
+	"command\n"
 	"      --version          print kreconcile's version\n"
 	"\n"
 	"Exit codes:\n"
@@ -88,7 +97,8 @@ kr_cli_usage(const struct kr_cmd_entry *cmd, const char *fmt, ...)
 		fprintf(stderr, "usage: %s\n", cmd->usage);
 	else
 		fputs("usage: kreconcile [global options] COMMAND [options]\n"
-		      "       kreconcile --help\n", stderr);
+		      "       kreconcile --help\n",
+			stderr);
 	return KR_EXIT_USAGE;
 }
 
@@ -100,7 +110,8 @@ print_help(FILE *f)
 	fputs("usage: kreconcile [global options] COMMAND [options]\n\n"
 	      "GitOps for Kamal 2 deployments: reads config/deploy.yml and "
 	      ".kamal/secrets,\ncompares them with what the hosts run, and "
-	      "applies only the difference.\n\nCommands:\n", f);
+	      "applies only the difference.\n\nCommands:\n",
+		f);
 	for (i = 0; commands[i]; i++)
 		fprintf(f, "  %-10s %s\n", commands[i]->name,
 			commands[i]->summary);
@@ -136,8 +147,8 @@ help_command(const char *name)
  * leaving the command name and its own options in order.
  */
 static int
-parse_globals(struct kr_globals *g, int *argc, char **argv, bool *help,
-	bool *version)
+parse_globals(
+	struct kr_globals *g, int *argc, char **argv, bool *help, bool *version)
 {
 	int i, n = 1;
 	bool no_color = false;
@@ -146,16 +157,18 @@ parse_globals(struct kr_globals *g, int *argc, char **argv, bool *help,
 		const char *a = argv[i];
 		const char *val = NULL;
 
-#define TAKE(shortopt, longopt) \
-	(strcmp(a, shortopt) == 0 || strcmp(a, longopt) == 0 || \
-	 (strncmp(a, longopt "=", sizeof(longopt)) == 0 && (val = a + sizeof(longopt))))
-#define VALUE() \
-	do { \
-		if (!val) { \
-			if (i + 1 >= *argc) \
-				return kr_cli_usage(NULL, "option '%s' needs a value", a); \
-			val = argv[++i]; \
-		} \
+#define TAKE(shortopt, longopt)                                   \
+	(strcmp(a, shortopt) == 0 || strcmp(a, longopt) == 0 ||   \
+		(strncmp(a, longopt "=", sizeof(longopt)) == 0 && \
+			(val = a + sizeof(longopt))))
+#define VALUE()                                                                \
+	do {                                                                   \
+		if (!val) {                                                    \
+			if (i + 1 >= *argc)                                    \
+				return kr_cli_usage(                           \
+					NULL, "option '%s' needs a value", a); \
+			val = argv[++i];                                       \
+		}                                                              \
 	} while (0)
 
 		if (strcmp(a, "--") == 0) {
@@ -168,8 +181,9 @@ parse_globals(struct kr_globals *g, int *argc, char **argv, bool *help,
 		} else if (TAKE("-d", "--destination")) {
 			VALUE();
 			g->destination = val;
-			if (g->ndestinations >= sizeof(g->destinations) /
-				sizeof(g->destinations[0]))
+			if (g->ndestinations >=
+				sizeof(g->destinations) /
+					sizeof(g->destinations[0]))
 				return kr_cli_usage(NULL, "too many -d");
 			g->destinations[g->ndestinations++] = val;
 		} else if (TAKE("-C", "--chdir")) {
@@ -189,7 +203,8 @@ parse_globals(struct kr_globals *g, int *argc, char **argv, bool *help,
 			g->json = true;
 		} else if (strcmp(a, "--no-color") == 0) {
 			no_color = true;
-		} else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+		} else if (strcmp(a, "-v") == 0 ||
+			   strcmp(a, "--verbose") == 0) {
 			g->verbosity++;
 		} else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
 			g->verbosity--;
@@ -235,15 +250,19 @@ main(int argc, char **argv)
 		return help_command(argv[2]);
 	}
 	if (!(cmd = find_command(argv[1])))
-		return kr_cli_usage(NULL, "unknown command '%s' (see kreconcile --help)",
+		return kr_cli_usage(NULL,
+			"unknown command '%s' (see kreconcile --help)",
 			argv[1]);
 	if (help)
 		return help_command(cmd->name);
 	if (g.ndestinations > 1 && !(cmd->flags & KR_CMD_DESTINATIONS))
-		return kr_cli_usage(cmd, "'%s' takes one destination (-d), not "
-			"%zu", cmd->name, g.ndestinations);
+		return kr_cli_usage(cmd,
+			"'%s' takes one destination (-d), not "
+			"%zu",
+			cmd->name, g.ndestinations);
 	if (g.json && !(cmd->flags & KR_CMD_JSON))
-		return kr_cli_usage(cmd, "'%s' has no --json output", cmd->name);
+		return kr_cli_usage(
+			cmd, "'%s' has no --json output", cmd->name);
 	optind = 1;
 	return cmd->exec(&g, argc - 1, argv + 1);
 }

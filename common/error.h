@@ -8,21 +8,22 @@
 
 enum kr_error_code {
 	KR_OK = 0,
-	KR_ERROR = -1,		/* generic failure */
+	KR_ERROR = -1, /* generic failure */
 	KR_ENOMEM = -2,
-	KR_EINVAL = -3,		/* bad input (config, arguments, data) */
-	KR_EIO = -4,		/* local file or process I/O */
+	KR_EINVAL = -3, /* bad input (config, arguments, data) */
+	KR_EIO = -4, /* local file or process I/O */
 	KR_ENOTFOUND = -5,
-	KR_ECONFIG = -6,	/* configuration invalid; diagnostics hold details */
-	KR_ESSH = -7,		/* transport failure (connect, auth, channel) */
-	KR_EHOSTKEY = -8,	/* host key unknown or changed */
+	KR_ECONFIG = -6, /* configuration invalid; diagnostics hold details */
+	KR_ESSH = -7, /* transport failure (connect, auth, channel) */
+	KR_EHOSTKEY = -8, /* host key unknown or changed */
 	KR_ETIMEOUT = -9,
-	KR_EDOCKER = -10,	/* docker missing or refused on a host */
+	KR_EDOCKER = -10, /* docker missing or refused on a host */
 	KR_EREGISTRY = -11,
-	KR_ESTORE = -12,	/* state database */
-	KR_ELOCKED = -13,	/* deploy lock or database lock held by another */
-	KR_EPARSE = -14,	/* unparseable data from a host or file */
-	KR_ECANCELED = -15,	/* the run was cancelled (Ctrl-C, SIGTERM, a watcher stopping) */
+	KR_ESTORE = -12, /* state database */
+	KR_ELOCKED = -13, /* deploy lock or database lock held by another */
+	KR_EPARSE = -14, /* unparseable data from a host or file */
+	KR_ECANCELED = -15, /* the run was cancelled (Ctrl-C, SIGTERM, a watcher
+			       stopping) */
 };
 
 /* Set the calling thread's last error; printf-style, no trailing newline. */

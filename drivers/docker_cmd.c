@@ -40,8 +40,10 @@ kr_docker_cmd_words(struct kr_strvec *out, const char *cmd)
 			const char *end = strchr(p + 1, '\'');
 
 			if (!end) {
-				kr_error_set(KR_EINVAL, "cmd '%s': unterminated "
-					"single quote", cmd);
+				kr_error_set(KR_EINVAL,
+					"cmd '%s': unterminated "
+					"single quote",
+					cmd);
 				err = KR_EINVAL;
 				goto out;
 			}
@@ -50,7 +52,8 @@ kr_docker_cmd_words(struct kr_strvec *out, const char *cmd)
 		} else if (c == '"') {
 			p++;
 			while (*p && *p != '"') {
-				if (*p == '\\' && p[1] && strchr("$`\"\\\n", p[1])) {
+				if (*p == '\\' && p[1] &&
+					strchr("$`\"\\\n", p[1])) {
 					if (p[1] != '\n')
 						kr_buf_putc(&w, p[1]);
 					p += 2;
@@ -59,8 +62,10 @@ kr_docker_cmd_words(struct kr_strvec *out, const char *cmd)
 				kr_buf_putc(&w, *p++);
 			}
 			if (*p != '"') {
-				kr_error_set(KR_EINVAL, "cmd '%s': unterminated "
-					"double quote", cmd);
+				kr_error_set(KR_EINVAL,
+					"cmd '%s': unterminated "
+					"double quote",
+					cmd);
 				err = KR_EINVAL;
 				goto out;
 			}
@@ -114,8 +119,7 @@ opt(struct kr_buf *out, const char *name, const char *value)
 
 /* " --opt 'key=value'" */
 static int
-opt_kv(struct kr_buf *out, const char *name, const char *key,
-	const char *value)
+opt_kv(struct kr_buf *out, const char *name, const char *key, const char *value)
 {
 	char *s = kr_xasprintf("%s=%s", key, value ? value : "");
 	int err = opt(out, name, s);
@@ -149,11 +153,12 @@ env_args(struct kr_buf *out, const struct kr_kvlist *env)
 
 	for (i = 0; i < env->n; i++) {
 		const char *v = env->v[i].value;
-		char *k = kr_xasprintf("%s%s", env->v[i].key,
-			kr_kamal_blank(v) ? "" : "=");
+		char *k = kr_xasprintf(
+			"%s%s", env->v[i].key, kr_kamal_blank(v) ? "" : "=");
 
 		if ((err = kr_buf_puts(out, " --env ")) == 0 &&
-			(err = kr_shell_quote(out, k)) == 0 && !kr_kamal_blank(v))
+			(err = kr_shell_quote(out, k)) == 0 &&
+			!kr_kamal_blank(v))
 			err = kr_shell_kamal_value(out, v);
 		free(k);
 		if (err < 0)
@@ -220,11 +225,11 @@ kr_docker_cmd_app_run(struct kr_buf *out, const struct kr_app *a,
 	int err;
 
 	if ((err = kr_buf_puts(out, "docker run --detach")) < 0 ||
-	    (err = opt(out, "--restart", a->restart ? a->restart :
-		"unless-stopped")) < 0 ||
-	    (err = opt(out, "--name", name)) < 0 ||
-	    (err = opt(out, "--network", a->network ? a->network :
-		"kamal")) < 0)
+		(err = opt(out, "--restart",
+			 a->restart ? a->restart : "unless-stopped")) < 0 ||
+		(err = opt(out, "--name", name)) < 0 ||
+		(err = opt(out, "--network",
+			 a->network ? a->network : "kamal")) < 0)
 		return err;
 	if (hostname && (err = opt(out, "--hostname", hostname)) < 0)
 		return err;
@@ -232,7 +237,8 @@ kr_docker_cmd_app_run(struct kr_buf *out, const struct kr_app *a,
 		return err;
 	if (a->env_file.path) {
 		if ((err = kr_buf_puts(out, " --env-file ")) < 0 ||
-		    (err = kr_docker_cmd_home_path(out, a->env_file.path)) < 0)
+			(err = kr_docker_cmd_home_path(out, a->env_file.path)) <
+				0)
 			return err;
 	}
 	if ((err = logging(out, &a->logging)) < 0)
@@ -243,10 +249,10 @@ kr_docker_cmd_app_run(struct kr_buf *out, const struct kr_app *a,
 	if ((err = opt_kvlist(out, "--label", &a->labels)) < 0)
 		return err;
 	if (extra_label && *extra_label &&
-	    (err = opt(out, "--label", extra_label)) < 0)
+		(err = opt(out, "--label", extra_label)) < 0)
 		return err;
 	if ((err = words(out, &a->args)) < 0 ||
-	    (err = kr_shell_arg(out, a->image)) < 0)
+		(err = kr_shell_arg(out, a->image)) < 0)
 		return err;
 	return cmd_words(out, a->cmd);
 }
@@ -263,7 +269,7 @@ acc_directory(struct kr_buf *out, const char *d)
 		return volume(out, d);
 	host = kr_xstrndup(d, (size_t)(colon - d));
 	if ((err = kr_buf_puts(out, " --volume ")) == 0 &&
-	    (err = kr_docker_cmd_home_path(out, host)) == 0)
+		(err = kr_docker_cmd_home_path(out, host)) == 0)
 		err = kr_shell_quote(out, colon);
 	free(host);
 	return err;
@@ -295,7 +301,8 @@ accessory_cmd(struct kr_buf *out, const struct kr_accessory *acc,
 		return err;
 	if (acc->env_file.path) {
 		if ((err = kr_buf_puts(out, " --env-file ")) < 0 ||
-		    (err = kr_docker_cmd_home_path(out, acc->env_file.path)) < 0)
+			(err = kr_docker_cmd_home_path(
+				 out, acc->env_file.path)) < 0)
 			return err;
 	}
 	for (i = 0; i < acc->volumes.n; i++)
@@ -307,7 +314,7 @@ accessory_cmd(struct kr_buf *out, const struct kr_accessory *acc,
 			f->options ? ":" : "", f->options ? f->options : "");
 
 		if ((err = kr_buf_puts(out, " --volume ")) == 0 &&
-		    (err = kr_docker_cmd_home_path(out, f->host_path)) == 0)
+			(err = kr_docker_cmd_home_path(out, f->host_path)) == 0)
 			err = kr_shell_quote(out, rest);
 		free(rest);
 		if (err < 0)
@@ -319,10 +326,10 @@ accessory_cmd(struct kr_buf *out, const struct kr_accessory *acc,
 	if ((err = opt_kvlist(out, "--label", &acc->labels)) < 0)
 		return err;
 	if (extra_label && *extra_label &&
-	    (err = opt(out, "--label", extra_label)) < 0)
+		(err = opt(out, "--label", extra_label)) < 0)
 		return err;
 	if ((err = words(out, &acc->args)) < 0 ||
-	    (err = kr_shell_arg(out, acc->image)) < 0)
+		(err = kr_shell_arg(out, acc->image)) < 0)
 		return err;
 	return cmd_words(out, acc->cmd);
 }
@@ -343,8 +350,8 @@ kr_docker_cmd_accessory_create(struct kr_buf *out,
 }
 
 int
-kr_docker_cmd_login(struct kr_buf *out, const char *server,
-	const char *username)
+kr_docker_cmd_login(
+	struct kr_buf *out, const char *server, const char *username)
 {
 	int err;
 
@@ -363,9 +370,9 @@ kr_docker_cmd_network_create(struct kr_buf *out, const char *name)
 	int err;
 
 	if ((err = kr_buf_puts(out, "docker network inspect")) < 0 ||
-	    (err = kr_shell_arg(out, name)) < 0 ||
-	    (err = kr_buf_puts(out, " >/dev/null 2>&1 || docker network "
-		"create")) < 0)
+		(err = kr_shell_arg(out, name)) < 0 ||
+		(err = kr_buf_puts(out, " >/dev/null 2>&1 || docker network "
+					"create")) < 0)
 		return err;
 	return kr_shell_arg(out, name);
 }
@@ -376,28 +383,29 @@ kr_docker_cmd_pull(struct kr_buf *out, const char *ref)
 	int err;
 
 	if ((err = kr_buf_puts(out, "docker image inspect")) < 0 ||
-	    (err = kr_shell_arg(out, ref)) < 0 ||
-	    (err = kr_buf_puts(out, " >/dev/null 2>&1 || docker pull "
-		"--quiet")) < 0)
+		(err = kr_shell_arg(out, ref)) < 0 ||
+		(err = kr_buf_puts(out, " >/dev/null 2>&1 || docker pull "
+					"--quiet")) < 0)
 		return err;
 	return kr_shell_arg(out, ref);
 }
 
 int
-kr_docker_cmd_pull_digest(struct kr_buf *out, const char *ref,
-	const char *digest)
+kr_docker_cmd_pull_digest(
+	struct kr_buf *out, const char *ref, const char *digest)
 {
 	const char *slash = strrchr(ref, '/');
 	const char *colon = strrchr(slash ? slash : ref, ':');
 	char *pinned = kr_xasprintf("%.*s@%s",
-		(int)(colon ? (size_t)(colon - ref) : strlen(ref)), ref, digest);
+		(int)(colon ? (size_t)(colon - ref) : strlen(ref)), ref,
+		digest);
 	int err;
 
 	/* the tag's own image must carry the digest: an untagged copy with
 	 * it (left by an earlier pull) does not count */
-	if ((err = kr_buf_puts(out, "docker image inspect --format "
-				    "'{{range .RepoDigests}}{{println .}}{{end}}'")) ==
-			0 &&
+	if ((err = kr_buf_puts(out,
+		     "docker image inspect --format "
+		     "'{{range .RepoDigests}}{{println .}}{{end}}'")) == 0 &&
 		(err = kr_shell_arg(out, ref)) == 0 &&
 		(err = kr_buf_puts(out, " 2>/dev/null | grep -qxF")) == 0 &&
 		(err = kr_shell_arg(out, pinned)) == 0 &&
@@ -408,8 +416,7 @@ kr_docker_cmd_pull_digest(struct kr_buf *out, const char *ref,
 }
 
 int
-kr_docker_cmd_stop(struct kr_buf *out, const struct kr_strvec *ids,
-	int timeout)
+kr_docker_cmd_stop(struct kr_buf *out, const struct kr_strvec *ids, int timeout)
 {
 	int err;
 
@@ -436,9 +443,10 @@ kr_docker_cmd_rm(struct kr_buf *out, const struct kr_strvec *ids)
 	int err;
 
 	if ((err = kr_buf_puts(out, "for kr_c in")) < 0 ||
-	    (err = words(out, ids)) < 0)
+		(err = words(out, ids)) < 0)
 		return err;
-	return kr_buf_puts(out, "; do if docker container inspect \"$kr_c\" "
+	return kr_buf_puts(out,
+		"; do if docker container inspect \"$kr_c\" "
 		">/dev/null 2>&1; then docker rm -f \"$kr_c\"; fi; done");
 }
 
@@ -448,7 +456,7 @@ kr_docker_cmd_rename(struct kr_buf *out, const char *from, const char *to)
 	int err;
 
 	if ((err = kr_buf_puts(out, "docker rename")) < 0 ||
-	    (err = kr_shell_arg(out, from)) < 0)
+		(err = kr_shell_arg(out, from)) < 0)
 		return err;
 	return kr_shell_arg(out, to);
 }

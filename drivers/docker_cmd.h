@@ -56,8 +56,8 @@ int kr_docker_cmd_accessory_create(struct kr_buf *out,
 	const char *extra_label);
 
 /* docker login [SERVER] -u USER --password-stdin (server NULL = Docker Hub). */
-int kr_docker_cmd_login(struct kr_buf *out, const char *server,
-	const char *username);
+int kr_docker_cmd_login(
+	struct kr_buf *out, const char *server, const char *username);
 
 /* Create the network unless it exists (idempotent). */
 int kr_docker_cmd_network_create(struct kr_buf *out, const char *name);
@@ -69,12 +69,12 @@ int kr_docker_cmd_pull(struct kr_buf *out, const char *ref);
  * REPO@DIGEST the registry gives (REPO = ref without its tag), so a tag
  * pushed again is pulled again.
  */
-int kr_docker_cmd_pull_digest(struct kr_buf *out, const char *ref,
-	const char *digest);
+int kr_docker_cmd_pull_digest(
+	struct kr_buf *out, const char *ref, const char *digest);
 
 /* docker stop [-t SECONDS] IDS... (timeout <= 0: docker's default). */
-int kr_docker_cmd_stop(struct kr_buf *out, const struct kr_strvec *ids,
-	int timeout);
+int kr_docker_cmd_stop(
+	struct kr_buf *out, const struct kr_strvec *ids, int timeout);
 
 /* docker start ID */
 int kr_docker_cmd_start(struct kr_buf *out, const char *id);
@@ -95,8 +95,8 @@ int kr_docker_cmd_proxy_deploy(struct kr_buf *out, const char *proxy,
 	const char *route, const char *target_word,
 	const struct kr_app_proxy *p, int deploy_timeout, int drain_timeout);
 /* docker exec PROXY kamal-proxy remove ROUTE */
-int kr_docker_cmd_proxy_remove(struct kr_buf *out, const char *proxy,
-	const char *route);
+int kr_docker_cmd_proxy_remove(
+	struct kr_buf *out, const char *proxy, const char *route);
 /* Kamal's proxy boot: from p's proxy.run when p->run, else from the boot
  * config files (or their defaults). p may be NULL. */
 int kr_docker_cmd_proxy_boot(struct kr_buf *out, const struct kr_app_proxy *p);

@@ -120,22 +120,49 @@ masked_keys(struct kr_strvec *out, const struct kr_observed_host *h,
  * option comparison (reconciler/diff_options.c names the same paths).
  */
 static const char *const run_fields[] = {
-	"HostConfig.NanoCpus", "HostConfig.CpuShares", "HostConfig.CpuPeriod",
-	"HostConfig.CpuQuota", "HostConfig.CpusetCpus",
-	"HostConfig.CpusetMems", "HostConfig.Memory", "HostConfig.MemorySwap",
-	"HostConfig.MemoryReservation", "HostConfig.ShmSize",
-	"HostConfig.ExtraHosts", "HostConfig.CapAdd", "HostConfig.CapDrop",
-	"HostConfig.Devices", "HostConfig.Ulimits", "HostConfig.Init",
-	"HostConfig.Privileged", "HostConfig.ReadonlyRootfs",
-	"HostConfig.SecurityOpt", "HostConfig.Tmpfs", "HostConfig.Sysctls",
-	"HostConfig.Dns", "HostConfig.DnsSearch", "HostConfig.DnsOptions",
-	"HostConfig.GroupAdd", "HostConfig.PidMode", "HostConfig.IpcMode",
-	"HostConfig.UTSMode", "HostConfig.UsernsMode", "HostConfig.PidsLimit",
-	"HostConfig.OomKillDisable", "HostConfig.OomScoreAdj",
-	"HostConfig.BlkioWeight", "HostConfig.Runtime",
-	"HostConfig.DeviceCgroupRules", "Config.User", "Config.WorkingDir",
-	"Config.Entrypoint", "Config.StopSignal", "Config.StopTimeout",
-	"Config.Healthcheck", "Config.Tty", "Config.OpenStdin",
+	"HostConfig.NanoCpus",
+	"HostConfig.CpuShares",
+	"HostConfig.CpuPeriod",
+	"HostConfig.CpuQuota",
+	"HostConfig.CpusetCpus",
+	"HostConfig.CpusetMems",
+	"HostConfig.Memory",
+	"HostConfig.MemorySwap",
+	"HostConfig.MemoryReservation",
+	"HostConfig.ShmSize",
+	"HostConfig.ExtraHosts",
+	"HostConfig.CapAdd",
+	"HostConfig.CapDrop",
+	"HostConfig.Devices",
+	"HostConfig.Ulimits",
+	"HostConfig.Init",
+	"HostConfig.Privileged",
+	"HostConfig.ReadonlyRootfs",
+	"HostConfig.SecurityOpt",
+	"HostConfig.Tmpfs",
+	"HostConfig.Sysctls",
+	"HostConfig.Dns",
+	"HostConfig.DnsSearch",
+	"HostConfig.DnsOptions",
+	"HostConfig.GroupAdd",
+	"HostConfig.PidMode",
+	"HostConfig.IpcMode",
+	"HostConfig.UTSMode",
+	"HostConfig.UsernsMode",
+	"HostConfig.PidsLimit",
+	"HostConfig.OomKillDisable",
+	"HostConfig.OomScoreAdj",
+	"HostConfig.BlkioWeight",
+	"HostConfig.Runtime",
+	"HostConfig.DeviceCgroupRules",
+	"Config.User",
+	"Config.WorkingDir",
+	"Config.Entrypoint",
+	"Config.StopSignal",
+	"Config.StopTimeout",
+	"Config.Healthcheck",
+	"Config.Tty",
+	"Config.OpenStdin",
 	"Config.Domainname",
 };
 
@@ -146,17 +173,17 @@ parse_run_fields(struct kr_kvlist *out, const json_t *o)
 
 	for (i = 0; i < sizeof(run_fields) / sizeof(run_fields[0]); i++) {
 		const char *dot = strchr(run_fields[i], '.');
-		char *sect = kr_xstrndup(run_fields[i],
-			(size_t)(dot - run_fields[i]));
-		const json_t *v = json_object_get(json_object_get(o, sect),
-			dot + 1);
+		char *sect = kr_xstrndup(
+			run_fields[i], (size_t)(dot - run_fields[i]));
+		const json_t *v =
+			json_object_get(json_object_get(o, sect), dot + 1);
 		char *js;
 
 		free(sect);
 		if (!v || json_is_null(v))
 			continue;
-		js = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS |
-			JSON_ENCODE_ANY);
+		js = json_dumps(
+			v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
 		if (js)
 			kr_kvlist_append(out, run_fields[i], js);
 		free(js);

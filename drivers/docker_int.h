@@ -37,8 +37,8 @@ int kr_docker_parse_containers(struct kr_observed_host *h, const char *host,
  * yet) into p->routes, sorted; routes_known set. 0, or KR_EPARSE when it is
  * not a JSON list (p untouched but for what it held).
  */
-int kr_docker_parse_proxy_state(struct kr_obs_proxy *p, const char *host,
-	const char *text, size_t len);
+int kr_docker_parse_proxy_state(
+	struct kr_obs_proxy *p, const char *host, const char *text, size_t len);
 /* The proxy container `name` of h, if any: p->version (its image tag) and
  * p->running. */
 void kr_docker_proxy_container(struct kr_obs_proxy *p,

@@ -164,7 +164,8 @@ parse_file_frame(struct kr_observed_host *h, const struct frame *fr)
 	if (n == 6) {
 		f = add_file(h, w[5]);
 		f->mtime = strspn(w[4], "0123456789") == strlen(w[4]) ?
-			(time_t)strtoll(w[4], NULL, 10) : 0;
+				   (time_t)strtoll(w[4], NULL, 10) :
+				   0;
 		f->mode = strcmp(w[1], "-") ? kr_xstrdup(w[1]) : NULL;
 		if (is_hex64(w[2]))
 			memcpy(f->sha256, w[2], KR_SHA256_HEX);

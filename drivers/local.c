@@ -169,8 +169,8 @@ local_exec(struct kr_transport *t, const char *cmd, const void *stdin_data,
 			pfd[n].events = POLLIN;
 			e = n++;
 		}
-		if ((err = kr_transport_check_limits(t, started, 60000,
-			&wait_ms)) < 0)
+		if ((err = kr_transport_check_limits(
+			     t, started, 60000, &wait_ms)) < 0)
 			goto out;
 		if (poll(pfd, (nfds_t)n, wait_ms) < 0) {
 			if (errno == EINTR)

@@ -141,8 +141,8 @@ kr_ssh_exec(struct kr_transport *t, const char *cmd, const void *stdin_data,
 		goto out;
 	}
 	while (!x.closed && !ssh_channel_is_closed(ch)) {
-		if ((err = kr_transport_check_limits(t, started,
-			SSH_KEEPALIVE_MS, &wait_ms)) < 0)
+		if ((err = kr_transport_check_limits(
+			     t, started, SSH_KEEPALIVE_MS, &wait_ms)) < 0)
 			goto out;
 		rc = ssh_event_dopoll(ev, wait_ms);
 		if (rc == SSH_ERROR) {

@@ -94,17 +94,20 @@ kr_transport_check_limits(const struct kr_transport *t, long long started_ms,
 
 	*wait_ms = longest;
 	if (t->cancel && *t->cancel) {
-		kr_error_set(KR_ECANCELED, "cancelled while a command ran on "
-			"'%s'", t->host ? t->host : "?");
+		kr_error_set(KR_ECANCELED,
+			"cancelled while a command ran on "
+			"'%s'",
+			t->host ? t->host : "?");
 		return KR_ECANCELED;
 	}
 	if (t->cancel && *wait_ms > 200)
-		*wait_ms = 200;	/* hear a cancel within a fifth of a second */
+		*wait_ms = 200; /* hear a cancel within a fifth of a second */
 	if (t->timeout > 0) {
 		left = started_ms + (long long)t->timeout * 1000 -
 		       kr_transport_now_ms();
 		if (left <= 0) {
-			kr_error_set(KR_ETIMEOUT, "no answer from '%s' within "
+			kr_error_set(KR_ETIMEOUT,
+				"no answer from '%s' within "
 				"%d s (the command was given up; is the host "
 				"or its docker daemon stuck?)",
 				t->host ? t->host : "?", t->timeout);

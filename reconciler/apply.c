@@ -26,7 +26,7 @@ static void
 base64_wrapped(struct kr_buf *out, const unsigned char *s, size_t n)
 {
 	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		"abcdefghijklmnopqrstuvwxyz0123456789+/";
+				  "abcdefghijklmnopqrstuvwxyz0123456789+/";
 	size_t i, col = 0;
 
 	/* Ruby's Base64.encode64: 60 characters a line, each line ended */
@@ -67,7 +67,7 @@ kr_apply_lock_acquire(char **holder, struct kr_transport *t,
 	const struct kr_apply_lock_opts *o)
 {
 	struct kr_buf cmd = KR_BUF_INIT, details = KR_BUF_INIT,
-		b64 = KR_BUF_INIT;
+		      b64 = KR_BUF_INIT;
 	struct kr_exec_result res;
 	char ts[32], reason[256];
 	char *dir = kr_docker_lock_dir(o->service, o->destination);
@@ -77,8 +77,8 @@ kr_apply_lock_acquire(char **holder, struct kr_transport *t,
 	kr_exec_result_init(&res, 1024 * 1024);
 	iso8601(ts, o->now ? o->now : time(NULL));
 	kr_buf_printf(&details, "Locked by: %s at %s\nVersion: %s\nMessage: %s",
-		o->who ? o->who : "kreconcile", ts, o->version ? o->version : "",
-		o->message ? o->message : "");
+		o->who ? o->who : "kreconcile", ts,
+		o->version ? o->version : "", o->message ? o->message : "");
 	base64_wrapped(&b64, (const unsigned char *)details.ptr, details.len);
 
 	/* one attempt: the caller waits between attempts (and hears Ctrl-C) */
@@ -87,10 +87,10 @@ kr_apply_lock_acquire(char **holder, struct kr_transport *t,
 	kr_buf_puts(&cmd, " 2>/dev/null; then\n\tif [ ! -d ");
 	kr_shell_quote(&cmd, dir);
 	kr_buf_puts(&cmd, " ]; then echo \"cannot create the lock directory\"; "
-		"exit 1; fi\n\techo '@@KRL held'\n\tbase64 -d <");
+			  "exit 1; fi\n\techo '@@KRL held'\n\tbase64 -d <");
 	kr_shell_quote(&cmd, dir);
 	kr_buf_puts(&cmd, "/details 2>/dev/null || echo '(no details)'\n"
-		"\texit 3\nfi\nprintf '%s\\n'");
+			  "\texit 3\nfi\nprintf '%s\\n'");
 	kr_shell_arg(&cmd, b64.ptr);
 	kr_buf_puts(&cmd, " >");
 	kr_shell_quote(&cmd, dir);
@@ -111,8 +111,10 @@ kr_apply_lock_acquire(char **holder, struct kr_transport *t,
 			n--;
 		if (holder)
 			*holder = kr_xstrndup(held, n);
-		kr_error_set(KR_ELOCKED, "the deploy lock '%s' on '%s' is held "
-			"by someone else", dir, t->host ? t->host : "?");
+		kr_error_set(KR_ELOCKED,
+			"the deploy lock '%s' on '%s' is held "
+			"by someone else",
+			dir, t->host ? t->host : "?");
 		err = KR_ELOCKED;
 		goto out;
 	}
@@ -156,8 +158,10 @@ kr_apply_lock_release(struct kr_transport *t, const char *service,
 	if ((err = t->vt->exec(t, cmd.ptr, NULL, 0, &res)) < 0)
 		goto out;
 	if (res.status != 0) {
-		kr_error_set(KR_EIO, "cannot release the deploy lock '%s' on "
-			"'%s': %s", dir, t->host ? t->host : "?",
+		kr_error_set(KR_EIO,
+			"cannot release the deploy lock '%s' on "
+			"'%s': %s",
+			dir, t->host ? t->host : "?",
 			kr_exec_result_reason(&res, reason, sizeof(reason)));
 		err = KR_EIO;
 	}
@@ -180,8 +184,8 @@ struct actx {
 };
 
 static void
-event(struct actx *x, const char *host, const char *address,
-	const char *action, const char *what, const char *detail)
+event(struct actx *x, const char *host, const char *address, const char *action,
+	const char *what, const char *detail)
 {
 	struct kr_apply_event ev = { host, address, action, what, detail,
 		NULL };
@@ -247,8 +251,8 @@ tail_of(const char *s)
 
 /* An env change whose app failed its health gate: the old file is back. */
 static bool
-env_restored(const struct kr_plan *p, const struct kr_apply_script *s,
-	size_t ci)
+env_restored(
+	const struct kr_plan *p, const struct kr_apply_script *s, size_t ci)
 {
 	const struct kr_change *ce = &p->changes[ci];
 	size_t i;
@@ -259,7 +263,7 @@ env_restored(const struct kr_plan *p, const struct kr_apply_script *s,
 		const struct kr_change *c = &p->changes[s->steps[i].change];
 
 		if (c->type == KR_CHANGE_APP && c->env_file == ce->env_file &&
-		    s->steps[i].result == KR_STEP_FAILED)
+			s->steps[i].result == KR_STEP_FAILED)
 			return true;
 	}
 	return false;
@@ -283,7 +287,7 @@ count_changes(struct kr_apply_host *hr, const struct kr_plan *p,
 			continue;
 		for (j = i; j < s->nsteps; j++)
 			if (s->steps[j].change == ci &&
-			    s->steps[j].result != KR_STEP_OK)
+				s->steps[j].result != KR_STEP_OK)
 				done = false;
 		if (!done || env_restored(p, s, ci))
 			continue;
@@ -306,15 +310,15 @@ count_changes(struct kr_apply_host *hr, const struct kr_plan *p,
 
 static void
 journal_end_all(struct actx *x, struct kr_apply_script *s,
-	const int64_t *entries, const char *result_override,
-	const char *detail)
+	const int64_t *entries, const char *result_override, const char *detail)
 {
 	size_t i;
 
 	for (i = 0; i < s->nsteps; i++) {
 		struct kr_apply_step *st = &s->steps[i];
-		const char *res = result_override ? result_override :
-			step_result_name(st->result);
+		const char *res = result_override ?
+					  result_override :
+					  step_result_name(st->result);
 
 		if (x->o->store && entries[i])
 			kr_store_journal_end(x->o->store, entries[i], res,
@@ -356,15 +360,15 @@ host_run(size_t i, void *arg)
 		goto out;
 	}
 	for (k = 0; k < s->nsteps; k++) {
-		if (o->store && (err = kr_store_journal_begin(&entries[k],
-			o->store, o->run, s->host, s->steps[k].address,
-			s->steps[k].action)) < 0) {
+		if (o->store &&
+			(err = kr_store_journal_begin(&entries[k], o->store,
+				 o->run, s->host, s->steps[k].address,
+				 s->steps[k].action)) < 0) {
 			hr->state = KR_APPLY_HOST_FAILED;
-			hr->error = kr_xasprintf("cannot journal: %s",
-				kr_error_last());
+			hr->error = kr_xasprintf(
+				"cannot journal: %s", kr_error_last());
 			kr_apply_mask(&x->secrets, &hr->error);
-			journal_end_all(x, s, entries, "not run",
-				hr->error);
+			journal_end_all(x, s, entries, "not run", hr->error);
 			hr->steps_not_run = s->nsteps;
 			goto out;
 		}
@@ -373,8 +377,7 @@ host_run(size_t i, void *arg)
 	}
 	if ((err = o->connect(&t, s->host, o->connect_arg)) < 0) {
 		hr->state = KR_APPLY_HOST_FAILED;
-		hr->error = kr_xasprintf("cannot connect: %s",
-			kr_error_last());
+		hr->error = kr_xasprintf("cannot connect: %s", kr_error_last());
 		kr_apply_mask(&x->secrets, &hr->error);
 		journal_end_all(x, s, entries, "not run", hr->error);
 		hr->steps_not_run = s->nsteps;
@@ -385,8 +388,8 @@ host_run(size_t i, void *arg)
 		s->input.len, &res);
 	if (err < 0) {
 		/* what ran is unknown past the output we have */
-		char *msg = kr_xasprintf("the exec failed: %s",
-			kr_error_last());
+		char *msg =
+			kr_xasprintf("the exec failed: %s", kr_error_last());
 
 		kr_apply_script_parse(s, res.out.ptr, res.out.len);
 		hr->state = KR_APPLY_HOST_FAILED;
@@ -405,14 +408,16 @@ host_run(size_t i, void *arg)
 		else
 			hr->steps_not_run++;
 		if (st->result == KR_STEP_FAILED && !hr->error)
-			hr->error = kr_xasprintf("%s (%s) failed%s%s",
-				st->address, st->action, st->output ?
-				":\n" : "", st->output ? st->output : "");
+			hr->error =
+				kr_xasprintf("%s (%s) failed%s%s", st->address,
+					st->action, st->output ? ":\n" : "",
+					st->output ? st->output : "");
 	}
 	if (!hr->error && hr->steps_not_run) {
 		/* the script stopped without a failed step: say why */
 		hr->error = kr_xasprintf("the script stopped early (exit "
-			"status %d): %s", res.status,
+					 "status %d): %s",
+			res.status,
 			kr_exec_result_reason(&res, reason, sizeof(reason)));
 	}
 	if (hr->error) {
@@ -471,17 +476,19 @@ kr_apply_run(struct kr_apply_result *out, const struct kr_apply_opts *o)
 		out->hosts[i].name = ph->name;
 		if (ph->status != KR_OBS_OK) {
 			out->hosts[i].state = ph->configured ?
-				KR_APPLY_HOST_FAILED : KR_APPLY_HOST_NOTHING;
+						      KR_APPLY_HOST_FAILED :
+						      KR_APPLY_HOST_NOTHING;
 			if (ph->configured)
-				out->hosts[i].error = kr_xasprintf("not "
+				out->hosts[i].error = kr_xasprintf(
+					"not "
 					"observed (%s): %s",
 					kr_obs_status_name(ph->status),
 					ph->error ? ph->error : "no details");
 			kr_apply_mask(&x.secrets, &out->hosts[i].error);
 			continue;
 		}
-		if ((err = kr_apply_script_build(&x.scripts[i], o->desired, p,
-			ph, &so)) < 0)
+		if ((err = kr_apply_script_build(
+			     &x.scripts[i], o->desired, p, ph, &so)) < 0)
 			goto out;
 	}
 	pr = kr_xcalloc(p->nhosts + 1, sizeof(*pr));
@@ -491,8 +498,8 @@ kr_apply_run(struct kr_apply_result *out, const struct kr_apply_opts *o)
 
 		if (pr[i].rc < 0 && !hr->error) {
 			hr->state = KR_APPLY_HOST_FAILED;
-			hr->error = kr_xstrdup(pr[i].error ? pr[i].error :
-				"failed");
+			hr->error = kr_xstrdup(
+				pr[i].error ? pr[i].error : "failed");
 			kr_apply_mask(&x.secrets, &hr->error);
 		}
 		switch (hr->state) {

@@ -35,25 +35,25 @@ struct kr_store;
 /* ---- one host's script --------------------------------------------------- */
 
 enum kr_step_result {
-	KR_STEP_NOT_RUN = 0,	/* the script never reached it */
+	KR_STEP_NOT_RUN = 0, /* the script never reached it */
 	KR_STEP_OK,
 	KR_STEP_FAILED,
 };
 
 /* One journaled action of a host script. */
 struct kr_apply_step {
-	size_t change;		/* index into plan->changes */
-	char *address;		/* the change's address */
-	char *action;		/* "create", "replace", "pull", ... */
+	size_t change; /* index into plan->changes */
+	char *address; /* the change's address */
+	char *action; /* "create", "replace", "pull", ... */
 	enum kr_step_result result;
-	int status;		/* exit status of the action's subshell */
-	char *output;		/* its stdout+stderr (may hold a log tail); NULL */
+	int status; /* exit status of the action's subshell */
+	char *output; /* its stdout+stderr (may hold a log tail); NULL */
 };
 
 struct kr_apply_script {
 	char *host;
-	struct kr_buf text;	/* the script: no secret value in it */
-	struct kr_buf input;	/* its stdin: SECRET (zeroed on release) */
+	struct kr_buf text; /* the script: no secret value in it */
+	struct kr_buf input; /* its stdin: SECRET (zeroed on release) */
 	char nonce[33];
 	struct kr_apply_step *steps;
 	size_t nsteps;
@@ -61,10 +61,12 @@ struct kr_apply_script {
 };
 
 struct kr_apply_script_opts {
-	const char *performer;	/* audit log "[performer]"; NULL = "kreconcile" */
-	time_t now;		/* audit log time; 0 = time(NULL) */
-	const char *nonce;	/* marker nonce [0-9a-z]+; NULL = random */
-	const char *suffix;	/* hex for `_replaced_` and --hostname; NULL = random */
+	const char
+		*performer; /* audit log "[performer]"; NULL = "kreconcile" */
+	time_t now; /* audit log time; 0 = time(NULL) */
+	const char *nonce; /* marker nonce [0-9a-z]+; NULL = random */
+	const char *
+		suffix; /* hex for `_replaced_` and --hostname; NULL = random */
 };
 
 /*
@@ -77,19 +79,19 @@ int kr_apply_script_build(struct kr_apply_script *out,
 	const struct kr_desired *d, const struct kr_plan *p,
 	const struct kr_plan_host *ph, const struct kr_apply_script_opts *o);
 /* Read the script's output into the steps' result, status and output. */
-void kr_apply_script_parse(struct kr_apply_script *s, const char *text,
-	size_t len);
+void kr_apply_script_parse(
+	struct kr_apply_script *s, const char *text, size_t len);
 void kr_apply_script_release(struct kr_apply_script *s);
 
 /* ---- the deploy lock ----------------------------------------------------- */
 
 struct kr_apply_lock_opts {
 	const char *service;
-	const char *destination;	/* NULL = none */
-	const char *who;		/* "Locked by: <who>" */
+	const char *destination; /* NULL = none */
+	const char *who; /* "Locked by: <who>" */
 	const char *version;
 	const char *message;
-	time_t now;			/* 0 = time(NULL) */
+	time_t now; /* 0 = time(NULL) */
 };
 
 /*
@@ -116,18 +118,19 @@ char *kr_apply_audit_line(time_t now, const char *performer,
 /* ---- running it on every host -------------------------------------------- */
 
 enum kr_apply_host_state {
-	KR_APPLY_HOST_NOTHING = 0,	/* no planned change on it */
+	KR_APPLY_HOST_NOTHING = 0, /* no planned change on it */
 	KR_APPLY_HOST_OK,
-	KR_APPLY_HOST_FAILED,		/* an action failed or the exec did */
-	KR_APPLY_HOST_SKIPPED,		/* not observed, or interrupted before it started */
+	KR_APPLY_HOST_FAILED, /* an action failed or the exec did */
+	KR_APPLY_HOST_SKIPPED, /* not observed, or interrupted before it started
+				*/
 };
 
 struct kr_apply_host {
-	const char *name;		/* borrowed from the plan */
+	const char *name; /* borrowed from the plan */
 	enum kr_apply_host_state state;
-	char *error;			/* why it failed or was skipped; may be multi-line */
-	unsigned execs;			/* execs sent to it by apply */
-	double seconds;			/* wall time of its script (connect included) */
+	char *error; /* why it failed or was skipped; may be multi-line */
+	unsigned execs; /* execs sent to it by apply */
+	double seconds; /* wall time of its script (connect included) */
 	size_t steps_ok;
 	size_t steps_failed;
 	size_t steps_not_run;
@@ -137,19 +140,19 @@ struct kr_apply_host {
 
 struct kr_apply_event {
 	const char *host;
-	const char *address;	/* NULL: the event is about the host (then
-				 * `result` is its outcome) */
+	const char *address; /* NULL: the event is about the host (then
+			      * `result` is its outcome) */
 	const char *action;
-	const char *what;	/* "ok", "failed", "not run", "starting" */
-	const char *detail;	/* output tail or error; may be NULL */
-	const struct kr_apply_host *result;	/* host events only */
+	const char *what; /* "ok", "failed", "not run", "starting" */
+	const char *detail; /* output tail or error; may be NULL */
+	const struct kr_apply_host *result; /* host events only */
 };
 
 struct kr_apply_opts {
 	const struct kr_desired *desired;
 	const struct kr_plan *plan;
-	struct kr_store *store;		/* journal; may be NULL */
-	int64_t run;			/* the store's run id */
+	struct kr_store *store; /* journal; may be NULL */
+	int64_t run; /* the store's run id */
 	/* Connect to a plan host (name as the plan has it). Called on the
 	 * host's pool thread. */
 	int (*connect)(struct kr_transport **out, const char *host, void *arg);
@@ -158,20 +161,20 @@ struct kr_apply_opts {
 	 * the observe, and keeps it for the second observe and the lock.) */
 	void (*disconnect)(struct kr_transport *t, void *arg);
 	void *connect_arg;
-	unsigned max_parallel;		/* 0 = KR_POOL_DEFAULT */
+	unsigned max_parallel; /* 0 = KR_POOL_DEFAULT */
 	const char *performer;
-	time_t now;			/* 0 = time(NULL) */
+	time_t now; /* 0 = time(NULL) */
 	/* Set (by a signal handler or thread) to stop before the next host. */
 	const volatile sig_atomic_t *interrupted;
 	/* Called as steps finish, serialised; may print. */
 	void (*progress)(const struct kr_apply_event *ev, void *arg);
 	void *progress_arg;
-	const char *nonce;		/* tests: fixed marker nonce */
-	const char *suffix;		/* tests: fixed random hex */
+	const char *nonce; /* tests: fixed marker nonce */
+	const char *suffix; /* tests: fixed random hex */
 };
 
 struct kr_apply_result {
-	struct kr_apply_host *hosts;	/* one per plan host, plan order */
+	struct kr_apply_host *hosts; /* one per plan host, plan order */
 	size_t nhosts;
 	/* of the hosts with planned changes: */
 	size_t hosts_ok, hosts_failed, hosts_skipped;

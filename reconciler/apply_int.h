@@ -40,8 +40,7 @@ void kr_apply_step_close(struct kr_apply_sctx *x, bool uses_stdin);
 void kr_apply_step_audit(struct kr_apply_sctx *x, const char *role,
 	const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Secret bytes for kr_put / kr_in: appended to stdin, never to the text. */
-void kr_apply_step_input(struct kr_apply_sctx *x, const char *data,
-	size_t len);
+void kr_apply_step_input(struct kr_apply_sctx *x, const char *data, size_t len);
 /* cmd and a newline, appended to the script's text. */
 void kr_apply_step_line(struct kr_apply_sctx *x, const struct kr_buf *cmd);
 /* Write content (stdin bytes) to path with mode, its directory made. */
@@ -49,44 +48,43 @@ void kr_apply_step_write_file(struct kr_apply_sctx *x, const char *path,
 	const char *content, size_t len, const char *mode);
 /* Where an env step keeps the file it overwrites, for this run only.
  * Caller frees. */
-char *kr_apply_step_prev_path(const struct kr_apply_sctx *x,
-	const char *path);
+char *kr_apply_step_prev_path(const struct kr_apply_sctx *x, const char *path);
 /* Stop (timeout seconds, 0 = docker's default) those of ids that still
  * exist. */
-void kr_apply_step_stop(struct kr_apply_sctx *x, const struct kr_strvec *ids,
-	int timeout);
+void kr_apply_step_stop(
+	struct kr_apply_sctx *x, const struct kr_strvec *ids, int timeout);
 /* docker rm of ids (none: nothing). */
 void kr_apply_step_rm(struct kr_apply_sctx *x, const struct kr_strvec *ids);
 /* docker start of id. */
 void kr_apply_step_start(struct kr_apply_sctx *x, const char *id);
 /* docker pull of ref. */
 /* Pull ref unless the host has it (with that registry digest, when known). */
-void kr_apply_step_pull(struct kr_apply_sctx *x, const char *ref,
-	const char *digest);
+void kr_apply_step_pull(
+	struct kr_apply_sctx *x, const char *ref, const char *digest);
 /* The definition-hash label "KEY=HASH", or NULL without a hash. Caller
  * frees. */
 char *kr_apply_step_hash_label(const char *defhash);
 
 /* The step of each kind of change (c is change ci of the plan): 0, or a
  * negative KR_E* with the message set. */
-int kr_apply_step_network(struct kr_apply_sctx *x, const struct kr_change *c,
-	size_t ci);
-int kr_apply_step_login(struct kr_apply_sctx *x, const struct kr_change *c,
-	size_t ci);
-int kr_apply_step_env(struct kr_apply_sctx *x, const struct kr_change *c,
-	size_t ci);
-int kr_apply_step_accessory(struct kr_apply_sctx *x,
-	const struct kr_change *c, size_t ci);
-int kr_apply_step_app(struct kr_apply_sctx *x, const struct kr_change *c,
-	size_t ci);
+int kr_apply_step_network(
+	struct kr_apply_sctx *x, const struct kr_change *c, size_t ci);
+int kr_apply_step_login(
+	struct kr_apply_sctx *x, const struct kr_change *c, size_t ci);
+int kr_apply_step_env(
+	struct kr_apply_sctx *x, const struct kr_change *c, size_t ci);
+int kr_apply_step_accessory(
+	struct kr_apply_sctx *x, const struct kr_change *c, size_t ci);
+int kr_apply_step_app(
+	struct kr_apply_sctx *x, const struct kr_change *c, size_t ci);
 /* apply_step_proxy.c */
-int kr_apply_step_proxy(struct kr_apply_sctx *x, const struct kr_change *c,
-	size_t ci);
-int kr_apply_step_route(struct kr_apply_sctx *x, const struct kr_change *c,
-	size_t ci);
+int kr_apply_step_proxy(
+	struct kr_apply_sctx *x, const struct kr_change *c, size_t ci);
+int kr_apply_step_route(
+	struct kr_apply_sctx *x, const struct kr_change *c, size_t ci);
 /* Inside an accessory step, after its container runs: its route. */
-void kr_apply_step_acc_proxy(struct kr_apply_sctx *x,
-	const struct kr_accessory *acc);
+void kr_apply_step_acc_proxy(
+	struct kr_apply_sctx *x, const struct kr_accessory *acc);
 
 /* apply_mask.c: every secret value of d (registry password, env files'
  * secrets), longest first, copied into out (release with

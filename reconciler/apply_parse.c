@@ -65,15 +65,18 @@ kr_apply_script_parse(struct kr_apply_script *s, const char *text, size_t len)
 				st = &s->steps[cur];
 				st->status = (int)strtol(end, NULL, 10);
 				st->result = st->status == 0 ? KR_STEP_OK :
-					KR_STEP_FAILED;
+							       KR_STEP_FAILED;
 				olen = pos > out_start ? pos - out_start : 0;
 				/* the newline printed before the marker, and
 				 * the output's own trailing newlines */
-				while (olen && text[out_start + olen - 1] == '\n')
+				while (olen &&
+					text[out_start + olen - 1] == '\n')
 					olen--;
 				free(st->output);
-				st->output = olen ? kr_xstrndup(text + out_start,
-					olen) : NULL;
+				st->output =
+					olen ? kr_xstrndup(
+						       text + out_start, olen) :
+					       NULL;
 				cur = -1;
 			}
 		}
@@ -84,7 +87,7 @@ kr_apply_script_parse(struct kr_apply_script *s, const char *text, size_t len)
 		s->steps[cur].result = KR_STEP_FAILED;
 		s->steps[cur].status = -1;
 		if (len > out_start)
-			s->steps[cur].output = kr_xstrndup(text + out_start,
-				len - out_start);
+			s->steps[cur].output =
+				kr_xstrndup(text + out_start, len - out_start);
 	}
 }

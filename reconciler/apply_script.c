@@ -28,7 +28,8 @@ random_hex(char *out, size_t nbytes)
 		nbytes = sizeof(rnd);
 	if (getrandom(rnd, nbytes, 0) != (ssize_t)nbytes) {
 		unsigned long v = (unsigned long)getpid() ^
-			(unsigned long)time(NULL) ^ (unsigned long)(size_t)out;
+				  (unsigned long)time(NULL) ^
+				  (unsigned long)(size_t)out;
 
 		for (i = 0; i < nbytes; i++, v = v * 6364136223846793005UL + 1)
 			rnd[i] = (unsigned char)(v >> 33);
@@ -57,9 +58,11 @@ static const char prelude[] =
 	"\techo \"cannot write $1\"\n"
 	"\treturn 1\n"
 	"}\n"
-	/* Kamal's health status: health when the image has a check, else state */
+	/* Kamal's health status: health when the image has a check, else state
+	 */
 	"kr_status() {\n"
-	"\tdocker inspect --format '{{if .State.Health}}{{.State.Health.Status}}"
+	"\tdocker inspect --format '{{if "
+	".State.Health}}{{.State.Health.Status}}"
 	"{{else}}{{.State.Status}}{{end}}' \"$1\" 2>/dev/null || echo missing\n"
 	"}\n"
 	/* kr_wait ID TIMEOUT DELAY: healthy, or running still after DELAY */
@@ -102,8 +105,7 @@ reserve_input(struct kr_apply_script *s, const struct kr_desired *d,
 	size_t i, j, total = 0;
 	char *zeros;
 
-	for (i = ph->first; i < ph->first + ph->count && i < p->nchanges;
-	     i++) {
+	for (i = ph->first; i < ph->first + ph->count && i < p->nchanges; i++) {
 		const struct kr_change *c = &p->changes[i];
 
 		if (c->status != KR_STATUS_PLANNED)
@@ -111,13 +113,13 @@ reserve_input(struct kr_apply_script *s, const struct kr_desired *d,
 		if (c->type == KR_CHANGE_LOGIN && d->registry.password)
 			total += strlen(d->registry.password);
 		if (c->type == KR_CHANGE_ENV && c->env_file &&
-		    c->env_file->content)
+			c->env_file->content)
 			total += strlen(c->env_file->content);
 		if (c->type == KR_CHANGE_APP && c->app &&
-		    c->app->proxy_config.tls_cert_pem &&
-		    c->app->proxy_config.tls_key_pem)
+			c->app->proxy_config.tls_cert_pem &&
+			c->app->proxy_config.tls_key_pem)
 			total += strlen(c->app->proxy_config.tls_cert_pem) +
-				strlen(c->app->proxy_config.tls_key_pem);
+				 strlen(c->app->proxy_config.tls_key_pem);
 		if (c->type == KR_CHANGE_ACCESSORY && c->accessory)
 			for (j = 0; j < c->accessory->nfiles; j++)
 				if (c->accessory->files[j].content)
@@ -133,9 +135,9 @@ reserve_input(struct kr_apply_script *s, const struct kr_desired *d,
 }
 
 int
-kr_apply_script_build(struct kr_apply_script *out,
-	const struct kr_desired *d, const struct kr_plan *p,
-	const struct kr_plan_host *ph, const struct kr_apply_script_opts *o)
+kr_apply_script_build(struct kr_apply_script *out, const struct kr_desired *d,
+	const struct kr_plan *p, const struct kr_plan_host *ph,
+	const struct kr_apply_script_opts *o)
 {
 	struct kr_apply_sctx x = { .s = out, .d = d, .o = o };
 	struct kr_strvec pulled = { 0 };
@@ -159,17 +161,16 @@ kr_apply_script_build(struct kr_apply_script *out,
 	x.audit_path = kr_apply_audit_path(d->service, d->destination);
 
 	kr_buf_printf(&out->text, "# kreconcile apply on %s\n", ph->name);
-	kr_buf_printf(&out->text, "kr_m='@@KRA-%s'\nkr_sfx='%s'\n",
-		out->nonce, x.suffix);
+	kr_buf_printf(&out->text, "kr_m='@@KRA-%s'\nkr_sfx='%s'\n", out->nonce,
+		x.suffix);
 	kr_buf_puts(&out->text, prelude);
 	kr_buf_puts(&out->text, "mkdir -p .kamal\n");
 
-	for (i = ph->first; i < ph->first + ph->count && i < p->nchanges;
-	     i++) {
+	for (i = ph->first; i < ph->first + ph->count && i < p->nchanges; i++) {
 		const struct kr_change *c = &p->changes[i];
 
 		if (c->status != KR_STATUS_PLANNED ||
-		    c->action == KR_ACTION_NOOP)
+			c->action == KR_ACTION_NOOP)
 			continue;
 		/* app images are pulled after the accessories, before apps */
 		if (c->type == KR_CHANGE_APP && !pulled.n) {
@@ -179,19 +180,21 @@ kr_apply_script_build(struct kr_apply_script *out,
 				const struct kr_change *a = &p->changes[j];
 
 				if (a->type != KR_CHANGE_APP ||
-				    a->status != KR_STATUS_PLANNED ||
-				    (a->action != KR_ACTION_CREATE &&
-				     a->action != KR_ACTION_REPLACE) ||
-				    !a->image ||
-				    kr_strvec_contains(&pulled, a->image))
+					a->status != KR_STATUS_PLANNED ||
+					(a->action != KR_ACTION_CREATE &&
+						a->action !=
+							KR_ACTION_REPLACE) ||
+					!a->image ||
+					kr_strvec_contains(&pulled, a->image))
 					continue;
 				kr_strvec_push(&pulled, a->image);
 				kr_apply_step_add(out, j, a->address, "pull");
 				kr_apply_step_open(&x, a->address);
-				kr_apply_step_pull(&x, a->image, a->image_digest);
+				kr_apply_step_pull(
+					&x, a->image, a->image_digest);
 				kr_apply_step_close(&x, false);
 			}
-			kr_strvec_push(&pulled, "");	/* done */
+			kr_strvec_push(&pulled, ""); /* done */
 		}
 		switch (c->type) {
 		case KR_CHANGE_NETWORK:
@@ -225,11 +228,13 @@ kr_apply_script_build(struct kr_apply_script *out,
 	 * stays on the host (DESIGN.md: records live in SQLite, not there).
 	 */
 	if (!err && out->nsteps)
-		kr_buf_puts(&out->text, "\nrm -f .kamal/kreconcile-prev/\"$kr_sfx\"-* "
-			"2>/dev/null\nrmdir .kamal/kreconcile-prev 2>/dev/null\n"
+		kr_buf_puts(&out->text,
+			"\nrm -f .kamal/kreconcile-prev/\"$kr_sfx\"-* "
+			"2>/dev/null\nrmdir .kamal/kreconcile-prev "
+			"2>/dev/null\n"
 			"exit 0\n");
 	if (err < 0 || !out->nsteps)
-		kr_buf_reset(&out->text);	/* nothing to run: no script */
+		kr_buf_reset(&out->text); /* nothing to run: no script */
 	kr_strvec_release(&pulled);
 	free(x.audit_path);
 	return err;

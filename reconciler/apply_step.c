@@ -21,14 +21,14 @@ char *
 kr_apply_audit_path(const char *service, const char *destination)
 {
 	if (destination && *destination)
-		return kr_xasprintf(".kamal/%s-%s-audit.log", service,
-			destination);
+		return kr_xasprintf(
+			".kamal/%s-%s-audit.log", service, destination);
 	return kr_xasprintf(".kamal/%s-audit.log", service);
 }
 
 char *
-kr_apply_audit_line(time_t now, const char *performer,
-	const char *destination, const char *role, const char *message)
+kr_apply_audit_line(time_t now, const char *performer, const char *destination,
+	const char *role, const char *message)
 {
 	struct kr_buf b = KR_BUF_INIT;
 	char ts[32];
@@ -38,8 +38,8 @@ kr_apply_audit_line(time_t now, const char *performer,
 		now = time(NULL);
 	gmtime_r(&now, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	kr_buf_printf(&b, "[%s] [%s]", ts, performer ? performer :
-		"kreconcile");
+	kr_buf_printf(
+		&b, "[%s] [%s]", ts, performer ? performer : "kreconcile");
 	if (destination && *destination)
 		kr_buf_printf(&b, " [%s]", destination);
 	if (role && *role)
@@ -53,15 +53,15 @@ kr_apply_audit_line(time_t now, const char *performer,
 }
 
 struct kr_apply_step *
-kr_apply_step_add(struct kr_apply_script *s, size_t change,
-	const char *address, const char *action)
+kr_apply_step_add(struct kr_apply_script *s, size_t change, const char *address,
+	const char *action)
 {
 	struct kr_apply_step *st;
 
 	if (s->nsteps == s->steps_alloc) {
 		s->steps_alloc = s->steps_alloc ? 2 * s->steps_alloc : 8;
-		s->steps = kr_xrealloc(s->steps,
-			s->steps_alloc * sizeof(*s->steps));
+		s->steps = kr_xrealloc(
+			s->steps, s->steps_alloc * sizeof(*s->steps));
 	}
 	st = &s->steps[s->nsteps++];
 	memset(st, 0, sizeof(*st));
@@ -81,7 +81,8 @@ kr_apply_step_open(struct kr_apply_sctx *x, const char *comment)
 	/* the comment is ours (address and action): keep it on one line */
 	for (const char *p = comment; *p; p++)
 		kr_buf_putc(t, *p == '\n' ? ' ' : *p);
-	kr_buf_printf(t, "\nif [ \"$kr_stop\" = 0 ]; then\n"
+	kr_buf_printf(t,
+		"\nif [ \"$kr_stop\" = 0 ]; then\n"
 		"printf '%%s begin %zu\\n' \"$kr_m\"\n(\nset -e\n",
 		x->s->nsteps - 1);
 }
@@ -90,15 +91,16 @@ kr_apply_step_open(struct kr_apply_sctx *x, const char *comment)
 void
 kr_apply_step_close(struct kr_apply_sctx *x, bool uses_stdin)
 {
-	kr_buf_printf(&x->s->text, ")%s 2>&1\nkr_rc=$?\n"
+	kr_buf_printf(&x->s->text,
+		")%s 2>&1\nkr_rc=$?\n"
 		"printf '\\n%%s end %zu %%s\\n' \"$kr_m\" \"$kr_rc\"\n"
 		"[ \"$kr_rc\" = 0 ] || kr_stop=1\nfi\n",
 		uses_stdin ? "" : " </dev/null", x->s->nsteps - 1);
 }
 
 void
-kr_apply_step_audit(struct kr_apply_sctx *x, const char *role, const char *fmt,
-	...)
+kr_apply_step_audit(
+	struct kr_apply_sctx *x, const char *role, const char *fmt, ...)
 {
 	struct kr_buf msg = KR_BUF_INIT;
 	char *line;
@@ -120,8 +122,7 @@ kr_apply_step_audit(struct kr_apply_sctx *x, const char *role, const char *fmt,
 
 /* Secret bytes for kr_put / kr_in: appended to stdin, never to the text. */
 void
-kr_apply_step_input(struct kr_apply_sctx *x, const char *data,
-	size_t len)
+kr_apply_step_input(struct kr_apply_sctx *x, const char *data, size_t len)
 {
 	kr_buf_put(&x->s->input, data, len);
 }
@@ -183,8 +184,8 @@ kr_apply_step_prev_path(const struct kr_apply_sctx *x, const char *path)
 }
 
 void
-kr_apply_step_stop(struct kr_apply_sctx *x, const struct kr_strvec *ids,
-	int timeout)
+kr_apply_step_stop(
+	struct kr_apply_sctx *x, const struct kr_strvec *ids, int timeout)
 {
 	if (!ids->n)
 		return;
@@ -219,8 +220,7 @@ kr_apply_step_start(struct kr_apply_sctx *x, const char *id)
 }
 
 void
-kr_apply_step_pull(struct kr_apply_sctx *x, const char *ref,
-	const char *digest)
+kr_apply_step_pull(struct kr_apply_sctx *x, const char *ref, const char *digest)
 {
 	struct kr_buf cmd = KR_BUF_INIT;
 
@@ -240,4 +240,3 @@ kr_apply_step_hash_label(const char *defhash)
 		return NULL;
 	return kr_xasprintf("%s=%s", KR_DEFHASH_LABEL, defhash);
 }
-

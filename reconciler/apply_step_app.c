@@ -29,16 +29,17 @@ retention(struct kr_apply_sctx *x, const struct kr_app *a)
 	kr_buf_puts(t, " --filter");
 	kr_shell_arg(t, f);
 	free(f);
-	f = kr_xasprintf("label=destination=%s", x->d->destination ?
-		x->d->destination : "");
+	f = kr_xasprintf("label=destination=%s",
+		x->d->destination ? x->d->destination : "");
 	kr_buf_puts(t, " --filter");
 	kr_shell_arg(t, f);
 	free(f);
-	kr_buf_printf(t, " --filter status=created --filter status=exited "
+	kr_buf_printf(t,
+		" --filter status=created --filter status=exited "
 		"--filter status=dead | tail -n +%d | while read -r kr_c; do "
 		"docker rm \"$kr_c\" >/dev/null; done\n",
 		(x->d->retain_containers > 0 ? x->d->retain_containers : 0) +
-		1);
+			1);
 }
 
 /*
@@ -128,14 +129,16 @@ kr_apply_step_app(struct kr_apply_sctx *x, const struct kr_change *c, size_t ci)
 	if (c->action == KR_ACTION_DELETE) {
 		kr_apply_step_stop(x, &c->containers, a ? a->stop_timeout : 0);
 		kr_apply_step_rm(x, &c->containers);
-		kr_apply_step_audit(x, c->name, "Removed app containers (kreconcile)");
+		kr_apply_step_audit(
+			x, c->name, "Removed app containers (kreconcile)");
 		goto close;
 	}
 	if (c->action == KR_ACTION_UPDATE) {
 		if (c->start_container)
 			kr_apply_step_start(x, c->start_container);
 		kr_apply_step_stop(x, &c->containers, a ? a->stop_timeout : 0);
-		kr_apply_step_audit(x, c->name, "Started app version %s (kreconcile)",
+		kr_apply_step_audit(x, c->name,
+			"Started app version %s (kreconcile)",
 			a ? a->version : "?");
 		goto close;
 	}
@@ -156,14 +159,15 @@ kr_apply_step_app(struct kr_apply_sctx *x, const struct kr_change *c, size_t ci)
 	kr_buf_puts(t, "kr_name=");
 	kr_shell_quote(t, a->name);
 	kr_buf_puts(t, "\nkr_old=\nif docker container inspect \"$kr_name\" "
-		">/dev/null 2>&1; then\n\tkr_old=");
+		       ">/dev/null 2>&1; then\n\tkr_old=");
 	kr_shell_quote(t, old);
 	kr_buf_puts(t, "\n\tdocker rename \"$kr_name\" \"$kr_old\"\nfi\n"
-		"kr_prev=");
+		       "kr_prev=");
 	kr_shell_quote(t, prev ? prev : "");
 	kr_buf_puts(t, "\nkr_envf=");
 	kr_shell_quote(t, a->env_file.path ? a->env_file.path : "");
-	kr_buf_puts(t, "\nkr_undo() {\n\tdocker rm -f \"$kr_name\" >/dev/null 2>&1 || "
+	kr_buf_puts(t,
+		"\nkr_undo() {\n\tdocker rm -f \"$kr_name\" >/dev/null 2>&1 || "
 		"true\n\tif [ -n \"$kr_old\" ]; then docker rename \"$kr_old\" "
 		"\"$kr_name\" || true; fi\n"
 		"\tif [ -n \"$kr_prev\" ] && [ -f \"$kr_prev\" ]; then\n"
@@ -171,33 +175,33 @@ kr_apply_step_app(struct kr_apply_sctx *x, const struct kr_change *c, size_t ci)
 		"previous $kr_envf\"\n\tfi\n}\n");
 	label = kr_apply_step_hash_label(c->defhash);
 	if (a->hostname_prefix && *a->hostname_prefix)
-		hostname = kr_xasprintf("%s-%.12s", a->hostname_prefix,
-			x->suffix);
-	if ((err = kr_docker_cmd_app_run(&cmd, a, a->name, label,
-		hostname)) < 0)
+		hostname =
+			kr_xasprintf("%s-%.12s", a->hostname_prefix, x->suffix);
+	if ((err = kr_docker_cmd_app_run(&cmd, a, a->name, label, hostname)) <
+		0)
 		goto out;
 	uses_stdin = tls_files(x, a);
 	kr_buf_puts(t, "if ! kr_id=$(");
 	kr_buf_put(t, cmd.ptr, cmd.len);
 	kr_buf_puts(t, "); then\n\techo \"docker run of $kr_name failed\"\n"
-		"\tkr_undo\n\texit 1\nfi\n");
+		       "\tkr_undo\n\texit 1\nfi\n");
 	if (a->proxy)
 		proxy_switch(x, a);
 	else
-		kr_buf_printf(t, "if ! kr_wait \"$kr_id\" %d %d; then\n"
+		kr_buf_printf(t,
+			"if ! kr_wait \"$kr_id\" %d %d; then\n"
 			"\techo \"new container $kr_name is not healthy; its "
 			"last log lines:\"\n"
 			"\tdocker logs --tail 20 \"$kr_id\" 2>&1 | sed 's/^/  "
 			"/' || true\n\tkr_undo\n\texit 1\nfi\n",
 			x->d->deploy_timeout > 0 ? x->d->deploy_timeout : 30,
-			x->d->readiness_delay >= 0 ? x->d->readiness_delay :
-						     7);
+			x->d->readiness_delay >= 0 ? x->d->readiness_delay : 7);
 	kr_apply_step_stop(x, &c->containers, a->stop_timeout);
 	kr_buf_puts(t, "if [ -n \"$kr_prev\" ]; then rm -f \"$kr_prev\"; fi\n");
 	tag_latest(x, a);
 	retention(x, a);
-	kr_apply_step_audit(x, c->name, "Booted app version %s (kreconcile)",
-		a->version);
+	kr_apply_step_audit(
+		x, c->name, "Booted app version %s (kreconcile)", a->version);
 close:
 	kr_apply_step_close(x, uses_stdin);
 out:
@@ -208,4 +212,3 @@ out:
 	kr_buf_release(&cmd);
 	return err;
 }
-

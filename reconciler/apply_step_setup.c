@@ -14,8 +14,8 @@
 #include "reconciler/apply_int.h"
 
 int
-kr_apply_step_network(struct kr_apply_sctx *x, const struct kr_change *c,
-	size_t ci)
+kr_apply_step_network(
+	struct kr_apply_sctx *x, const struct kr_change *c, size_t ci)
 {
 	struct kr_buf cmd = KR_BUF_INIT;
 
@@ -30,16 +30,17 @@ kr_apply_step_network(struct kr_apply_sctx *x, const struct kr_change *c,
 }
 
 int
-kr_apply_step_login(struct kr_apply_sctx *x, const struct kr_change *c,
-	size_t ci)
+kr_apply_step_login(
+	struct kr_apply_sctx *x, const struct kr_change *c, size_t ci)
 {
 	const struct kr_registry *r = &x->d->registry;
 	struct kr_buf cmd = KR_BUF_INIT;
 
 	if (!r->username || !r->password) {
-		kr_error_set(KR_EINVAL, "cannot log in to '%s': no %s (are "
-			"the secrets loaded?)", c->name, r->username ?
-			"password" : "username");
+		kr_error_set(KR_EINVAL,
+			"cannot log in to '%s': no %s (are "
+			"the secrets loaded?)",
+			c->name, r->username ? "password" : "username");
 		return KR_EINVAL;
 	}
 	kr_apply_step_add(x->s, ci, c->address, "login");
@@ -74,15 +75,17 @@ kr_apply_step_env(struct kr_apply_sctx *x, const struct kr_change *c, size_t ci)
 		return 0;
 	}
 	if (!ef || !ef->content) {
-		kr_error_set(KR_EINVAL, "'%s': the env file's content is not "
-			"known (are the secrets loaded?)", c->address);
+		kr_error_set(KR_EINVAL,
+			"'%s': the env file's content is not "
+			"known (are the secrets loaded?)",
+			c->address);
 		return KR_EINVAL;
 	}
 	if (c->name && strncmp(c->name, "roles/", 6) == 0) {
 		char *prev = kr_apply_step_prev_path(x, path);
 
 		kr_buf_puts(&x->s->text, "mkdir -p .kamal/kreconcile-prev\n"
-			"if [ -f ");
+					 "if [ -f ");
 		kr_docker_cmd_home_path(&x->s->text, path);
 		kr_buf_puts(&x->s->text, " ]; then cp -p -- ");
 		kr_docker_cmd_home_path(&x->s->text, path);
@@ -91,7 +94,8 @@ kr_apply_step_env(struct kr_apply_sctx *x, const struct kr_change *c, size_t ci)
 		kr_buf_puts(&x->s->text, "; fi\n");
 		free(prev);
 	}
-	kr_apply_step_write_file(x, path, ef->content, strlen(ef->content), "600");
+	kr_apply_step_write_file(
+		x, path, ef->content, strlen(ef->content), "600");
 	kr_apply_step_close(x, true);
 	return 0;
 }
@@ -179,8 +183,8 @@ out:
 }
 
 int
-kr_apply_step_accessory(struct kr_apply_sctx *x, const struct kr_change *c,
-	size_t ci)
+kr_apply_step_accessory(
+	struct kr_apply_sctx *x, const struct kr_change *c, size_t ci)
 {
 	const struct kr_accessory *acc = c->accessory;
 	struct kr_buf cmd = KR_BUF_INIT;
@@ -194,19 +198,21 @@ kr_apply_step_accessory(struct kr_apply_sctx *x, const struct kr_change *c,
 	if (c->action == KR_ACTION_DELETE) {
 		/* the container only: directories and files hold data */
 		kr_apply_step_rm(x, &c->containers);
-		kr_apply_step_audit(x, NULL, "Removed %s accessory (kreconcile)", c->name);
+		kr_apply_step_audit(
+			x, NULL, "Removed %s accessory (kreconcile)", c->name);
 		goto close;
 	}
 	if (c->action == KR_ACTION_UPDATE) {
 		if (c->start_container)
 			kr_apply_step_start(x, c->start_container);
 		kr_apply_step_stop(x, &c->containers, 0);
-		kr_apply_step_audit(x, NULL, "Started %s accessory (kreconcile)", c->name);
+		kr_apply_step_audit(
+			x, NULL, "Started %s accessory (kreconcile)", c->name);
 		goto close;
 	}
 	if (!acc) {
-		kr_error_set(KR_EINVAL, "'%s': no accessory definition",
-			c->address);
+		kr_error_set(
+			KR_EINVAL, "'%s': no accessory definition", c->address);
 		err = KR_EINVAL;
 		goto out;
 	}
@@ -215,9 +221,10 @@ kr_apply_step_accessory(struct kr_apply_sctx *x, const struct kr_change *c,
 		const char *dsp = acc->directories.v[i];
 		const char *colon = strchr(dsp, ':');
 		char *host = colon ? kr_xstrndup(dsp, (size_t)(colon - dsp)) :
-			kr_xstrdup(dsp);
+				     kr_xstrdup(dsp);
 		const char *mode = i < acc->directory_modes.n ?
-			acc->directory_modes.v[i] : "";
+					   acc->directory_modes.v[i] :
+					   "";
 
 		kr_buf_puts(&x->s->text, "mkdir -p -- ");
 		kr_docker_cmd_home_path(&x->s->text, host);
@@ -235,13 +242,15 @@ kr_apply_step_accessory(struct kr_apply_sctx *x, const struct kr_change *c,
 		const struct kr_acc_file *f = &acc->files[i];
 
 		if (!f->content) {
-			kr_error_set(KR_EINVAL, "'%s': the content of '%s' is "
-				"not known", c->address, f->local);
+			kr_error_set(KR_EINVAL,
+				"'%s': the content of '%s' is "
+				"not known",
+				c->address, f->local);
 			err = KR_EINVAL;
 			goto out;
 		}
-		kr_apply_step_write_file(x, f->host_path, f->content, strlen(f->content),
-			f->mode ? f->mode : "755");
+		kr_apply_step_write_file(x, f->host_path, f->content,
+			strlen(f->content), f->mode ? f->mode : "755");
 		uses_stdin = true;
 		if (f->owner) {
 			kr_buf_puts(&x->s->text, "chown");
@@ -251,8 +260,8 @@ kr_apply_step_accessory(struct kr_apply_sctx *x, const struct kr_change *c,
 			kr_buf_putc(&x->s->text, '\n');
 		}
 	}
-	kr_apply_step_pull(x, c->image ? c->image : acc->image,
-		c->image_digest);
+	kr_apply_step_pull(
+		x, c->image ? c->image : acc->image, c->image_digest);
 	label = kr_apply_step_hash_label(c->defhash);
 	if (c->containers.n) {
 		if ((err = accessory_swap(x, c, acc, label)) < 0)
@@ -271,7 +280,8 @@ kr_apply_step_accessory(struct kr_apply_sctx *x, const struct kr_change *c,
 	}
 	if (acc->proxy)
 		kr_apply_step_acc_proxy(x, acc);
-	kr_apply_step_audit(x, NULL, "Booted %s accessory (kreconcile)", c->name);
+	kr_apply_step_audit(
+		x, NULL, "Booted %s accessory (kreconcile)", c->name);
 close:
 	kr_apply_step_close(x, uses_stdin);
 out:
@@ -279,4 +289,3 @@ out:
 	kr_buf_release(&cmd);
 	return err;
 }
-

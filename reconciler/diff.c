@@ -20,8 +20,8 @@
 static const char *
 registry_name(const struct kr_desired *d)
 {
-	return d->registry.server && *d->registry.server ?
-		d->registry.server : "docker.io";
+	return d->registry.server && *d->registry.server ? d->registry.server :
+							   "docker.io";
 }
 
 /* The registry host an image reference names ("docker.io" when none). */
@@ -36,7 +36,7 @@ image_in_registry(const char *ref, const char *registry)
 	}
 	n = (size_t)(slash - ref);
 	if (memchr(ref, '.', n) || memchr(ref, ':', n) ||
-	    (n == 9 && strncmp(ref, "localhost", 9) == 0))
+		(n == 9 && strncmp(ref, "localhost", 9) == 0))
 		return strlen(registry) == n && strncmp(ref, registry, n) == 0;
 	return strcmp(registry, "docker.io") == 0;
 }
@@ -91,26 +91,26 @@ plan_host(struct kr_plan *p, const struct dctx *dc, const char *name,
 					h->apps[i].role, &h->apps[i].env_file,
 					&app_ec[i]);
 		for (i = 0; i < h->naccessories; i++) {
-			struct kr_change *c = kr_diff_plan_accessory(&hc,
-				&h->accessories[i], acc_env[i] ? &acc_ec[i] :
-				NULL);
+			struct kr_change *c =
+				kr_diff_plan_accessory(&hc, &h->accessories[i],
+					acc_env[i] ? &acc_ec[i] : NULL);
 
 			/* an env file waits with the container reading it */
 			if (c->status == KR_STATUS_WAITING && acc_env[i] &&
-			    acc_env[i]->status == KR_STATUS_PLANNED) {
+				acc_env[i]->status == KR_STATUS_PLANNED) {
 				acc_env[i]->status = KR_STATUS_WAITING;
 				acc_env[i]->image = kr_xstrdup(c->image);
 			}
 		}
 		for (i = 0; i < h->napps; i++) {
-			app_chg[i] = kr_diff_plan_app(&hc, &h->apps[i],
-				&app_ec[i]);
+			app_chg[i] =
+				kr_diff_plan_app(&hc, &h->apps[i], &app_ec[i]);
 			if (app_chg[i]->status == KR_STATUS_WAITING &&
-			    app_env[i] &&
-			    app_env[i]->status == KR_STATUS_PLANNED) {
+				app_env[i] &&
+				app_env[i]->status == KR_STATUS_PLANNED) {
 				app_env[i]->status = KR_STATUS_WAITING;
-				app_env[i]->image = kr_xstrdup(
-					app_chg[i]->image);
+				app_env[i]->image =
+					kr_xstrdup(app_chg[i]->image);
 			}
 		}
 		for (i = 0; i < h->naccessories; i++) {
@@ -140,8 +140,8 @@ plan_host(struct kr_plan *p, const struct dctx *dc, const char *name,
 
 		kr_change_attr(c, "name", have ? nets.v[i] : NULL, nets.v[i]);
 		if (!have)
-			kr_change_set_reason(c, "network '%s' does not exist",
-				nets.v[i]);
+			kr_change_set_reason(
+				c, "network '%s' does not exist", nets.v[i]);
 	}
 	/* a login when a planned change pulls from the configured registry
 	 * (app images always do, whatever their reference looks like) */
@@ -157,8 +157,8 @@ plan_host(struct kr_plan *p, const struct dctx *dc, const char *name,
 	}
 	if (logins.n && dc->d->registry.username) {
 		struct kr_buf why = KR_BUF_INIT;
-		struct kr_change *c = kr_plan_add_change(p, KR_CHANGE_LOGIN,
-			reg, KR_ACTION_RUN);
+		struct kr_change *c = kr_plan_add_change(
+			p, KR_CHANGE_LOGIN, reg, KR_ACTION_RUN);
 
 		kr_change_attr(c, "server", NULL, reg);
 		kr_change_attr(c, "username", NULL, dc->d->registry.username);
@@ -193,7 +193,8 @@ kr_diff_images(struct kr_strvec *out, const struct kr_desired *d)
 	for (i = 0; i < d->nhosts; i++)
 		for (j = 0; j < d->hosts[i].napps; j++)
 			if (d->hosts[i].apps[j].image &&
-			    !kr_strvec_contains(out, d->hosts[i].apps[j].image))
+				!kr_strvec_contains(
+					out, d->hosts[i].apps[j].image))
 				kr_strvec_push(out, d->hosts[i].apps[j].image);
 	for (i = 0; i < d->nhosts; i++)
 		for (j = 0; j < d->hosts[i].naccessories; j++) {
@@ -232,8 +233,8 @@ kr_diff_build(struct kr_plan **out, const struct kr_desired *d,
 	dc.prune = dc.opts->prune || d->prune;
 	dc.dest = d->destination ? d->destination : "";
 	if (*dc.dest)
-		dc.env_dir = kr_xasprintf(".kamal/apps/%s-%s/env/", d->service,
-			dc.dest);
+		dc.env_dir = kr_xasprintf(
+			".kamal/apps/%s-%s/env/", d->service, dc.dest);
 	else
 		dc.env_dir = kr_xasprintf(".kamal/apps/%s/env/", d->service);
 	p = kr_plan_new(d, dc.prune);

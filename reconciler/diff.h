@@ -18,22 +18,23 @@
 #include "state/observed.h"
 
 enum kr_image_avail {
-	KR_IMAGE_UNKNOWN = 0,	/* not resolved: assumed available */
+	KR_IMAGE_UNKNOWN = 0, /* not resolved: assumed available */
 	KR_IMAGE_PRESENT,
-	KR_IMAGE_MISSING,	/* the registry does not have the tag (yet) */
+	KR_IMAGE_MISSING, /* the registry does not have the tag (yet) */
 };
 
 /* One image reference as the caller resolved it against its registry. */
 struct kr_image_lookup {
-	const char *ref;	/* "ghcr.io/acme/app:3f4e5d6" */
+	const char *ref; /* "ghcr.io/acme/app:3f4e5d6" */
 	enum kr_image_avail avail;
-	const char *digest;	/* the registry's "sha256:..." for ref; NULL = unknown */
+	const char *digest; /* the registry's "sha256:..." for ref; NULL =
+			       unknown */
 };
 
 struct kr_diff_opts {
-	time_t now;		/* for ages in reasons; 0 = leave ages out */
-	bool prune;		/* --prune; desired->prune turns it on too */
-	const struct kr_image_lookup *images;	/* may be NULL: all available */
+	time_t now; /* for ages in reasons; 0 = leave ages out */
+	bool prune; /* --prune; desired->prune turns it on too */
+	const struct kr_image_lookup *images; /* may be NULL: all available */
 	size_t nimages;
 	/* --no-digest-check: a tag the registry now gives another digest
 	 * than the running container's image is not a change */

@@ -19,7 +19,7 @@ desired_has_accessory(const struct kr_desired *d, const char *container)
 	for (i = 0; i < d->nhosts; i++)
 		for (j = 0; j < d->hosts[i].naccessories; j++)
 			if (str_eq(d->hosts[i].accessories[j].container,
-			    container))
+				    container))
 				return true;
 	return false;
 }
@@ -53,8 +53,8 @@ kr_diff_plan_accessory(struct hctx *hc, const struct kr_accessory *acc,
 	for (i = 0; i < hc->oh->ncontainers; i++)
 		if (str_eq(cname(&hc->oh->containers[i]), acc->container))
 			oc = &hc->oh->containers[i];
-	c = kr_plan_add_change(hc->acc, KR_CHANGE_ACCESSORY, acc->name,
-		KR_ACTION_NOOP);
+	c = kr_plan_add_change(
+		hc->acc, KR_CHANGE_ACCESSORY, acc->name, KR_ACTION_NOOP);
 	c->accessory = acc;
 	c->env_file = &acc->env_file;
 	memcpy(c->defhash, defhash, sizeof(defhash));
@@ -63,8 +63,8 @@ kr_diff_plan_accessory(struct hctx *hc, const struct kr_accessory *acc,
 	if (!oc) {
 		c->action = KR_ACTION_CREATE;
 		c->status = KR_STATUS_PLANNED;
-		kr_change_set_reason(c, "no container '%s' on this host",
-			acc->container);
+		kr_change_set_reason(
+			c, "no container '%s' on this host", acc->container);
 		kr_diff_need_image(hc, c, acc->image);
 		goto out;
 	}
@@ -78,8 +78,8 @@ kr_diff_plan_accessory(struct hctx *hc, const struct kr_accessory *acc,
 		differs = true;
 	/* the host's copy of a file changed: drift, whatever the label says */
 	for (i = 0; i < acc->nfiles; i++) {
-		const struct kr_obs_file *of = kr_diff_find_file(hc->oh,
-			acc->files[i].host_path);
+		const struct kr_obs_file *of =
+			kr_diff_find_file(hc->oh, acc->files[i].host_path);
 
 		if (!of || strcmp(of->sha256, acc->files[i].sha256) != 0)
 			differs = true;
@@ -122,7 +122,7 @@ kr_diff_plan_removed_accessories(struct hctx *hc)
 		char *why;
 
 		if (!kr_diff_is_accessory(dc, oc) ||
-		    host_has_accessory(hc->h, cname(oc)))
+			host_has_accessory(hc->h, cname(oc)))
 			continue;
 		c = kr_plan_add_change(hc->acc, KR_CHANGE_ACCESSORY,
 			cname(oc) + n, KR_ACTION_NOOP);
@@ -134,7 +134,8 @@ kr_diff_plan_removed_accessories(struct hctx *hc)
 			desired_has_accessory(dc->d, cname(oc)));
 		if (dc->prune) {
 			char *w = kr_xasprintf("%s; its directories and files "
-				"are kept", why);
+					       "are kept",
+				why);
 
 			free(why);
 			why = w;

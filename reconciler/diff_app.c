@@ -37,8 +37,8 @@ host_has_role(const struct kr_host *h, const char *role)
 
 /* Plan one role's app container. `ec` is its env file's comparison. */
 struct kr_change *
-kr_diff_plan_app(struct hctx *hc, const struct kr_app *a,
-	const struct env_cmp *ec)
+kr_diff_plan_app(
+	struct hctx *hc, const struct kr_app *a, const struct env_cmp *ec)
 {
 	const struct dctx *dc = hc->dc;
 	const struct kr_obs_container *run = NULL, *last = NULL, *oc;
@@ -54,7 +54,7 @@ kr_diff_plan_app(struct hctx *hc, const struct kr_app *a,
 	for (i = 0; i < hc->oh->ncontainers; i++) {
 		oc = &hc->oh->containers[i];
 		if (!kr_diff_is_app(dc, oc) ||
-		    !str_eq(label(oc, "role"), a->role))
+			!str_eq(label(oc, "role"), a->role))
 			continue;
 		if (is_running(oc) && (!run || kr_diff_newer(oc, run)))
 			run = oc;
@@ -64,12 +64,11 @@ kr_diff_plan_app(struct hctx *hc, const struct kr_app *a,
 	for (i = 0; i < hc->oh->ncontainers; i++) {
 		oc = &hc->oh->containers[i];
 		if (oc != run && kr_diff_is_app(dc, oc) && is_live(oc) &&
-		    str_eq(label(oc, "role"), a->role))
+			str_eq(label(oc, "role"), a->role))
 			kr_strvec_push(&others, cid(oc));
 	}
 	oc = run ? run : last;
-	c = kr_plan_add_change(hc->app, KR_CHANGE_APP, a->role,
-		KR_ACTION_NOOP);
+	c = kr_plan_add_change(hc->app, KR_CHANGE_APP, a->role, KR_ACTION_NOOP);
 	c->app = a;
 	c->env_file = &a->env_file;
 	memcpy(c->defhash, defhash, sizeof(defhash));
@@ -78,8 +77,10 @@ kr_diff_plan_app(struct hctx *hc, const struct kr_app *a,
 	if (!oc) {
 		c->action = KR_ACTION_CREATE;
 		c->status = KR_STATUS_PLANNED;
-		kr_change_set_reason(c, "no container for role '%s' on this "
-			"host", a->role);
+		kr_change_set_reason(c,
+			"no container for role '%s' on this "
+			"host",
+			a->role);
 		kr_diff_need_image(hc, c, a->image);
 		goto out;
 	}
@@ -105,8 +106,8 @@ kr_diff_plan_app(struct hctx *hc, const struct kr_app *a,
 		kr_buf_puts(&why, ec->reason);
 	} else if (differs) {
 		if (!str_eq(oc->image, a->image))
-			kr_buf_printf(&why, "image %s → %s", oc->image ?
-				oc->image : "(none)", a->image);
+			kr_buf_printf(&why, "image %s → %s",
+				oc->image ? oc->image : "(none)", a->image);
 		kr_diff_join_reason(&why, &phrases);
 		if (!why.len)
 			kr_diff_put_defhash_changed(&why, hash, defhash);
@@ -126,9 +127,10 @@ kr_diff_plan_app(struct hctx *hc, const struct kr_app *a,
 		kr_diff_plan_start(c, &why, dc, oc);
 	} else if (others.n) {
 		c->action = KR_ACTION_UPDATE;
-		kr_buf_printf(&why, "%zu other container%s of role '%s' still "
-			"running (drift)", others.n, others.n == 1 ? "" : "s",
-			a->role);
+		kr_buf_printf(&why,
+			"%zu other container%s of role '%s' still "
+			"running (drift)",
+			others.n, others.n == 1 ? "" : "s", a->role);
 		kr_strvec_copy(&c->containers, &others);
 	}
 	kr_diff_finish_change(hc, c, &why, a->image);
@@ -152,14 +154,14 @@ kr_diff_plan_removed_apps(struct hctx *hc)
 		const char *role = label(oc, "role");
 
 		if (kr_diff_is_app(dc, oc) && !host_has_role(hc->h, role) &&
-		    !kr_strvec_contains(&roles, role))
+			!kr_strvec_contains(&roles, role))
 			kr_strvec_push(&roles, role);
 	}
 	if (roles.n)
 		qsort(roles.v, roles.n, sizeof(*roles.v), kr_diff_str_cmp);
 	for (j = 0; j < roles.n; j++) {
-		struct kr_change *c = kr_plan_add_change(hc->app,
-			KR_CHANGE_APP, roles.v[j], KR_ACTION_NOOP);
+		struct kr_change *c = kr_plan_add_change(
+			hc->app, KR_CHANGE_APP, roles.v[j], KR_ACTION_NOOP);
 		const struct kr_obs_container *newest = NULL;
 		char *why;
 
@@ -168,17 +170,17 @@ kr_diff_plan_removed_apps(struct hctx *hc)
 				&hc->oh->containers[i];
 
 			if (!kr_diff_is_app(dc, oc) ||
-			    !str_eq(label(oc, "role"), roles.v[j]))
+				!str_eq(label(oc, "role"), roles.v[j]))
 				continue;
 			kr_strvec_push(&c->containers, cid(oc));
 			if (!newest || kr_diff_newer(oc, newest))
 				newest = oc;
 		}
 		kr_change_attr(c, "name", cname(newest), NULL);
-		kr_change_attr(c, "image", newest->image ? newest->image : "",
-			NULL);
-		kr_change_attr(c, "state", newest->state ? newest->state : "",
-			NULL);
+		kr_change_attr(
+			c, "image", newest->image ? newest->image : "", NULL);
+		kr_change_attr(
+			c, "state", newest->state ? newest->state : "", NULL);
 		why = kr_diff_removal_words(hc, "role", roles.v[j],
 			desired_has_role(dc->d, roles.v[j]));
 		kr_diff_mark_removal(hc, c, why);

@@ -19,7 +19,7 @@ image_lookup(const struct dctx *dc, const char *ref)
 
 	for (i = 0; dc->opts->images && i < dc->opts->nimages; i++)
 		if (dc->opts->images[i].ref &&
-		    strcmp(dc->opts->images[i].ref, ref) == 0)
+			strcmp(dc->opts->images[i].ref, ref) == 0)
 			return &dc->opts->images[i];
 	return NULL;
 }
@@ -74,8 +74,10 @@ kr_diff_digest_changed(const struct hctx *hc, struct kr_change *c,
 		return false;
 	snprintf(s1, sizeof(s1), "%s", old);
 	snprintf(s2, sizeof(s2), "%s", il->digest);
-	kr_strvec_push_owned(phrases, kr_xasprintf("image digest changed "
-		"(%s… → %s…: the tag was pushed again)", s1, s2));
+	kr_strvec_push_owned(
+		phrases, kr_xasprintf("image digest changed "
+				      "(%s… → %s…: the tag was pushed again)",
+				 s1, s2));
 	c->repull = true;
 	return true;
 }
@@ -100,13 +102,14 @@ kr_diff_need_image(struct hctx *hc, struct kr_change *c, const char *ref)
 		c->status = KR_STATUS_WAITING;
 		if (c->reason) {
 			char *r = kr_xasprintf("%s; the registry does not have "
-				"the image yet", c->reason);
+					       "the image yet",
+				c->reason);
 
 			free(c->reason);
 			c->reason = r;
 		} else {
 			kr_change_set_reason(c, "the registry does not have "
-				"the image yet");
+						"the image yet");
 		}
 		return;
 	}
@@ -134,8 +137,8 @@ kr_diff_keep_defhash(struct kr_change *c)
 
 /* A removal: DELETE with prune, else KEPT. */
 void
-kr_diff_mark_removal(const struct hctx *hc, struct kr_change *c,
-	const char *why)
+kr_diff_mark_removal(
+	const struct hctx *hc, struct kr_change *c, const char *why)
 {
 	if (hc->dc->prune) {
 		c->action = KR_ACTION_DELETE;
@@ -152,17 +155,17 @@ kr_diff_removal_words(const struct hctx *hc, const char *what, const char *name,
 	bool configured_elsewhere)
 {
 	if (!hc->h)
-		return kr_xasprintf("host '%s' is not in the configuration",
-			hc->name);
+		return kr_xasprintf(
+			"host '%s' is not in the configuration", hc->name);
 	if (configured_elsewhere)
-		return kr_xasprintf("%s '%s' is not configured for this host",
-			what, name);
+		return kr_xasprintf(
+			"%s '%s' is not configured for this host", what, name);
 	return kr_xasprintf("%s '%s' is not in the configuration", what, name);
 }
 
 void
-kr_diff_put_defhash_changed(struct kr_buf *why, const char *hash,
-	const char *defhash)
+kr_diff_put_defhash_changed(
+	struct kr_buf *why, const char *hash, const char *defhash)
 {
 	char s1[64], s2[64];
 
@@ -189,8 +192,8 @@ kr_diff_plan_start(struct kr_change *c, struct kr_buf *why,
 }
 
 void
-kr_diff_finish_change(struct hctx *hc, struct kr_change *c,
-	struct kr_buf *why, const char *image)
+kr_diff_finish_change(struct hctx *hc, struct kr_change *c, struct kr_buf *why,
+	const char *image)
 {
 	if (c->action != KR_ACTION_NOOP)
 		c->status = KR_STATUS_PLANNED;

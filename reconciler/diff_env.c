@@ -27,13 +27,13 @@ env_compare(struct env_cmp *out, const struct kr_observed_host *oh,
 		return;
 	}
 	out->content_differs = strcmp(out->of->sha256, ef->sha256) != 0;
-	out->mode_differs = strcmp(kr_diff_mode_digits(out->of->mode),
-		"600") != 0;
+	out->mode_differs =
+		strcmp(kr_diff_mode_digits(out->of->mode), "600") != 0;
 	if (out->content_differs) {
 		for (i = 0; i < ef->secrets.n; i++) {
 			kr_strvec_push(&keys, ef->secrets.v[i].key);
-			if (!kr_strvec_contains(&out->of->keys,
-			    ef->secrets.v[i].key))
+			if (!kr_strvec_contains(
+				    &out->of->keys, ef->secrets.v[i].key))
 				kr_strvec_push(&added, ef->secrets.v[i].key);
 		}
 		for (i = 0; i < out->of->keys.n; i++)
@@ -46,7 +46,8 @@ env_compare(struct env_cmp *out, const struct kr_observed_host *oh,
 					added.v[i]);
 			for (i = 0; i < removed.n; i++)
 				kr_buf_printf(&b, "%s %s removed",
-					(i || added.n) ? "," : "", removed.v[i]);
+					(i || added.n) ? "," : "",
+					removed.v[i]);
 		} else {
 			/* same key names: which value changed cannot be told */
 			kr_buf_puts(&b, "env file content changed (keys: ");
@@ -84,10 +85,10 @@ env_attrs(struct kr_change *c, const struct kr_env_file *ef,
 	kr_change_attr(c, "path", of ? of->path : NULL, ef ? ef->path : NULL);
 	kr_change_attr(c, "mode", of ? kr_diff_mode_digits(of->mode) : NULL,
 		ef ? "600" : NULL);
-	kr_change_attr_list(c, "keys", of ? &of->keys : NULL,
-		ef ? &after_keys : NULL);
-	kr_change_attr(c, "sha256", of ? of->sha256 : NULL,
-		ef ? ef->sha256 : NULL);
+	kr_change_attr_list(
+		c, "keys", of ? &of->keys : NULL, ef ? &after_keys : NULL);
+	kr_change_attr(
+		c, "sha256", of ? of->sha256 : NULL, ef ? ef->sha256 : NULL);
 	kr_change_attr_sensitive(c, "content", of != NULL, ef != NULL,
 		ec ? ec->content_differs : true);
 	kr_strvec_release(&after_keys);
@@ -134,7 +135,7 @@ kr_diff_plan_removed_env(struct hctx *hc)
 		struct kr_change *c;
 
 		if (!of->path || strncmp(of->path, dc->env_dir, n) != 0 ||
-		    !kr_diff_ends_with(of->path, ".env"))
+			!kr_diff_ends_with(of->path, ".env"))
 			continue;
 		rest = of->path + n;
 		if (strncmp(rest, "roles/", 6) == 0)
@@ -148,17 +149,17 @@ kr_diff_plan_removed_env(struct hctx *hc)
 				wanted = true;
 		for (j = 0; hc->h && j < hc->h->naccessories; j++)
 			if (str_eq(hc->h->accessories[j].env_file.path,
-			    of->path))
+				    of->path))
 				wanted = true;
 		if (wanted)
 			continue;
 		addr = kr_xstrndup(rest, strlen(rest) - 4);
 		name = kr_xstrdup(strchr(addr, '/') + 1);
-		c = kr_plan_add_change(hc->env, KR_CHANGE_ENV, addr,
-			KR_ACTION_NOOP);
+		c = kr_plan_add_change(
+			hc->env, KR_CHANGE_ENV, addr, KR_ACTION_NOOP);
 		c->path = kr_xstrdup(of->path);
-		env_attrs(c, NULL, &(struct env_cmp){ .of = of,
-			.content_differs = true });
+		env_attrs(c, NULL,
+			&(struct env_cmp){ .of = of, .content_differs = true });
 		why = kr_diff_removal_words(hc, kind, name, false);
 		kr_diff_mark_removal(hc, c, why);
 		free(why);

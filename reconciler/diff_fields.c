@@ -70,10 +70,10 @@ map_attrs(struct kr_change *c, const char *prefix, const struct kr_kvlist *want,
 
 	for (i = 0; i < want->n; i++) {
 		char *name = kr_xasprintf("%s.%s", prefix, want->v[i].key);
-		const char *before = have ? kr_kvlist_get(have,
-			want->v[i].key) : NULL;
-		struct kr_attr *a = kr_change_attr(c, name,
-			have ? before : NULL, want->v[i].value);
+		const char *before =
+			have ? kr_kvlist_get(have, want->v[i].key) : NULL;
+		struct kr_attr *a = kr_change_attr(
+			c, name, have ? before : NULL, want->v[i].value);
 
 		a->flags |= flags;
 		if (have && a->changed)
@@ -110,12 +110,13 @@ env_attrs(struct kr_change *c, const struct kr_kvlist *want,
 			kr_kamal_value_template(&t, v);
 			kr_kamal_template_text(&shown, t.ptr);
 		}
-		a = kr_change_attr(c, name, have ? (before ? before :
-			"(unset)") : NULL, shown.ptr);
+		a = kr_change_attr(c, name,
+			have ? (before ? before : "(unset)") : NULL, shown.ptr);
 		a->flags |= KR_ATTR_FORCES;
 		if (have)
-			a->changed = !blank && !(before &&
-				kr_kamal_template_match(t.ptr, before));
+			a->changed =
+				!blank && !(before && kr_kamal_template_match(
+							      t.ptr, before));
 		if (a->changed)
 			kr_strvec_push(changed, key);
 		free(name);
@@ -149,11 +150,13 @@ common_attrs(struct kr_change *c, const struct fields *f,
 	a = kr_change_attr(c, "image", oc ? oc->image : NULL, f->image);
 	a->flags |= KR_ATTR_FORCES;
 	if (oc && a->changed && image_phrase)
-		kr_strvec_push_owned(phrases, kr_xasprintf("image %s → %s%s",
-			oc->image ? oc->image : "(none)", f->image, image_suffix));
+		kr_strvec_push_owned(
+			phrases, kr_xasprintf("image %s → %s%s",
+					 oc->image ? oc->image : "(none)",
+					 f->image, image_suffix));
 	if (f->cmd) {
-		a = kr_change_attr(c, "cmd", oc ? (oc->cmd ? oc->cmd : "") :
-			NULL, f->cmd);
+		a = kr_change_attr(
+			c, "cmd", oc ? (oc->cmd ? oc->cmd : "") : NULL, f->cmd);
 		a->flags |= KR_ATTR_FORCES;
 		if (oc)
 			a->changed = !cmd_eq(oc->cmd, f->cmd);
@@ -177,8 +180,8 @@ common_attrs(struct kr_change *c, const struct fields *f,
 		/* keys of the env file the container does not have: it was
 		 * started before they were added */
 		for (i = 0; oc && i < f->env_file->secrets.n; i++)
-			if (!kr_kvlist_get(&oc->env,
-			    f->env_file->secrets.v[i].key))
+			if (!kr_kvlist_get(
+				    &oc->env, f->env_file->secrets.v[i].key))
 				kr_strvec_push(&changed,
 					f->env_file->secrets.v[i].key);
 		if (changed.n) {
@@ -201,17 +204,20 @@ common_attrs(struct kr_change *c, const struct fields *f,
 		a = kr_change_attr(c, "network", before, f->network);
 		a->flags |= KR_ATTR_FORCES;
 		if (oc && a->changed)
-			kr_strvec_push_owned(phrases, kr_xasprintf(
-				"network %s → %s", before, f->network));
+			kr_strvec_push_owned(
+				phrases, kr_xasprintf("network %s → %s", before,
+						 f->network));
 	}
 	if (f->restart) {
-		a = kr_change_attr(c, "restart", oc ? (oc->restart ?
-			oc->restart : "") : NULL, f->restart);
+		a = kr_change_attr(c, "restart",
+			oc ? (oc->restart ? oc->restart : "") : NULL,
+			f->restart);
 		a->flags |= KR_ATTR_FORCES;
 		if (oc && a->changed)
-			kr_strvec_push_owned(phrases, kr_xasprintf(
-				"restart policy %s → %s", oc->restart ?
-				oc->restart : "(none)", f->restart));
+			kr_strvec_push_owned(phrases,
+				kr_xasprintf("restart policy %s → %s",
+					oc->restart ? oc->restart : "(none)",
+					f->restart));
 	}
 }
 
@@ -272,8 +278,8 @@ tail_attrs(struct kr_change *c, const struct kr_obs_container *oc,
 {
 	kr_change_attr(c, "state", oc ? (oc->state ? oc->state : "") : NULL,
 		"running");
-	kr_change_attr(c, "defhash", oc ? label(oc, KR_DEFHASH_LABEL) : NULL,
-		defhash);
+	kr_change_attr(
+		c, "defhash", oc ? label(oc, KR_DEFHASH_LABEL) : NULL, defhash);
 }
 
 /* The log driver only when configured; options as a subset. */
@@ -285,8 +291,9 @@ logging_attrs(struct kr_change *c, const struct kr_logging *lg,
 	struct kr_attr *at;
 
 	if (lg->driver) {
-		at = kr_change_attr(c, "log_driver", oc ? (oc->log_driver ?
-			oc->log_driver : "") : NULL, lg->driver);
+		at = kr_change_attr(c, "log_driver",
+			oc ? (oc->log_driver ? oc->log_driver : "") : NULL,
+			lg->driver);
 		at->flags |= KR_ATTR_FORCES;
 		if (oc && at->changed)
 			kr_strvec_push(&changed, "driver");
@@ -304,9 +311,14 @@ kr_diff_app_attrs(struct kr_change *c, const struct kr_app *a,
 	struct kr_strvec *phrases)
 {
 	struct fields f = {
-		.image = a->image, .cmd = a->cmd, .args = &a->args,
-		.volumes = &a->volumes, .labels = &a->labels, .env = &a->env,
-		.env_file = &a->env_file, .network = a->network,
+		.image = a->image,
+		.cmd = a->cmd,
+		.args = &a->args,
+		.volumes = &a->volumes,
+		.labels = &a->labels,
+		.env = &a->env,
+		.env_file = &a->env_file,
+		.network = a->network,
 		.restart = a->restart,
 	};
 	bool *used = NULL;
@@ -354,8 +366,10 @@ file_mount_attr(struct kr_change *c, const struct kr_acc_file *af,
 	a = kr_change_attr(c, name, before, af->options ? af->options : "rw");
 	a->flags |= KR_ATTR_FORCES;
 	a->changed = true;
-	kr_strvec_push_owned(phrases, kr_xasprintf("file %s is mounted %s, "
-		"not %s", af->local, before, af->options ? af->options : "rw"));
+	kr_strvec_push_owned(phrases,
+		kr_xasprintf("file %s is mounted %s, "
+			     "not %s",
+			af->local, before, af->options ? af->options : "rw"));
 	free(name);
 }
 
@@ -366,10 +380,15 @@ kr_diff_acc_attrs(struct kr_change *c, const struct kr_accessory *acc,
 	const char *defhash, struct kr_strvec *phrases)
 {
 	struct fields f = {
-		.image = acc->image, .cmd = acc->cmd, .args = &acc->args,
-		.volumes = &acc->volumes, .labels = &acc->labels,
-		.env = &acc->env, .env_file = &acc->env_file,
-		.network = acc->network, .restart = acc->restart,
+		.image = acc->image,
+		.cmd = acc->cmd,
+		.args = &acc->args,
+		.volumes = &acc->volumes,
+		.labels = &acc->labels,
+		.env = &acc->env,
+		.env_file = &acc->env_file,
+		.network = acc->network,
+		.restart = acc->restart,
 	};
 	struct kr_strvec fmounts = { 0 };
 	bool *used = NULL;
@@ -381,13 +400,15 @@ kr_diff_acc_attrs(struct kr_change *c, const struct kr_accessory *acc,
 	ports_attr(c, &acc->ports, &acc->args, oc, phrases);
 	if (oc)
 		used = kr_xcalloc(oc->nmounts + 1, sizeof(*used));
-	volumes_attr(c, "directories", &acc->directories, true, oc, used,
-		false, phrases, "directories changed");
+	volumes_attr(c, "directories", &acc->directories, true, oc, used, false,
+		phrases, "directories changed");
 	for (i = 0; i < acc->nfiles; i++)
-		kr_strvec_push_owned(&fmounts, kr_xasprintf("%s:%s%s%s",
-			acc->files[i].host_path, acc->files[i].remote,
-			acc->files[i].options ? ":" : "",
-			acc->files[i].options ? acc->files[i].options : ""));
+		kr_strvec_push_owned(&fmounts,
+			kr_xasprintf("%s:%s%s%s", acc->files[i].host_path,
+				acc->files[i].remote,
+				acc->files[i].options ? ":" : "",
+				acc->files[i].options ? acc->files[i].options :
+							""));
 	if (oc) {
 		/* files are mounts too: mark them before looking for extras */
 		struct kr_strvec matched = { 0 };
@@ -395,8 +416,8 @@ kr_diff_acc_attrs(struct kr_change *c, const struct kr_accessory *acc,
 		kr_diff_mounts_before(&matched, &fmounts, true, oc, used);
 		for (i = 0; i < acc->nfiles; i++)
 			if (!kr_strvec_contains(&matched, fmounts.v[i]))
-				file_mount_attr(c, &acc->files[i], oc, used,
-					phrases);
+				file_mount_attr(
+					c, &acc->files[i], oc, used, phrases);
 		kr_strvec_release(&matched);
 	}
 	volumes_attr(c, "volumes", &acc->volumes, false, oc, used, true,
@@ -404,19 +425,20 @@ kr_diff_acc_attrs(struct kr_change *c, const struct kr_accessory *acc,
 	free(used);
 	for (i = 0; i < acc->nfiles; i++) {
 		const struct kr_acc_file *af = &acc->files[i];
-		const struct kr_obs_file *of = kr_diff_find_file(oh,
-			af->host_path);
+		const struct kr_obs_file *of =
+			kr_diff_find_file(oh, af->host_path);
 		char *name = kr_xasprintf("files.%s", af->remote);
 
 		a = kr_change_attr(c, name, oc ? (of ? of->sha256 : "") : NULL,
 			af->sha256);
 		a->flags |= KR_ATTR_FORCES;
 		if (oc && a->changed)
-			kr_strvec_push_owned(phrases, of ?
-				kr_xasprintf("file %s content changed",
-					af->local) :
-				kr_xasprintf("file %s is missing on the host",
-					af->local));
+			kr_strvec_push_owned(phrases,
+				of ? kr_xasprintf("file %s content changed",
+					     af->local) :
+				     kr_xasprintf(
+					     "file %s is missing on the host",
+					     af->local));
 		free(name);
 	}
 	logging_attrs(c, &acc->logging, oc, phrases);

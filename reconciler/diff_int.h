@@ -18,33 +18,33 @@
 #include "common/buf.h"
 #include "common/vec.h"
 #include "reconciler/diff.h"
-#include "reconciler/plan_int.h"	/* str_eq, kr_plan_move_changes */
+#include "reconciler/plan_int.h" /* str_eq, kr_plan_move_changes */
 
 struct dctx {
 	const struct kr_desired *d;
 	const struct kr_diff_opts *opts;
 	bool prune;
-	const char *dest;		/* "" when none */
-	char *env_dir;			/* ".kamal/apps/<svc>[-<dest>]/env/" */
+	const char *dest; /* "" when none */
+	char *env_dir; /* ".kamal/apps/<svc>[-<dest>]/env/" */
 };
 
 struct hctx {
 	const struct dctx *dc;
 	const char *name;
-	const struct kr_host *h;	/* NULL: host not in the config */
+	const struct kr_host *h; /* NULL: host not in the config */
 	const struct kr_observed_host *oh;
-	struct kr_plan *env;		/* scratch plans, one per stage */
+	struct kr_plan *env; /* scratch plans, one per stage */
 	struct kr_plan *acc;
 	struct kr_plan *app;
-	struct kr_strvec pulls;		/* images planned changes pull */
+	struct kr_strvec pulls; /* images planned changes pull */
 };
 
 /* An env file on the host compared with the desired one. */
 struct env_cmp {
-	const struct kr_obs_file *of;	/* NULL: not on the host */
+	const struct kr_obs_file *of; /* NULL: not on the host */
 	bool content_differs;
 	bool mode_differs;
-	char *reason;			/* NULL when equal */
+	char *reason; /* NULL when equal */
 };
 
 /* ------------------------------------------ small accessors (inline) */
@@ -80,9 +80,9 @@ is_running(const struct kr_obs_container *oc)
 static inline bool
 is_live(const struct kr_obs_container *oc)
 {
-	return is_running(oc) || (oc->state &&
-		(strcmp(oc->state, "restarting") == 0 ||
-		 strcmp(oc->state, "paused") == 0));
+	return is_running(oc) ||
+	       (oc->state && (strcmp(oc->state, "restarting") == 0 ||
+				     strcmp(oc->state, "paused") == 0));
 }
 
 /* ------------------------------------------ diff_words.c: reasons */
@@ -100,12 +100,12 @@ void kr_diff_put_key_list(struct kr_buf *b, const struct kr_strvec *keys);
 /* ------------------------------------- diff_observed.c: the snapshot */
 
 bool kr_diff_is_app(const struct dctx *dc, const struct kr_obs_container *oc);
-bool kr_diff_is_accessory(const struct dctx *dc,
-	const struct kr_obs_container *oc);
-bool kr_diff_newer(const struct kr_obs_container *a,
-	const struct kr_obs_container *b);
-const struct kr_obs_file *kr_diff_find_file(const struct kr_observed_host *oh,
-	const char *path);
+bool kr_diff_is_accessory(
+	const struct dctx *dc, const struct kr_obs_container *oc);
+bool kr_diff_newer(
+	const struct kr_obs_container *a, const struct kr_obs_container *b);
+const struct kr_obs_file *kr_diff_find_file(
+	const struct kr_observed_host *oh, const char *path);
 const char *kr_diff_mode_digits(const char *m);
 bool kr_diff_ends_with(const char *s, const char *suffix);
 /* qsort comparison of two char * */
@@ -126,8 +126,8 @@ void kr_diff_ports_set(struct kr_strvec *out, const struct kr_strvec *in);
 void kr_diff_options_attrs(struct kr_change *c, const struct kr_strvec *args,
 	const struct kr_obs_container *oc, struct kr_strvec *phrases);
 /* The values of --publish in args, appended to out. */
-void kr_diff_options_publish(struct kr_strvec *out,
-	const struct kr_strvec *args);
+void kr_diff_options_publish(
+	struct kr_strvec *out, const struct kr_strvec *args);
 
 /* ------------------------------- diff_fields.c: field-by-field attrs */
 
@@ -150,20 +150,19 @@ void kr_diff_env_age(struct kr_strvec *phrases, const struct env_cmp *ec,
 
 /* ------------------- diff_change.c: what app and accessory plans share */
 
-void kr_diff_need_image(struct hctx *hc, struct kr_change *c,
-	const char *ref);
+void kr_diff_need_image(struct hctx *hc, struct kr_change *c, const char *ref);
 /* The registry's digest for ref differs from the running image's. */
 bool kr_diff_digest_changed(const struct hctx *hc, struct kr_change *c,
 	const struct kr_obs_container *oc, const char *ref,
 	struct kr_strvec *phrases);
 void kr_diff_keep_defhash(struct kr_change *c);
-void kr_diff_mark_removal(const struct hctx *hc, struct kr_change *c,
-	const char *why);
+void kr_diff_mark_removal(
+	const struct hctx *hc, struct kr_change *c, const char *why);
 char *kr_diff_removal_words(const struct hctx *hc, const char *what,
 	const char *name, bool configured_elsewhere);
 /* "definition changed (kreconcile.defhash 1a2b3c4 → 5d6e7f8)" */
-void kr_diff_put_defhash_changed(struct kr_buf *why, const char *hash,
-	const char *defhash);
+void kr_diff_put_defhash_changed(
+	struct kr_buf *why, const char *hash, const char *defhash);
 /*
  * A container that is not running and matches its definition: says so in
  * why; an exited or created one is started in place (UPDATE, returns true),
@@ -181,8 +180,8 @@ void kr_diff_finish_change(struct hctx *hc, struct kr_change *c,
 
 /* ------------------------------- diff_app.c, diff_accessory.c */
 
-struct kr_change *kr_diff_plan_app(struct hctx *hc, const struct kr_app *a,
-	const struct env_cmp *ec);
+struct kr_change *kr_diff_plan_app(
+	struct hctx *hc, const struct kr_app *a, const struct env_cmp *ec);
 void kr_diff_plan_removed_apps(struct hctx *hc);
 struct kr_change *kr_diff_plan_accessory(struct hctx *hc,
 	const struct kr_accessory *acc, const struct env_cmp *ec);

@@ -156,10 +156,10 @@ kr_diff_mounts_extra(struct kr_strvec *before,
 
 		if (used[j] || !om->type || strcmp(om->type, "bind") != 0)
 			continue;
-		kr_strvec_push_owned(before, kr_xasprintf("%s:%s%s",
-			om->source ? om->source : "",
-			om->destination ? om->destination : "",
-			om->rw ? "" : ":ro"));
+		kr_strvec_push_owned(before,
+			kr_xasprintf("%s:%s%s", om->source ? om->source : "",
+				om->destination ? om->destination : "",
+				om->rw ? "" : ":ro"));
 	}
 }
 
@@ -170,7 +170,8 @@ port_norm(const char *p)
 {
 	const char *slash = strchr(p, '/');
 	const char *proto = slash ? slash + 1 : "tcp";
-	char *body = slash ? kr_xstrndup(p, (size_t)(slash - p)) : kr_xstrdup(p);
+	char *body =
+		slash ? kr_xstrndup(p, (size_t)(slash - p)) : kr_xstrdup(p);
 	char *last = strrchr(body, ':'), *first, *res;
 
 	if (last && last != body) {
@@ -180,10 +181,11 @@ port_norm(const char *p)
 		if (first) {
 			size_t iplen = (size_t)(first - body);
 
-			if (iplen == 0 || (iplen == 7 &&
-			    strncmp(body, "0.0.0.0", 7) == 0) ||
-			    (iplen == 2 && strncmp(body, "::", 2) == 0) ||
-			    (iplen == 4 && strncmp(body, "[::]", 4) == 0)) {
+			if (iplen == 0 ||
+				(iplen == 7 &&
+					strncmp(body, "0.0.0.0", 7) == 0) ||
+				(iplen == 2 && strncmp(body, "::", 2) == 0) ||
+				(iplen == 4 && strncmp(body, "[::]", 4) == 0)) {
 				res = kr_xasprintf("%s/%s", first + 1, proto);
 				free(body);
 				return res;

@@ -17,7 +17,7 @@ kr_diff_is_app(const struct dctx *dc, const struct kr_obs_container *oc)
 	const char *dest = label(oc, "destination");
 
 	return str_eq(label(oc, "service"), dc->d->service) &&
-		label(oc, "role") && str_eq(dest ? dest : "", dc->dest);
+	       label(oc, "role") && str_eq(dest ? dest : "", dc->dest);
 }
 
 /* An accessory of this service: labelled service=<its own name>, no role. */
@@ -36,8 +36,8 @@ kr_diff_is_accessory(const struct dctx *dc, const struct kr_obs_container *oc)
 
 /* a is newer than b: created, then started, then name. */
 bool
-kr_diff_newer(const struct kr_obs_container *a,
-	const struct kr_obs_container *b)
+kr_diff_newer(
+	const struct kr_obs_container *a, const struct kr_obs_container *b)
 {
 	if (a->created != b->created)
 		return a->created > b->created;

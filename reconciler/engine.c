@@ -303,8 +303,8 @@ kr_engine_diff(struct engine *e, struct kr_plan **out, const struct kr_hosts *h)
 	int err;
 
 	*out = NULL;
-	bad = kr_images_resolve(&images, &nimages, d, h, &o->events,
-		!o->no_digest_check);
+	bad = kr_images_resolve(
+		&images, &nimages, d, h, &o->events, !o->no_digest_check);
 	e->out->registry_errors += bad;
 	if (bad) {
 		kr_images_free(images, nimages);

@@ -63,7 +63,8 @@ struct kr_engine_opts {
 				 configured */
 	bool accept_new_host_keys;
 	bool prune; /* also remove what is no longer configured */
-	bool no_digest_check; /* a re-pushed tag (another digest) is no change */
+	bool no_digest_check; /* a re-pushed tag (another digest) is no change
+			       */
 	/* apply */
 	const char *saved_plan; /* a plan's JSON from `plan -o` (refused when
 				   stale); may be NULL */

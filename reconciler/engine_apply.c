@@ -191,7 +191,8 @@ lock_acquire(struct apply_run *a)
 			stale_released = true;
 			kr_event_say(&o->events, KR_EVENT_PROGRESS, NULL,
 				"releasing a stale deploy lock (its holder is "
-				"gone): %s", holder);
+				"gone): %s",
+				holder);
 			e->out->lock_execs++;
 			if (kr_apply_lock_release(a->lock_t, d->service,
 				    d->destination, NULL) == 0)

@@ -13,8 +13,8 @@
 #include "reconciler/plan_int.h"
 
 static void
-revision_of(char out[KR_SHA256_HEX], const char *config_sha256,
-	const char *version)
+revision_of(
+	char out[KR_SHA256_HEX], const char *config_sha256, const char *version)
 {
 	struct kr_sha256 h;
 
@@ -55,8 +55,8 @@ kr_plan_add_host(struct kr_plan *p, const char *name)
 {
 	struct kr_plan_host *ph;
 
-	p->hosts = grow(p->hosts, p->nhosts, &p->hosts_alloc, 4,
-		sizeof(*p->hosts));
+	p->hosts = grow(
+		p->hosts, p->nhosts, &p->hosts_alloc, 4, sizeof(*p->hosts));
 	ph = &p->hosts[p->nhosts++];
 	memset(ph, 0, sizeof(*ph));
 	ph->name = kr_xstrdup(name);
@@ -136,9 +136,8 @@ kr_plan_add_change(struct kr_plan *p, enum kr_change_type type,
 	c->name = kr_xstrdup(name);
 	c->action = action;
 	c->status = action == KR_ACTION_NOOP ? KR_STATUS_UNCHANGED :
-		KR_STATUS_PLANNED;
-	c->address = kr_xasprintf("%s/%s/%s", ph->name, type_names[type],
-		name);
+					       KR_STATUS_PLANNED;
+	c->address = kr_xasprintf("%s/%s/%s", ph->name, type_names[type], name);
 	return c;
 }
 
@@ -176,8 +175,8 @@ attr_new(struct kr_change *c, const char *name)
 {
 	struct kr_attr *a;
 
-	c->attrs = grow(c->attrs, c->nattrs, &c->attrs_alloc, 8,
-		sizeof(*c->attrs));
+	c->attrs = grow(
+		c->attrs, c->nattrs, &c->attrs_alloc, 8, sizeof(*c->attrs));
 	a = &c->attrs[c->nattrs++];
 	memset(a, 0, sizeof(*a));
 	a->name = kr_xstrdup(name);
@@ -232,8 +231,8 @@ kr_change_attr_list(struct kr_change *c, const char *name,
 }
 
 struct kr_attr *
-kr_change_attr_sensitive(struct kr_change *c, const char *name,
-	bool has_before, bool has_after, bool changed)
+kr_change_attr_sensitive(struct kr_change *c, const char *name, bool has_before,
+	bool has_after, bool changed)
 {
 	struct kr_attr *a = attr_new(c, name);
 
@@ -332,8 +331,8 @@ kr_plan_has_changes(const struct kr_plan *p)
 
 	for (i = 0; i < p->nchanges; i++)
 		if (p->changes[i].status == KR_STATUS_PLANNED &&
-		    p->changes[i].action != KR_ACTION_NOOP &&
-		    p->changes[i].action != KR_ACTION_RUN)
+			p->changes[i].action != KR_ACTION_NOOP &&
+			p->changes[i].action != KR_ACTION_RUN)
 			return true;
 	return false;
 }

@@ -50,7 +50,7 @@ struct kr_watch {
 	struct kr_watch_opts o;
 	char *url; /* the repository */
 	char *branch;
-	char *url_shown;	/* url without its user info (a token may be there) */
+	char *url_shown; /* url without its user info (a token may be there) */
 	char *mirror; /* bare mirror under the state directory */
 	char *tree; /* private work tree */
 	char *tree_commit; /* what the tree holds now */
@@ -83,8 +83,8 @@ void kr_watch_notify(struct kr_watch *w, const char *event,
 
 /* watch_page.c: the status page (GET /) and one run (GET /runs/N) */
 void kr_watch_page_status(struct kr_http_response *resp, struct kr_watch *w);
-void kr_watch_page_run(struct kr_http_response *resp, struct kr_watch *w,
-	const char *id);
+void kr_watch_page_run(
+	struct kr_http_response *resp, struct kr_watch *w, const char *id);
 
 /* watch_metrics.c */
 void kr_watch_count_run(struct kr_watch *w, const char *trigger,

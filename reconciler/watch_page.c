@@ -58,14 +58,16 @@ static void
 head(struct kr_buf *b, const char *title, bool refresh)
 {
 	kr_buf_puts(b, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
-		"<meta charset=\"utf-8\">");
+		       "<meta charset=\"utf-8\">");
 	if (refresh)
 		kr_buf_puts(b, "<meta http-equiv=\"refresh\" content=\"10\">");
 	kr_buf_puts(b, "<meta name=\"viewport\" content=\"width=device-width\">"
-		"<title>");
+		       "<title>");
 	esc(b, title);
-	kr_buf_puts(b, "</title><style>"
-		"body{font:14px/1.4 system-ui,sans-serif;margin:0;color:#1d232a;"
+	kr_buf_puts(b,
+		"</title><style>"
+		"body{font:14px/1.4 "
+		"system-ui,sans-serif;margin:0;color:#1d232a;"
 		"background:#f4f6f8}"
 		"header{background:#1d232a;color:#fff;padding:12px 24px}"
 		"header h1{font-size:18px;margin:0}"
@@ -89,9 +91,12 @@ head(struct kr_buf *b, const char *title, bool refresh)
 static void
 outcome_span(struct kr_buf *b, const char *outcome)
 {
-	const char *cls = !outcome ? "warn" : strcmp(outcome, "ok") == 0 ?
-		"ok" : strcmp(outcome, "failed") == 0 ||
-		strcmp(outcome, "partial") == 0 ? "bad" : "warn";
+	const char *cls = !outcome		     ? "warn" :
+			  strcmp(outcome, "ok") == 0 ? "ok" :
+			  strcmp(outcome, "failed") == 0 ||
+					  strcmp(outcome, "partial") == 0 ?
+						       "bad" :
+						       "warn";
 
 	kr_buf_printf(b, "<span class=\"%s\">", cls);
 	esc(b, outcome ? outcome : "running");
@@ -105,9 +110,10 @@ host_rows(struct kr_buf *b, const json_t *status)
 	size_t i, j;
 
 	kr_buf_puts(b, "<table><tr><th>host</th><th>state</th>"
-		"<th>roles (running version)</th><th>accessories</th>"
-		"<th>env files</th><th>deploy lock</th></tr>");
-	json_array_foreach(json_object_get(status, "hosts"), i, h) {
+		       "<th>roles (running version)</th><th>accessories</th>"
+		       "<th>env files</th><th>deploy lock</th></tr>");
+	json_array_foreach(json_object_get(status, "hosts"), i, h)
+	{
 		const json_t *lock = json_object_get(h, "lock");
 		bool ok = strcmp(jstr(h, "status"), "ok") == 0;
 
@@ -116,7 +122,7 @@ host_rows(struct kr_buf *b, const json_t *status)
 		kr_buf_puts(b, "</code>");
 		if (!json_is_true(json_object_get(h, "configured")))
 			kr_buf_puts(b, " <span class=\"warn\">(not configured)"
-				"</span>");
+				       "</span>");
 		kr_buf_printf(b, "</td><td class=\"%s\">", ok ? "ok" : "bad");
 		esc(b, ok ? "reachable" : jstr(h, "status"));
 		if (!ok) {
@@ -127,8 +133,10 @@ host_rows(struct kr_buf *b, const json_t *status)
 			esc(b, jstr(h, "docker_version"));
 		}
 		kr_buf_puts(b, "</td><td>");
-		json_array_foreach(json_object_get(h, "roles"), j, r) {
-			const json_t *run = json_object_get(r, "running_versions");
+		json_array_foreach(json_object_get(h, "roles"), j, r)
+		{
+			const json_t *run =
+				json_object_get(r, "running_versions");
 			const json_t *v;
 			size_t k;
 
@@ -137,8 +145,9 @@ host_rows(struct kr_buf *b, const json_t *status)
 			kr_buf_puts(b, "</span>");
 			if (!json_array_size(run))
 				kr_buf_puts(b, "<span class=\"bad\">not "
-					"running</span>");
-			json_array_foreach(run, k, v) {
+					       "running</span>");
+			json_array_foreach(run, k, v)
+			{
 				kr_buf_puts(b, k ? ", <code>" : "<code>");
 				esc(b, jstr(v, "version"));
 				kr_buf_puts(b, "</code>");
@@ -146,7 +155,8 @@ host_rows(struct kr_buf *b, const json_t *status)
 			kr_buf_puts(b, "</div>");
 		}
 		kr_buf_puts(b, "</td><td>");
-		json_array_foreach(json_object_get(h, "accessories"), j, a) {
+		json_array_foreach(json_object_get(h, "accessories"), j, a)
+		{
 			kr_buf_puts(b, "<div>");
 			esc(b, jstr(a, "name"));
 			kr_buf_puts(b, ": ");
@@ -154,7 +164,8 @@ host_rows(struct kr_buf *b, const json_t *status)
 			kr_buf_puts(b, "</div>");
 		}
 		kr_buf_puts(b, "</td><td>");
-		json_array_foreach(json_object_get(h, "env_files"), j, e) {
+		json_array_foreach(json_object_get(h, "env_files"), j, e)
+		{
 			kr_buf_puts(b, "<div><code>");
 			esc(b, jstr(e, "path"));
 			kr_buf_puts(b, "</code> ");
@@ -194,21 +205,23 @@ runs_table(struct kr_buf *b, struct kr_watch *w)
 
 	kr_buf_puts(b, "<section><h2>Last runs</h2>");
 	if (kr_store_open(&s, w->o.state_path) < 0 ||
-	    kr_store_runs_list(&v, &n, s, NULL, 25) < 0) {
+		kr_store_runs_list(&v, &n, s, NULL, 25) < 0) {
 		kr_buf_puts(b, "<p class=\"bad\">");
 		esc(b, kr_error_last());
 		kr_buf_puts(b, "</p></section>");
 		kr_store_close(s);
 		return;
 	}
-	kr_buf_puts(b, "<table><tr><th>run</th><th>started</th><th>trigger"
+	kr_buf_puts(b,
+		"<table><tr><th>run</th><th>started</th><th>trigger"
 		"</th><th>destination</th><th>commit</th><th>outcome</th>"
 		"<th>time</th><th>what happened</th></tr>");
 	for (i = 0; i < n; i++) {
 		iso(when, v[i].started_at);
-		kr_buf_printf(b, "<tr class=\"run\"><td><a href=\"/runs/%lld\">"
-			"%lld</a></td><td>%s</td><td>", (long long)v[i].id,
-			(long long)v[i].id, when);
+		kr_buf_printf(b,
+			"<tr class=\"run\"><td><a href=\"/runs/%lld\">"
+			"%lld</a></td><td>%s</td><td>",
+			(long long)v[i].id, (long long)v[i].id, when);
 		esc(b, v[i].trigger ? v[i].trigger : "");
 		kr_buf_puts(b, "</td><td>");
 		esc(b, v[i].destination ? v[i].destination : "");
@@ -219,8 +232,8 @@ runs_table(struct kr_buf *b, struct kr_watch *w)
 		outcome_span(b, v[i].result);
 		kr_buf_puts(b, "</td><td>");
 		if (v[i].duration_ms >= 0)
-			kr_buf_printf(b, "%.1f s",
-				(double)v[i].duration_ms / 1000.0);
+			kr_buf_printf(
+				b, "%.1f s", (double)v[i].duration_ms / 1000.0);
 		kr_buf_puts(b, "</td><td>");
 		esc(b, v[i].summary ? v[i].summary : "");
 		kr_buf_puts(b, "</td></tr>");
@@ -247,7 +260,8 @@ kr_watch_page_status(struct kr_http_response *resp, struct kr_watch *w)
 	for (i = 0; i < w->ndests; i++) {
 		status[i] = json_incref(w->dests[i].status);
 		applied[i] = w->dests[i].applied ?
-			kr_xstrdup(w->dests[i].applied) : NULL;
+				     kr_xstrdup(w->dests[i].applied) :
+				     NULL;
 		found[i] = w->dests[i].drift_found;
 		fixed[i] = w->dests[i].drift_repaired;
 	}
@@ -263,18 +277,20 @@ kr_watch_page_status(struct kr_http_response *resp, struct kr_watch *w)
 	esc(b, seen ? seen : "none yet");
 	kr_buf_puts(b, "</code></p></header><main>");
 	for (i = 0; i < w->ndests; i++) {
-		bool current = seen && applied[i] &&
-			strcmp(seen, applied[i]) == 0;
+		bool current =
+			seen && applied[i] && strcmp(seen, applied[i]) == 0;
 
 		kr_buf_puts(b, "<section class=\"destination\"><h2>");
 		esc(b, w->dests[i].name ? w->dests[i].name :
-			"(no destination)");
+					  "(no destination)");
 		kr_buf_puts(b, "</h2><p>applied <code>");
 		esc(b, applied[i] ? applied[i] : "nothing yet");
-		kr_buf_printf(b, "</code> <span class=\"%s\">%s</span> "
+		kr_buf_printf(b,
+			"</code> <span class=\"%s\">%s</span> "
 			"&middot; drift found %llu, repaired %llu</p>",
-			current ? "ok" : "warn", current ? "(newest)" :
-			"(behind the newest commit)", found[i], fixed[i]);
+			current ? "ok" : "warn",
+			current ? "(newest)" : "(behind the newest commit)",
+			found[i], fixed[i]);
 		if (status[i])
 			host_rows(b, status[i]);
 		else
@@ -293,8 +309,8 @@ kr_watch_page_status(struct kr_http_response *resp, struct kr_watch *w)
 }
 
 void
-kr_watch_page_run(struct kr_http_response *resp, struct kr_watch *w,
-	const char *id_text)
+kr_watch_page_run(
+	struct kr_http_response *resp, struct kr_watch *w, const char *id_text)
 {
 	struct kr_buf *b = &resp->body;
 	struct kr_store *s = NULL;
@@ -307,8 +323,8 @@ kr_watch_page_run(struct kr_http_response *resp, struct kr_watch *w,
 
 	memset(&r, 0, sizeof(r));
 	if (*end || id <= 0 || kr_store_open(&s, w->o.state_path) < 0 ||
-	    kr_store_run_get(&r, s, id) < 0 ||
-	    kr_store_journal_list(&j, &n, s, id) < 0) {
+		kr_store_run_get(&r, s, id) < 0 ||
+		kr_store_journal_list(&j, &n, s, id) < 0) {
 		resp->status = 404;
 		kr_buf_puts(b, "no such run\n");
 		kr_store_run_info_release(&r);
@@ -327,7 +343,7 @@ kr_watch_page_run(struct kr_http_response *resp, struct kr_watch *w,
 	kr_buf_printf(b, " &middot; started %s &middot; ", when);
 	outcome_span(b, r.result);
 	kr_buf_puts(b, "</p></header><main><p><a href=\"/\">&larr; status</a>"
-		"</p><section><h2>Summary</h2><p>");
+		       "</p><section><h2>Summary</h2><p>");
 	esc(b, r.summary ? r.summary : "");
 	kr_buf_puts(b, "</p><p>commit <code>");
 	esc(b, r.git_commit ? r.git_commit : "-");
@@ -336,16 +352,17 @@ kr_watch_page_run(struct kr_http_response *resp, struct kr_watch *w,
 		plan = json_loads(r.plan_json, 0, NULL);
 	if (plan) {
 		kr_buf_puts(b, "<table><tr><th>address</th><th>actions</th>"
-			"<th>status</th><th>why</th></tr>");
-		json_array_foreach(json_object_get(plan, "changes"), i, c) {
+			       "<th>status</th><th>why</th></tr>");
+		json_array_foreach(json_object_get(plan, "changes"), i, c)
+		{
 			const json_t *a;
 			size_t k;
 
 			kr_buf_puts(b, "<tr class=\"change\"><td><code>");
 			esc(b, jstr(c, "address"));
 			kr_buf_puts(b, "</code></td><td>");
-			json_array_foreach(json_object_get(c, "actions"), k,
-				a) {
+			json_array_foreach(json_object_get(c, "actions"), k, a)
+			{
 				if (k)
 					kr_buf_puts(b, ", ");
 				esc(b, json_string_value(a));
@@ -360,7 +377,8 @@ kr_watch_page_run(struct kr_http_response *resp, struct kr_watch *w,
 	} else {
 		kr_buf_puts(b, "<p>no plan was made</p>");
 	}
-	kr_buf_puts(b, "</section><section><h2>Journal</h2><table><tr>"
+	kr_buf_puts(b,
+		"</section><section><h2>Journal</h2><table><tr>"
 		"<th>address</th><th>action</th><th>result</th><th>output</th>"
 		"</tr>");
 	for (i = 0; i < n; i++) {

@@ -36,7 +36,7 @@ struct kr_config_pos {
 /* env: a flat map, or {clear, secret, tags} (tags only at the root). */
 struct kr_config_env {
 	struct kr_kvlist clear;
-	struct kr_strvec secret;	/* "NAME" or "NAME:SECRET_NAME" as written */
+	struct kr_strvec secret; /* "NAME" or "NAME:SECRET_NAME" as written */
 	struct kr_config_env_tag *tags;
 	size_t ntags;
 };
@@ -48,10 +48,10 @@ struct kr_config_env_tag {
 
 /* One entry of a host list: "host", "user@host[:port]", {"host": tags}. */
 struct kr_config_host {
-	char *entry;		/* as written */
-	char *host;		/* user@ and :port removed (SSHKit's parse) */
-	char *user;		/* NULL unless the entry names one */
-	int port;		/* 0 unless the entry names one */
+	char *entry; /* as written */
+	char *host; /* user@ and :port removed (SSHKit's parse) */
+	char *user; /* NULL unless the entry names one */
+	int port; /* 0 unless the entry names one */
 	struct kr_strvec tags;
 	struct kr_config_pos pos;
 };
@@ -62,15 +62,16 @@ struct kr_config_logging {
 };
 
 struct kr_config_proxy {
-	struct kr_strvec hosts;		/* host (split on ",") or hosts */
-	long long app_port;		/* -1: default 80 */
+	struct kr_strvec hosts; /* host (split on ",") or hosts */
+	long long app_port; /* -1: default 80 */
 	enum kr_tri ssl;
-	char *ssl_certificate_pem;	/* secret names, when ssl is a map */
+	char *ssl_certificate_pem; /* secret names, when ssl is a map */
 	char *ssl_private_key_pem;
 	enum kr_tri ssl_redirect;
 	enum kr_tri forward_headers;
 	long long response_timeout;
-	struct kr_strvec path_prefixes;	/* path_prefix (split on ",") or path_prefixes */
+	struct kr_strvec
+		path_prefixes; /* path_prefix (split on ",") or path_prefixes */
 	enum kr_tri strip_path_prefix;
 	char *healthcheck_path;
 	long long healthcheck_interval;
@@ -89,16 +90,16 @@ struct kr_config_proxy {
 	char *run_log_max_size;
 	struct kr_strvec run_bind_ips;
 	char *run_registry, *run_repository, *run_version;
-	struct kr_strvec run_args;	/* run.options as docker args */
+	struct kr_strvec run_args; /* run.options as docker args */
 };
 
 struct kr_config_registry {
 	bool present;
 	char *server;
-	char *username;			/* literal, or NULL when a secret */
-	char *username_secret;		/* ["NAME"] form */
-	char *password;			/* literal (discouraged), or NULL */
-	char *password_secret;		/* ["NAME"] form */
+	char *username; /* literal, or NULL when a secret */
+	char *username_secret; /* ["NAME"] form */
+	char *password; /* literal (discouraged), or NULL */
+	char *password_secret; /* ["NAME"] form */
 };
 
 enum kr_role_proxy {
@@ -114,12 +115,12 @@ struct kr_config_role {
 	size_t nhosts;
 	char *cmd;
 	long long stop_timeout;
-	struct kr_strvec args;		/* options as docker args, restart taken out */
-	char *restart;			/* options.restart, NULL = unless-stopped */
+	struct kr_strvec args; /* options as docker args, restart taken out */
+	char *restart; /* options.restart, NULL = unless-stopped */
 	bool has_logging;
 	struct kr_config_logging logging;
 	enum kr_role_proxy proxy_mode;
-	struct kr_config_proxy proxy;	/* when proxy_mode == MAP */
+	struct kr_config_proxy proxy; /* when proxy_mode == MAP */
 	struct kr_kvlist labels;
 	bool has_env;
 	struct kr_config_env env;
@@ -145,15 +146,15 @@ enum kr_acc_on {
 
 struct kr_config_accessory {
 	char *name;
-	char *service;			/* NULL = <service>-<name> */
+	char *service; /* NULL = <service>-<name> */
 	char *image;
 	struct kr_config_registry registry;
 	enum kr_acc_on on;
-	struct kr_config_host *hosts;	/* for host/hosts */
+	struct kr_config_host *hosts; /* for host/hosts */
 	size_t nhosts;
-	struct kr_strvec on_names;	/* role(s) or tag(s) */
+	struct kr_strvec on_names; /* role(s) or tag(s) */
 	char *cmd;
-	char *port;			/* as written ("5432", "127.0.0.1:5432:5432") */
+	char *port; /* as written ("5432", "127.0.0.1:5432:5432") */
 	struct kr_kvlist labels;
 	struct kr_strvec args;
 	char *restart;
@@ -163,7 +164,7 @@ struct kr_config_accessory {
 	struct kr_config_path *directories;
 	size_t ndirectories;
 	struct kr_strvec volumes;
-	char *network;			/* NULL = kamal */
+	char *network; /* NULL = kamal */
 	bool has_proxy;
 	struct kr_config_proxy proxy;
 	struct kr_config_pos pos;
@@ -186,13 +187,14 @@ struct kr_config_builder {
 };
 
 struct kr_config_ssh {
-	char *user;			/* NULL = root */
-	char *port;			/* NULL = 22 */
+	char *user; /* NULL = root */
+	char *port; /* NULL = 22 */
 	char *proxy, *proxy_command, *log_level;
 	enum kr_tri keys_only;
 	struct kr_strvec keys;
-	struct kr_strvec key_data;	/* secret names (or inline keys, deprecated) */
-	char *config;			/* "true"/"false"/a path; config_list when a list */
+	struct kr_strvec
+		key_data; /* secret names (or inline keys, deprecated) */
+	char *config; /* "true"/"false"/a path; config_list when a list */
 	struct kr_strvec config_list;
 	enum kr_tri forward_agent;
 };
@@ -205,33 +207,33 @@ struct kr_config_alias {
 /* A secret name the configuration references, and where. */
 struct kr_config_secret_ref {
 	char *name;
-	char *context;			/* e.g. "env/secret", "accessories/db/env/secret" */
+	char *context; /* e.g. "env/secret", "accessories/db/env/secret" */
 	struct kr_config_pos pos;
 };
 
 struct kr_config {
-	char *file;			/* the base file as named */
-	char *destination;		/* NULL when none */
-	char *dest_file;		/* the destination file, when one */
-	struct kr_yaml_node *root;	/* merged tree */
+	char *file; /* the base file as named */
+	char *destination; /* NULL when none */
+	char *dest_file; /* the destination file, when one */
+	struct kr_yaml_node *root; /* merged tree */
 
 	char *service;
 	char *image;
 	struct kr_kvlist labels;
 	struct kr_strvec volumes;
 	struct kr_config_registry registry;
-	struct kr_config_role *roles;	/* sorted by name, as Kamal orders them */
+	struct kr_config_role *roles; /* sorted by name, as Kamal orders them */
 	size_t nroles;
-	bool servers_is_list;		/* the implicit "web" role */
+	bool servers_is_list; /* the implicit "web" role */
 	struct kr_config_env env;
 	char *asset_path;
 	char *hooks_path;
-	char *hooks_output;		/* a level, or NULL when per hook */
+	char *hooks_output; /* a level, or NULL when per hook */
 	struct kr_kvlist hooks_output_map;
-	char *secrets_path;		/* NULL = .kamal/secrets */
+	char *secrets_path; /* NULL = .kamal/secrets */
 	char *error_pages_path;
 	enum kr_tri require_destination;
-	char *primary_role;		/* NULL = web */
+	char *primary_role; /* NULL = web */
 	enum kr_tri allow_empty_roles;
 	long long retain_containers;
 	char *minimum_version;
@@ -249,7 +251,7 @@ struct kr_config {
 	long long sshkit_max_concurrent_starts;
 	long long sshkit_pool_idle_timeout;
 	long long sshkit_dns_retries;
-	char *boot_limit;		/* "3" or "25%" */
+	char *boot_limit; /* "3" or "25%" */
 	long long boot_wait;
 	enum kr_tri boot_parallel_roles;
 	struct kr_config_logging logging;
@@ -278,14 +280,14 @@ struct kr_config {
 		char *listen;
 		char *log_format;
 		enum kr_tri self_heal;
-		long long retention;	/* runs kept in the history; 0 = default */
-		struct kr_config_pos pos;	/* where the watch map is */
+		long long retention; /* runs kept in the history; 0 = default */
+		struct kr_config_pos pos; /* where the watch map is */
 	} watch;
 
 	struct kr_config_secret_ref *secret_refs;
 	size_t nsecret_refs;
 
-	char sha256[65];		/* of the rendered files, base then destination */
+	char sha256[65]; /* of the rendered files, base then destination */
 };
 
 /* Kamal's defaults. */
@@ -299,15 +301,15 @@ int kr_config_ssh_port(const struct kr_config *c);
 /* "<secrets_path>" default ".kamal/secrets" */
 const char *kr_config_secrets_path(const struct kr_config *c);
 int kr_config_app_port(const struct kr_config_proxy *p);
-const struct kr_config_role *kr_config_role(const struct kr_config *c,
-	const char *name);
+const struct kr_config_role *kr_config_role(
+	const struct kr_config *c, const char *name);
 /* Whether the role runs behind kamal-proxy (Kamal's rules). */
-bool kr_config_role_proxied(const struct kr_config *c,
-	const struct kr_config_role *r);
+bool kr_config_role_proxied(
+	const struct kr_config *c, const struct kr_config_role *r);
 
 struct kr_config_load_opts {
-	const char *destination;	/* NULL: none */
-	kr_erb_getenv_fn getenv_fn;	/* NULL: the process environment */
+	const char *destination; /* NULL: none */
+	kr_erb_getenv_fn getenv_fn; /* NULL: the process environment */
 	void *getenv_ctx;
 	/*
 	 * Keep the model even when validation finds problems: *out is set
@@ -324,7 +326,7 @@ struct kr_config_load_opts {
 	const char *ruby;
 	int erb_timeout;
 	struct kr_diags *warnings;
-	bool erb_no_commands;	/* see kr_erb_opts.no_commands */
+	bool erb_no_commands; /* see kr_erb_opts.no_commands */
 };
 
 /*
@@ -342,8 +344,8 @@ int kr_config_load(struct kr_config **out, struct kr_diags *diags,
  * NULL. File names are only used in diagnostics.
  */
 int kr_config_load_text(struct kr_config **out, struct kr_diags *diags,
-	const char *file, const char *text, size_t len,
-	const char *dest_file, const char *dest_text, size_t dest_len,
+	const char *file, const char *text, size_t len, const char *dest_file,
+	const char *dest_text, size_t dest_len,
 	const struct kr_config_load_opts *opts);
 
 /*

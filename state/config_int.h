@@ -14,7 +14,7 @@
 struct kr_cfg_ctx {
 	struct kr_diags *d;
 	struct kr_config *c;
-	struct kr_diags *warnings;	/* NULL: warnings dropped */
+	struct kr_diags *warnings; /* NULL: warnings dropped */
 };
 
 /* config_keys.c */
@@ -22,8 +22,8 @@ bool kr_cfg_in_list(const char *s, const char *const *list);
 void kr_cfg_check_keys(struct kr_cfg_ctx *x, const struct kr_yaml_node *map,
 	const char *path, const char *where, const char *const *allowed,
 	bool allow_x);
-size_t kr_cfg_kamal1_hint(struct kr_diags *d, const char *file,
-	const char *text, size_t len);
+size_t kr_cfg_kamal1_hint(
+	struct kr_diags *d, const char *file, const char *text, size_t len);
 
 /* config_types.c */
 void kr_cfg_err(struct kr_cfg_ctx *x, const struct kr_yaml_node *n,
@@ -44,8 +44,8 @@ char *kr_cfg_sub(const char *path, const char *key);
 bool kr_cfg_stringish(const struct kr_yaml_node *n);
 void kr_cfg_type_error(struct kr_cfg_ctx *x, const struct kr_yaml_node *n,
 	const char *path, const char *expected);
-char *kr_cfg_str_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *n,
-	const char *path);
+char *kr_cfg_str_node(
+	struct kr_cfg_ctx *x, const struct kr_yaml_node *n, const char *path);
 char *kr_cfg_get_str(struct kr_cfg_ctx *x, const struct kr_yaml_node *map,
 	const char *key, const char *path);
 long long kr_cfg_get_int(struct kr_cfg_ctx *x, const struct kr_yaml_node *map,

@@ -203,10 +203,10 @@ xkr_node(struct kr_cfg_ctx *x, const struct kr_yaml_node *n)
 	if ((v = kr_cfg_get_map(x, n, "timeouts", "x-kreconcile"))) {
 		kr_cfg_check_keys(x, v, "x-kreconcile/timeouts",
 			"x-kreconcile/timeouts", tkeys, false);
-		x->c->timeout_observe = kr_cfg_get_int(x, v, "observe",
-			"x-kreconcile/timeouts");
-		x->c->timeout_apply = kr_cfg_get_int(x, v, "apply",
-			"x-kreconcile/timeouts");
+		x->c->timeout_observe = kr_cfg_get_int(
+			x, v, "observe", "x-kreconcile/timeouts");
+		x->c->timeout_apply =
+			kr_cfg_get_int(x, v, "apply", "x-kreconcile/timeouts");
 	}
 }
 

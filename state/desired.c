@@ -46,11 +46,9 @@ proxy_release(struct kr_app_proxy *p)
 	free(p->tls_cert_container);
 	free(p->tls_key_container);
 	if (p->tls_cert_pem)
-		memset(p->tls_cert_pem, 0,
-			strlen(p->tls_cert_pem));
+		memset(p->tls_cert_pem, 0, strlen(p->tls_cert_pem));
 	if (p->tls_key_pem)
-		memset(p->tls_key_pem, 0,
-			strlen(p->tls_key_pem));
+		memset(p->tls_key_pem, 0, strlen(p->tls_key_pem));
 	free(p->tls_cert_pem);
 	free(p->tls_key_pem);
 }

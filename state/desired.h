@@ -20,15 +20,15 @@
 
 /* An env file on a host: only secret keys, mode 0600 (shared/KAMAL.md). */
 struct kr_env_file {
-	char *path;			/* relative to the SSH user's home */
-	struct kr_kvlist secrets;	/* KEY -> value, in config order; SECRET */
-	char *content;			/* exact bytes Kamal writes; SECRET */
-	char sha256[KR_SHA256_HEX];	/* of content: safe to show and store */
+	char *path; /* relative to the SSH user's home */
+	struct kr_kvlist secrets; /* KEY -> value, in config order; SECRET */
+	char *content; /* exact bytes Kamal writes; SECRET */
+	char sha256[KR_SHA256_HEX]; /* of content: safe to show and store */
 };
 
 struct kr_logging {
-	char *driver;			/* NULL = docker default */
-	struct kr_kvlist options;	/* e.g. max-size=10m (Kamal's default) */
+	char *driver; /* NULL = docker default */
+	struct kr_kvlist options; /* e.g. max-size=10m (Kamal's default) */
 };
 
 /*
@@ -36,105 +36,114 @@ struct kr_logging {
  * map deep-merged over it). Zero/NULL/-1 mean kamal-proxy's default.
  */
 struct kr_app_proxy {
-	struct kr_strvec hosts;		/* --host, empty = every host */
-	int app_port;			/* 80 by default */
-	bool ssl;			/* --tls */
-	char *healthcheck_path;		/* NULL = kamal-proxy's /up */
-	int healthcheck_interval;	/* seconds, 0 = default */
-	int healthcheck_timeout;	/* seconds, 0 = default */
+	struct kr_strvec hosts; /* --host, empty = every host */
+	int app_port; /* 80 by default */
+	bool ssl; /* --tls */
+	char *healthcheck_path; /* NULL = kamal-proxy's /up */
+	int healthcheck_interval; /* seconds, 0 = default */
+	int healthcheck_timeout; /* seconds, 0 = default */
 	struct kr_strvec path_prefixes;
-	int strip_path_prefix;		/* -1 unset, 0, 1 */
-	int forward_headers;		/* -1 unset, 0, 1 */
-	int ssl_redirect;		/* -1 unset, 0, 1 */
-	int response_timeout;		/* seconds, 0 = default */
+	int strip_path_prefix; /* -1 unset, 0, 1 */
+	int forward_headers; /* -1 unset, 0, 1 */
+	int ssl_redirect; /* -1 unset, 0, 1 */
+	int response_timeout; /* seconds, 0 = default */
 	/* Added for kamal-proxy deploys (Kamal's deploy_options): */
-	int buffer_requests;		/* -1 unset (Kamal: true), 0, 1 */
-	int buffer_responses;		/* -1 unset (Kamal: true), 0, 1 */
-	long long buffer_memory;	/* bytes, -1 = default */
-	long long max_request_body;	/* bytes, -1 = default */
-	long long max_response_body;	/* bytes, -1 = default */
-	struct kr_strvec log_request_headers;	/* empty = Kamal's default three */
+	int buffer_requests; /* -1 unset (Kamal: true), 0, 1 */
+	int buffer_responses; /* -1 unset (Kamal: true), 0, 1 */
+	long long buffer_memory; /* bytes, -1 = default */
+	long long max_request_body; /* bytes, -1 = default */
+	long long max_response_body; /* bytes, -1 = default */
+	struct kr_strvec
+		log_request_headers; /* empty = Kamal's default three */
 	struct kr_strvec log_response_headers;
 	/* proxy.run (Kamal's Proxy::Run), root then role: how the host's
 	 * kamal-proxy container is booted; without it, from the host's boot
 	 * config files under .kamal/proxy/ */
 	bool run;
-	int run_http_port;		/* -1 = 80 */
-	int run_https_port;		/* -1 = 443 */
-	int run_metrics_port;		/* -1 = none */
-	int run_debug;			/* -1 unset, 0, 1 */
-	int run_publish;		/* -1 unset (true), 0, 1 */
-	char *run_log_max_size;		/* NULL = "10m" */
+	int run_http_port; /* -1 = 80 */
+	int run_https_port; /* -1 = 443 */
+	int run_metrics_port; /* -1 = none */
+	int run_debug; /* -1 unset, 0, 1 */
+	int run_publish; /* -1 unset (true), 0, 1 */
+	char *run_log_max_size; /* NULL = "10m" */
 	struct kr_strvec run_bind_ips;
-	char *run_registry;		/* NULL = Docker Hub */
-	char *run_repository;		/* NULL = basecamp/kamal-proxy */
-	char *run_version;		/* NULL = the minimum, v0.9.2 */
-	struct kr_strvec run_args;	/* run.options as docker args */
+	char *run_registry; /* NULL = Docker Hub */
+	char *run_repository; /* NULL = basecamp/kamal-proxy */
+	char *run_version; /* NULL = the minimum, v0.9.2 */
+	struct kr_strvec run_args; /* run.options as docker args */
 	/* ssl: {certificate_pem, private_key_pem}: the PEMs (from the
 	 * secrets) Kamal writes, mode 0644, to .kamal/proxy/apps-config/
 	 * <service[-dest]>/tls/<role>/{cert,key}.pem, which kamal-proxy reads
 	 * under /home/kamal-proxy/.apps-config/ */
-	char *tls_cert_path;		/* relative to home; NULL = no custom certificate */
+	char *tls_cert_path; /* relative to home; NULL = no custom certificate
+			      */
 	char *tls_key_path;
-	char *tls_cert_container;	/* inside the kamal-proxy container */
+	char *tls_cert_container; /* inside the kamal-proxy container */
 	char *tls_key_container;
-	char *tls_cert_pem;		/* SECRET; NULL with --skip-secrets */
-	char *tls_key_pem;		/* SECRET */
+	char *tls_cert_pem; /* SECRET; NULL with --skip-secrets */
+	char *tls_key_pem; /* SECRET */
 };
 
 /* One app container a host must run for one role. */
 struct kr_app {
 	char *role;
-	char *name;		/* <service>-<role>[-<dest>]-<version> */
-	char *image;		/* <image>:<version> */
+	char *name; /* <service>-<role>[-<dest>]-<version> */
+	char *image; /* <image>:<version> */
 	char *version;
-	struct kr_kvlist labels;	/* service, role, destination, then user labels */
-	struct kr_kvlist env;		/* clear env after root -> role -> tags, incl. KAMAL_* */
+	struct kr_kvlist
+		labels; /* service, role, destination, then user labels */
+	struct kr_kvlist
+		env; /* clear env after root -> role -> tags, incl. KAMAL_* */
 	struct kr_env_file env_file;
-	struct kr_strvec volumes;	/* "src:dst[:mode]" as docker --volume takes them */
-	struct kr_strvec args;		/* extra docker run args from `options`, one word each */
-	char *cmd;			/* NULL = image default; run through sh by docker as Kamal does */
+	struct kr_strvec
+		volumes; /* "src:dst[:mode]" as docker --volume takes them */
+	struct kr_strvec
+		args; /* extra docker run args from `options`, one word each */
+	char *cmd; /* NULL = image default; run through sh by docker as Kamal
+		      does */
 	struct kr_logging logging;
-	char *network;			/* "kamal" */
-	char *restart;			/* "unless-stopped" */
-	bool proxy;			/* this role is behind kamal-proxy */
-	int stop_timeout;		/* seconds, 0 = docker default */
+	char *network; /* "kamal" */
+	char *restart; /* "unless-stopped" */
+	bool proxy; /* this role is behind kamal-proxy */
+	int stop_timeout; /* seconds, 0 = docker default */
 	/* Added by the config resolver (additive): */
-	struct kr_app_proxy proxy_config;	/* meaningful when proxy */
-	char *hostname_prefix;		/* Kamal's --hostname <host[0,51]>-<random> prefix */
+	struct kr_app_proxy proxy_config; /* meaningful when proxy */
+	char *hostname_prefix; /* Kamal's --hostname <host[0,51]>-<random>
+				  prefix */
 };
 
 /* A file an accessory mounts: uploaded under <service>-<accessory>/. */
 struct kr_acc_file {
-	char *local;		/* path as given (relative to the config's repo) */
-	char *remote;		/* mount point inside the container */
-	char *host_path;	/* relative to home: <service>-<acc>/<remote> */
-	char *content;		/* bytes to upload (ERB-free); may be SECRET-free */
+	char *local; /* path as given (relative to the config's repo) */
+	char *remote; /* mount point inside the container */
+	char *host_path; /* relative to home: <service>-<acc>/<remote> */
+	char *content; /* bytes to upload (ERB-free); may be SECRET-free */
 	char sha256[KR_SHA256_HEX];
-	char *mode;		/* e.g. "0644"; NULL = default */
-	char *options;		/* mount options ("ro", "z"); NULL = none */
-	char *owner;		/* e.g. "mysql:mysql"; NULL = unchanged */
+	char *mode; /* e.g. "0644"; NULL = default */
+	char *options; /* mount options ("ro", "z"); NULL = none */
+	char *owner; /* e.g. "mysql:mysql"; NULL = unchanged */
 };
 
 struct kr_accessory {
-	char *name;		/* key under accessories: */
-	char *container;	/* `service:` or <service>-<name> */
+	char *name; /* key under accessories: */
+	char *container; /* `service:` or <service>-<name> */
 	char *image;
-	struct kr_strvec ports;		/* normalised "[ip:]host:container" */
+	struct kr_strvec ports; /* normalised "[ip:]host:container" */
 	char *cmd;
-	struct kr_kvlist labels;	/* service=<container>, then user labels */
-	struct kr_kvlist env;		/* clear */
+	struct kr_kvlist labels; /* service=<container>, then user labels */
+	struct kr_kvlist env; /* clear */
 	struct kr_env_file env_file;
-	struct kr_strvec directories;	/* "host_path:container_path", host_path relative to home */
+	struct kr_strvec directories; /* "host_path:container_path", host_path
+					 relative to home */
 	struct kr_acc_file *files;
 	size_t nfiles;
 	struct kr_strvec volumes;
-	struct kr_strvec args;		/* from `options` */
-	char *network;			/* default "kamal" */
-	char *restart;			/* "unless-stopped" */
+	struct kr_strvec args; /* from `options` */
+	char *network; /* default "kamal" */
+	char *restart; /* "unless-stopped" */
 	/* Added by the config resolver (additive): */
-	struct kr_logging logging;	/* the root logging, as Kamal passes it */
-	struct kr_strvec directory_modes;	/* per directory: mode or "" */
+	struct kr_logging logging; /* the root logging, as Kamal passes it */
+	struct kr_strvec directory_modes; /* per directory: mode or "" */
 	/* Added for kamal-proxy: an accessory with `proxy` is deployed behind
 	 * it as Kamal's accessory boot does (route = its container name). */
 	bool proxy;
@@ -143,9 +152,9 @@ struct kr_accessory {
 
 /* Everything one host must run. */
 struct kr_host {
-	char *name;		/* address or hostname as written (user@ stripped) */
-	char *user;		/* SSH user for this host */
-	int port;		/* SSH port */
+	char *name; /* address or hostname as written (user@ stripped) */
+	char *user; /* SSH user for this host */
+	int port; /* SSH port */
 	struct kr_strvec roles;
 	struct kr_strvec tags;
 	struct kr_app *apps;
@@ -155,29 +164,30 @@ struct kr_host {
 };
 
 struct kr_registry {
-	char *server;		/* NULL = Docker Hub */
+	char *server; /* NULL = Docker Hub */
 	char *username;
-	char *password;		/* SECRET; NULL when not configured or --skip-secrets */
+	char *password; /* SECRET; NULL when not configured or --skip-secrets */
 };
 
 struct kr_desired {
 	char *service;
-	char *destination;	/* NULL when none */
-	char *image;		/* without tag */
+	char *destination; /* NULL when none */
+	char *image; /* without tag */
 	char *version;
-	char *version_source;	/* "--app-version", "$VERSION", "git HEAD" */
+	char *version_source; /* "--app-version", "$VERSION", "git HEAD" */
 	struct kr_registry registry;
 	struct kr_host *hosts;
 	size_t nhosts;
 	char *primary_role;
-	char *lock_host;	/* first host of the primary role */
+	char *lock_host; /* first host of the primary role */
 	int retain_containers;
 	int readiness_delay;
 	int deploy_timeout;
 	int drain_timeout;
-	bool prune;		/* x-kreconcile.prune */
-	char *known_hosts;	/* x-kreconcile.known_hosts, NULL = ~/.ssh/known_hosts */
-	char config_sha256[KR_SHA256_HEX];	/* of the rendered config files */
+	bool prune; /* x-kreconcile.prune */
+	char *known_hosts; /* x-kreconcile.known_hosts, NULL =
+			      ~/.ssh/known_hosts */
+	char config_sha256[KR_SHA256_HEX]; /* of the rendered config files */
 };
 
 struct kr_config;
@@ -185,10 +195,12 @@ struct kr_diags;
 struct json_t;
 
 struct kr_resolve_opts {
-	const char *version;		/* required: see kr_load_version */
-	const char *version_source;	/* "--app-version", "$VERSION", "git HEAD" */
-	bool skip_secrets;		/* secret values unknown: contents left NULL */
-	const char *base_dir;		/* accessory `files` are relative to it; NULL = "." */
+	const char *version; /* required: see kr_load_version */
+	const char
+		*version_source; /* "--app-version", "$VERSION", "git HEAD" */
+	bool skip_secrets; /* secret values unknown: contents left NULL */
+	const char *
+		base_dir; /* accessory `files` are relative to it; NULL = "." */
 };
 
 /*

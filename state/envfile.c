@@ -1,8 +1,9 @@
 /*
- * Env file bytes as Kamal writes them (Kamal::EnvFile in lib/kamal/env_file.rb):
- * the value is split into runs of ASCII and non-ASCII characters; non-ASCII
- * runs are kept as they are, each ASCII run goes through Ruby's String#dump
- * with the surrounding quotes removed, then every `\"` becomes `"` and every
+ * Env file bytes as Kamal writes them (Kamal::EnvFile in
+ * lib/kamal/env_file.rb): the value is split into runs of ASCII and non-ASCII
+ * characters; non-ASCII runs are kept as they are, each ASCII run goes through
+ * Ruby's String#dump with the surrounding quotes removed, then every `\"`
+ * becomes `"` and every
  * `\#` becomes `#` (two textual substitutions on the dumped run, in that order,
  * exactly as Kamal's gsub calls do).
  *
@@ -51,7 +52,7 @@ utf8_len(const unsigned char *s, size_t n)
 		cp = (cp << 6) | (s[i] & 0x3f);
 	}
 	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
 	return len;
 }
@@ -111,7 +112,8 @@ kr_envfile_escape(struct kr_buf *out, const char *value)
 	for (j = 0; j < n; j += len) {
 		if ((len = utf8_len(s + j, n - j)) == 0) {
 			kr_error_set(KR_EINVAL,
-				"value is not valid UTF-8 (byte %zu); Kamal cannot write it to an env file either",
+				"value is not valid UTF-8 (byte %zu); Kamal "
+				"cannot write it to an env file either",
 				j + 1);
 			return KR_EINVAL;
 		}
@@ -146,9 +148,10 @@ kr_envfile_render(struct kr_buf *out, const struct kr_kvlist *secrets)
 		const struct kr_kv *kv = &secrets->v[i];
 
 		if ((err = kr_buf_puts(out, kv->key)) < 0 ||
-		    (err = kr_buf_putc(out, '=')) < 0)
+			(err = kr_buf_putc(out, '=')) < 0)
 			break;
-		if ((err = kr_envfile_escape(out, kv->value ? kv->value : "")) < 0) {
+		if ((err = kr_envfile_escape(out, kv->value ? kv->value : "")) <
+			0) {
 			char why[256];
 
 			snprintf(why, sizeof(why), "%s", kr_error_last());

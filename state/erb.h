@@ -61,7 +61,7 @@ struct kr_erb_opts {
 	 * "" never uses Ruby.
 	 */
 	const char *ruby;
-	int timeout;		/* seconds per command or Ruby run; 0: 60 */
+	int timeout; /* seconds per command or Ruby run; 0: 60 */
 	/*
 	 * Run and read nothing: backticks, File.read/exist? and Dotenv.load
 	 * are errors, Ruby is never used (fuzzing, untrusted text).

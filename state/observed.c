@@ -193,13 +193,13 @@ kr_obs_app_version(const struct kr_obs_container *c, const char *service,
 
 	/* "<service>-<role>[-<dest>]-<version>" */
 	if (strncmp(n, service, ls) == 0 && n[ls] == '-' &&
-	    strncmp(n + ls + 1, role, lr) == 0 &&
-	    (!ld || (n[ls + 1 + lr] == '-' &&
-		strncmp(n + ls + 2 + lr, dest, ld - 1) == 0)) &&
-	    n[ls + 1 + lr + ld] == '-' && n[ls + 2 + lr + ld])
+		strncmp(n + ls + 1, role, lr) == 0 &&
+		(!ld || (n[ls + 1 + lr] == '-' &&
+				strncmp(n + ls + 2 + lr, dest, ld - 1) == 0)) &&
+		n[ls + 1 + lr + ld] == '-' && n[ls + 2 + lr + ld])
 		return n + ls + 2 + lr + ld;
 	if ((v = kr_kvlist_get(&c->env, "KAMAL_VERSION")) && *v &&
-	    strcmp(v, KR_SENSITIVE) != 0)
+		strcmp(v, KR_SENSITIVE) != 0)
 		return v;
 	if (!c->image)
 		return NULL;

@@ -23,8 +23,9 @@
 char *
 kr_resolve_service_and_dest(const struct kr_config *c)
 {
-	return c->destination ? kr_xasprintf("%s-%s", c->service,
-		c->destination) : kr_xstrdup(c->service);
+	return c->destination ?
+		       kr_xasprintf("%s-%s", c->service, c->destination) :
+		       kr_xstrdup(c->service);
 }
 
 static struct kr_host *
@@ -62,9 +63,11 @@ kr_resolve_env_file_fill(struct kr_resolve_ctx *x, struct kr_env_file *ef,
 		/* "NAME" or "NAME:SECRET_NAME" (Kamal's aliased secrets) */
 		const char *k = secret_keys->v[i], *colon = strchr(k, ':');
 		char *name = colon ? kr_xstrndup(k, (size_t)(colon - k)) :
-			kr_xstrdup(k);
+				     kr_xstrdup(k);
 		const char *value = x->secrets ?
-			kr_kvlist_get(x->secrets, colon ? colon + 1 : k) : NULL;
+					    kr_kvlist_get(x->secrets,
+						    colon ? colon + 1 : k) :
+					    NULL;
 
 		if (!value)
 			complete = false;
@@ -73,12 +76,13 @@ kr_resolve_env_file_fill(struct kr_resolve_ctx *x, struct kr_env_file *ef,
 	}
 	if (!complete) {
 		if (!x->o->skip_secrets)
-			x->failed = true;	/* reported by kr_config_check_secrets */
+			x->failed =
+				true; /* reported by kr_config_check_secrets */
 		return;
 	}
 	if (kr_envfile_render(&b, &ef->secrets) != 0) {
-		kr_diags_add(x->diags, x->c->file, 0, 0, "cannot render '%s': %s",
-			path, kr_error_last());
+		kr_diags_add(x->diags, x->c->file, 0, 0,
+			"cannot render '%s': %s", path, kr_error_last());
 		x->failed = true;
 		kr_buf_release(&b);
 		return;
@@ -173,8 +177,10 @@ static void
 proxy_tls_fill(struct kr_resolve_ctx *x, struct kr_app *a,
 	const struct kr_config_proxy *role, const char *sd)
 {
-	const struct kr_config_proxy *q = role && role->ssl_certificate_pem &&
-			role->ssl_private_key_pem ? role : &x->c->proxy;
+	const struct kr_config_proxy *q =
+		role && role->ssl_certificate_pem && role->ssl_private_key_pem ?
+			role :
+			&x->c->proxy;
 	struct kr_app_proxy *p = &a->proxy_config;
 	const char *v;
 
@@ -185,12 +191,16 @@ proxy_tls_fill(struct kr_resolve_ctx *x, struct kr_app *a,
 	p->tls_key_path = kr_xasprintf(
 		".kamal/proxy/apps-config/%s/tls/%s/key.pem", sd, a->role);
 	p->tls_cert_container = kr_xasprintf(
-		"/home/kamal-proxy/.apps-config/%s/tls/%s/cert.pem", sd, a->role);
-	p->tls_key_container = kr_xasprintf(
-		"/home/kamal-proxy/.apps-config/%s/tls/%s/key.pem", sd, a->role);
-	if (x->secrets && (v = kr_kvlist_get(x->secrets, q->ssl_certificate_pem)))
+		"/home/kamal-proxy/.apps-config/%s/tls/%s/cert.pem", sd,
+		a->role);
+	p->tls_key_container =
+		kr_xasprintf("/home/kamal-proxy/.apps-config/%s/tls/%s/key.pem",
+			sd, a->role);
+	if (x->secrets &&
+		(v = kr_kvlist_get(x->secrets, q->ssl_certificate_pem)))
 		p->tls_cert_pem = kr_xstrdup(v);
-	if (x->secrets && (v = kr_kvlist_get(x->secrets, q->ssl_private_key_pem)))
+	if (x->secrets &&
+		(v = kr_kvlist_get(x->secrets, q->ssl_private_key_pem)))
 		p->tls_key_pem = kr_xstrdup(v);
 }
 
@@ -300,9 +310,10 @@ app_add(struct kr_resolve_ctx *x, struct kr_host *h,
 	a->role = kr_xstrdup(r->name);
 	a->version = kr_xstrdup(d->version);
 	a->name = c->destination ?
-		kr_xasprintf("%s-%s-%s-%s", c->service, r->name, c->destination,
-			d->version) :
-		kr_xasprintf("%s-%s-%s", c->service, r->name, d->version);
+			  kr_xasprintf("%s-%s-%s-%s", c->service, r->name,
+				  c->destination, d->version) :
+			  kr_xasprintf(
+				  "%s-%s-%s", c->service, r->name, d->version);
 	a->image = kr_xasprintf("%s:%s", d->image, d->version);
 
 	kr_kvlist_append(&a->labels, "service", c->service);
@@ -328,7 +339,7 @@ app_add(struct kr_resolve_ctx *x, struct kr_host *h,
 		const struct kr_config_env *t = env_tag(c, entry->tags.v[i]);
 
 		if (!t)
-			continue;	/* Kamal ignores tags without env */
+			continue; /* Kamal ignores tags without env */
 		kr_kvlist_copy(&a->env, &t->clear);
 		union_into(&merged_secret.secret, &t->secret);
 	}
@@ -340,18 +351,22 @@ app_add(struct kr_resolve_ctx *x, struct kr_host *h,
 	kr_strvec_copy(&a->volumes, &c->volumes);
 	a->proxy = kr_config_role_proxied(c, r);
 	{
-		const char *asset = r->asset_path ? r->asset_path : c->asset_path;
+		const char *asset =
+			r->asset_path ? r->asset_path : c->asset_path;
 
 		if (asset && *asset && a->proxy) {
 			/* Kamal's asset volume: <asset_path>[:options] */
 			const char *colon = strchr(asset, ':');
-			char *cpath = colon ? kr_xstrndup(asset, (size_t)(colon - asset)) :
-				kr_xstrdup(asset);
+			char *cpath = colon ? kr_xstrndup(asset,
+						      (size_t)(colon - asset)) :
+					      kr_xstrdup(asset);
 
-			kr_strvec_push_owned(&a->volumes, kr_xasprintf(
-				"$PWD/.kamal/apps/%s/assets/volumes/%s-%s:%s%s%s", sd,
-				r->name, d->version, cpath, colon ? ":" : "",
-				colon ? colon + 1 : ""));
+			kr_strvec_push_owned(&a->volumes,
+				kr_xasprintf("$PWD/.kamal/apps/%s/assets/"
+					     "volumes/%s-%s:%s%s%s",
+					sd, r->name, d->version, cpath,
+					colon ? ":" : "",
+					colon ? colon + 1 : ""));
 			free(cpath);
 		}
 	}
@@ -371,8 +386,9 @@ app_add(struct kr_resolve_ctx *x, struct kr_host *h,
 		proxy_fill(&a->proxy_config, &c->proxy,
 			r->proxy_mode == KR_ROLE_PROXY_MAP ? &r->proxy : NULL);
 	if (a->proxy)
-		proxy_tls_fill(x, a, r->proxy_mode == KR_ROLE_PROXY_MAP ?
-			&r->proxy : NULL, sd);
+		proxy_tls_fill(x, a,
+			r->proxy_mode == KR_ROLE_PROXY_MAP ? &r->proxy : NULL,
+			sd);
 	{
 		size_t n = strlen(h->name) > 51 ? 51 : strlen(h->name);
 
@@ -395,31 +411,32 @@ kr_desired_resolve(struct kr_desired **out, struct kr_diags *diags,
 
 	if (!opts || !opts->version || !*opts->version) {
 		kr_desired_free(d);
-		kr_error_set(KR_EINVAL, "no version to resolve the configuration at");
+		kr_error_set(KR_EINVAL,
+			"no version to resolve the configuration at");
 		return KR_EINVAL;
 	}
 	d->service = kr_xstrdup(c->service);
 	d->destination = c->destination ? kr_xstrdup(c->destination) : NULL;
 	d->image = c->registry.server ?
-		kr_xasprintf("%s/%s", c->registry.server, c->image) :
-		kr_xstrdup(c->image);
+			   kr_xasprintf("%s/%s", c->registry.server, c->image) :
+			   kr_xstrdup(c->image);
 	d->version = kr_xstrdup(opts->version);
-	d->version_source = kr_xstrdup(opts->version_source ?
-		opts->version_source : "--app-version");
-	d->registry.server = c->registry.server ?
-		kr_xstrdup(c->registry.server) : NULL;
+	d->version_source = kr_xstrdup(
+		opts->version_source ? opts->version_source : "--app-version");
+	d->registry.server =
+		c->registry.server ? kr_xstrdup(c->registry.server) : NULL;
 	if (c->registry.username)
 		d->registry.username = kr_xstrdup(c->registry.username);
 	else if (c->registry.username_secret && secrets &&
 		 kr_kvlist_get(secrets, c->registry.username_secret))
-		d->registry.username = kr_xstrdup(kr_kvlist_get(secrets,
-			c->registry.username_secret));
+		d->registry.username = kr_xstrdup(
+			kr_kvlist_get(secrets, c->registry.username_secret));
 	if (c->registry.password)
 		d->registry.password = kr_xstrdup(c->registry.password);
 	else if (c->registry.password_secret && secrets &&
 		 kr_kvlist_get(secrets, c->registry.password_secret))
-		d->registry.password = kr_xstrdup(kr_kvlist_get(secrets,
-			c->registry.password_secret));
+		d->registry.password = kr_xstrdup(
+			kr_kvlist_get(secrets, c->registry.password_secret));
 	d->primary_role = kr_xstrdup(kr_config_primary_role(c));
 	d->retain_containers = kr_config_retain_containers(c);
 	d->readiness_delay = kr_config_readiness_delay(c);
@@ -434,7 +451,8 @@ kr_desired_resolve(struct kr_desired **out, struct kr_diags *diags,
 		const struct kr_config_role *r = &c->roles[i];
 
 		for (j = 0; j < r->nhosts; j++)
-			app_add(&x, host_get(&x, &r->hosts[j]), r, &r->hosts[j]);
+			app_add(&x, host_get(&x, &r->hosts[j]), r,
+				&r->hosts[j]);
 	}
 	for (i = 0; i < c->naccessories; i++) {
 		const struct kr_config_host **hs = NULL;

@@ -25,7 +25,7 @@ static char *
 read_local(const char *base, const char *path, size_t *len)
 {
 	char *full = path[0] == '/' ? kr_xstrdup(path) :
-		kr_xasprintf("%s/%s", base, path);
+				      kr_xasprintf("%s/%s", base, path);
 	char *text = NULL;
 
 	if (kr_file_read(&text, len, full, KR_FILE_MAX_ACCESSORY) != 0)
@@ -65,7 +65,8 @@ acc_files(struct kr_resolve_ctx *x, struct kr_accessory *acc,
 	const char *base = x->o->base_dir ? x->o->base_dir : ".";
 	size_t i;
 
-	acc->files = kr_xcalloc(ca->nfiles ? ca->nfiles : 1, sizeof(*acc->files));
+	acc->files =
+		kr_xcalloc(ca->nfiles ? ca->nfiles : 1, sizeof(*acc->files));
 	for (i = 0; i < ca->nfiles; i++) {
 		const struct kr_config_path *p = &ca->files[i];
 		struct kr_acc_file *f = &acc->files[acc->nfiles];
@@ -84,8 +85,8 @@ acc_files(struct kr_resolve_ctx *x, struct kr_accessory *acc,
 			struct kr_buf out = KR_BUF_INIT;
 			struct acc_env e = { acc };
 
-			if (kr_erb_render(&out, NULL, x->diags, p->local, text, len,
-				acc_getenv, &e) != 0)
+			if (kr_erb_render(&out, NULL, x->diags, p->local, text,
+				    len, acc_getenv, &e) != 0)
 				x->failed = true;
 			kr_free_secret(text);
 			text = kr_buf_detach(&out, &len);
@@ -130,11 +131,13 @@ kr_resolve_acc_add(struct kr_resolve_ctx *x, struct kr_host *h,
 	acc = &h->accessories[h->naccessories++];
 	memset(acc, 0, sizeof(*acc));
 	acc->name = kr_xstrdup(ca->name);
-	acc->container = ca->service ? kr_xstrdup(ca->service) :
-		kr_xasprintf("%s-%s", c->service, ca->name);
-	acc->image = ca->registry.present && ca->registry.server ?
-		kr_xasprintf("%s/%s", ca->registry.server, ca->image) :
-		kr_xstrdup(ca->image);
+	acc->container = ca->service ?
+				 kr_xstrdup(ca->service) :
+				 kr_xasprintf("%s-%s", c->service, ca->name);
+	acc->image =
+		ca->registry.present && ca->registry.server ?
+			kr_xasprintf("%s/%s", ca->registry.server, ca->image) :
+			kr_xstrdup(ca->image);
 	if (ca->port)
 		kr_strvec_push_owned(&acc->ports, normalise_port(ca->port));
 	acc->cmd = ca->cmd ? kr_xstrdup(ca->cmd) : NULL;
@@ -143,7 +146,8 @@ kr_resolve_acc_add(struct kr_resolve_ctx *x, struct kr_host *h,
 	kr_kvlist_append(&acc->env, "KAMAL_HOST", h->name);
 	kr_kvlist_copy(&acc->env, &ca->env.clear);
 	sd = kr_resolve_service_and_dest(c);
-	path = kr_xasprintf(".kamal/apps/%s/env/accessories/%s.env", sd, ca->name);
+	path = kr_xasprintf(
+		".kamal/apps/%s/env/accessories/%s.env", sd, ca->name);
 	kr_resolve_env_file_fill(x, &acc->env_file, path, &ca->env.secret);
 	free(path);
 	free(sd);
@@ -153,12 +157,14 @@ kr_resolve_acc_add(struct kr_resolve_ctx *x, struct kr_host *h,
 
 		/* relative: <service_name>/<local> under the home directory */
 		if (p->local[0] == '/')
-			kr_strvec_push_owned(&acc->directories, kr_xasprintf("%s:%s%s%s",
-				p->local, p->remote, opt ? ":" : "", opt ? opt : ""));
+			kr_strvec_push_owned(&acc->directories,
+				kr_xasprintf("%s:%s%s%s", p->local, p->remote,
+					opt ? ":" : "", opt ? opt : ""));
 		else
-			kr_strvec_push_owned(&acc->directories, kr_xasprintf(
-				"%s/%s:%s%s%s", acc->container, p->local, p->remote,
-				opt ? ":" : "", opt ? opt : ""));
+			kr_strvec_push_owned(&acc->directories,
+				kr_xasprintf("%s/%s:%s%s%s", acc->container,
+					p->local, p->remote, opt ? ":" : "",
+					opt ? opt : ""));
 		kr_strvec_push(&acc->directory_modes, p->mode ? p->mode : "");
 	}
 	acc_files(x, acc, ca);
@@ -183,9 +189,10 @@ kr_resolve_acc_hosts(struct kr_resolve_ctx *x,
 	const struct kr_config *c = x->c;
 	size_t i, j, k;
 
-#define PUSH(hp) do { \
+#define PUSH(hp)                                                    \
+	do {                                                        \
 		*out = kr_xrealloc(*out, (*n + 1) * sizeof(**out)); \
-		(*out)[(*n)++] = (hp); \
+		(*out)[(*n)++] = (hp);                              \
 	} while (0)
 
 	switch (ca->on) {
@@ -197,8 +204,8 @@ kr_resolve_acc_hosts(struct kr_resolve_ctx *x,
 	case KR_ACC_ON_ROLE:
 	case KR_ACC_ON_ROLES:
 		for (i = 0; i < ca->on_names.n; i++) {
-			const struct kr_config_role *r = kr_config_role(c,
-				ca->on_names.v[i]);
+			const struct kr_config_role *r =
+				kr_config_role(c, ca->on_names.v[i]);
 
 			for (j = 0; r && j < r->nhosts; j++)
 				PUSH(&r->hosts[j]);
@@ -212,8 +219,9 @@ kr_resolve_acc_hosts(struct kr_resolve_ctx *x,
 		for (i = 0; i < ca->on_names.n; i++)
 			for (j = 0; j < c->nroles; j++)
 				for (k = 0; k < c->roles[j].nhosts; k++)
-					if (kr_strvec_contains(&c->roles[j].hosts[k].tags,
-						ca->on_names.v[i]))
+					if (kr_strvec_contains(
+						    &c->roles[j].hosts[k].tags,
+						    ca->on_names.v[i]))
 						PUSH(&c->roles[j].hosts[k]);
 		break;
 	case KR_ACC_ON_NONE:

@@ -61,7 +61,8 @@ warn_skipped(struct kr_secrets_parser *p, size_t from, size_t to)
 		if (b < eol && p->s[b] != '#' && p->warnings) {
 			kr_dotenv_linecol(p, b, &line, &col);
 			kr_diags_add(p->warnings, p->file, line, col,
-				"line ignored: not KEY=value (dotenv skips it)");
+				"line ignored: not KEY=value (dotenv skips "
+				"it)");
 		}
 		i = eol + 1;
 	}
@@ -80,7 +81,8 @@ assign(struct kr_secrets_parser *p, const struct kr_dotenv_match *m)
 		if (!kr_kvlist_get(&p->hash, key)) {
 			kr_dotenv_linecol(p, m->start, &line, &col);
 			kr_diags_add(p->diags, p->file, line, col,
-				"'export %s' names a variable not set earlier in the file",
+				"'export %s' names a variable not set earlier "
+				"in the file",
 				key);
 			err = KR_ECONFIG;
 		}
@@ -93,20 +95,23 @@ assign(struct kr_secrets_parser *p, const struct kr_dotenv_match *m)
 		/* A failed command has said why; anything else is size. */
 		kr_dotenv_linecol(p, at, &line, &col);
 		kr_diags_add(p->diags, p->file, line, col,
-			"value of '%s' is longer than %u bytes", key, MAX_VALUE);
+			"value of '%s' is longer than %u bytes", key,
+			MAX_VALUE);
 	}
 	if (err == 0 && kr_dotenv_utf8_invalid_at(
 				(const unsigned char *)v.ptr, v.len) < v.len) {
 		kr_dotenv_linecol(p, at, &line, &col);
 		kr_diags_add(p->diags, p->file, line, col,
-			"value of '%s' is not valid UTF-8 (from a command or the environment)",
+			"value of '%s' is not valid UTF-8 (from a command or "
+			"the environment)",
 			key);
 		err = KR_ECONFIG;
 	}
 	if (err == 0 && (p->total += v.len) > MAX_TOTAL) {
 		kr_dotenv_linecol(p, m->key, &line, &col);
 		kr_diags_add(p->diags, p->file, line, col,
-			"values up to '%s' exceed %u bytes in all", key, MAX_TOTAL);
+			"values up to '%s' exceed %u bytes in all", key,
+			MAX_TOTAL);
 		err = KR_ECONFIG;
 	}
 	if (err == 0)
@@ -156,8 +161,8 @@ parse_file(struct kr_kvlist *out, struct kr_diags *diags, const char *file,
 	memset(&p, 0, sizeof(p));
 	p.file = file;
 	p.diags = diags;
-	p.timeout = opts && opts->command_timeout > 0 ?
-		opts->command_timeout : DEFAULT_TIMEOUT;
+	p.timeout = opts && opts->command_timeout > 0 ? opts->command_timeout :
+							DEFAULT_TIMEOUT;
 	p.run_commands = opts ? opts->run_commands : 1;
 	p.run = opts && opts->run ? opts->run : kr_secrets_run_command;
 	p.run_arg = opts ? opts->run_arg : NULL;
@@ -197,7 +202,8 @@ parse_file(struct kr_kvlist *out, struct kr_diags *diags, const char *file,
 
 		kr_dotenv_linecol(&p, i, &line, &col);
 		kr_diags_add(diags, file, line, col,
-			"file is not valid UTF-8 (Kamal cannot read it either)");
+			"file is not valid UTF-8 (Kamal cannot read it "
+			"either)");
 		err = KR_ECONFIG;
 		goto out;
 	}
@@ -230,8 +236,8 @@ kr_secrets_filenames(struct kr_strvec *out, const char *secrets_path,
 		secrets_path = ".kamal/secrets";
 	kr_strvec_push_owned(out, kr_xasprintf("%s-common", secrets_path));
 	if (destination && *destination)
-		kr_strvec_push_owned(out, kr_xasprintf("%s.%s", secrets_path,
-			destination));
+		kr_strvec_push_owned(
+			out, kr_xasprintf("%s.%s", secrets_path, destination));
 	else
 		kr_strvec_push(out, secrets_path);
 }
@@ -249,8 +255,8 @@ read_file(struct kr_buf *out, struct kr_diags *diags, const char *path)
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
 			return 1;
-		kr_diags_add(diags, path, 0, 0, "cannot open: %s",
-			strerror(errno));
+		kr_diags_add(
+			diags, path, 0, 0, "cannot open: %s", strerror(errno));
 		return KR_EIO;
 	}
 	if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
@@ -322,9 +328,8 @@ kr_secrets_load_path(struct kr_kvlist *out, struct kr_diags *diags,
 }
 
 int
-kr_secrets_load(struct kr_kvlist *out, struct kr_diags *diags,
-	const char *dir, const char *destination,
-	const struct kr_secrets_opts *opts)
+kr_secrets_load(struct kr_kvlist *out, struct kr_diags *diags, const char *dir,
+	const char *destination, const struct kr_secrets_opts *opts)
 {
 	char *path = kr_xasprintf("%s/secrets", dir && *dir ? dir : ".kamal");
 	int err;

@@ -38,8 +38,8 @@
 struct kr_store;
 
 struct kr_store_opts {
-	int busy_timeout_ms;	/* wait for another writer; 0 = 5000 */
-	int snapshots_kept;	/* per host; 0 = KR_STORE_SNAPSHOTS_KEPT */
+	int busy_timeout_ms; /* wait for another writer; 0 = 5000 */
+	int snapshots_kept; /* per host; 0 = KR_STORE_SNAPSHOTS_KEPT */
 };
 
 enum kr_run_kind {
@@ -87,7 +87,8 @@ char *kr_store_default_path(const char *config_path);
 /* Start a run; revision_id 0 = none. */
 int kr_store_run_begin(int64_t *run_out, struct kr_store *s,
 	enum kr_run_kind kind, int64_t revision_id);
-/* Finish it: result e.g. "ok", "changes", "partial", "failed"; summary free text. */
+/* Finish it: result e.g. "ok", "changes", "partial", "failed"; summary free
+ * text. */
 int kr_store_run_end(struct kr_store *s, int64_t run, const char *result,
 	const char *summary);
 
@@ -98,23 +99,23 @@ int kr_store_run_describe(struct kr_store *s, int64_t run, const char *trigger,
 	const char *git_commit, const char *destination);
 /* The plan the run made (its JSON; secret values masked) and how long
  * the run took. */
-int kr_store_run_set_plan(struct kr_store *s, int64_t run,
-	const char *plan_json);
+int kr_store_run_set_plan(
+	struct kr_store *s, int64_t run, const char *plan_json);
 int kr_store_run_set_duration(struct kr_store *s, int64_t run, long long ms);
 
 /* One run as history shows it. */
 struct kr_store_run_info {
 	int64_t id;
 	char *kind;
-	char *trigger;		/* NULL when not recorded */
+	char *trigger; /* NULL when not recorded */
 	char *git_commit;
 	char *destination;
 	time_t started_at;
-	time_t finished_at;	/* 0 while running (or killed) */
-	long long duration_ms;	/* -1 when unknown */
-	char *result;		/* NULL while running */
+	time_t finished_at; /* 0 while running (or killed) */
+	long long duration_ms; /* -1 when unknown */
+	char *result; /* NULL while running */
 	char *summary;
-	char *plan_json;	/* only from kr_store_run_get */
+	char *plan_json; /* only from kr_store_run_get */
 };
 void kr_store_run_info_release(struct kr_store_run_info *r);
 /* The newest runs first, at most limit (0 = 20); kind NULL = every kind. */
@@ -122,8 +123,8 @@ int kr_store_runs_list(struct kr_store_run_info **out, size_t *n,
 	struct kr_store *s, const char *kind, size_t limit);
 void kr_store_runs_free(struct kr_store_run_info *v, size_t n);
 /* One run, with its plan; KR_ENOTFOUND when there is no run id. */
-int kr_store_run_get(struct kr_store_run_info *out, struct kr_store *s,
-	int64_t id);
+int kr_store_run_get(
+	struct kr_store_run_info *out, struct kr_store *s, int64_t id);
 
 /* Keep the newest `keep` runs of `kind` (NULL = all kinds) and their
  * journal; older ones are deleted (their snapshots stay, unlinked). */
@@ -132,11 +133,12 @@ int kr_store_runs_prune(struct kr_store *s, const char *kind, size_t keep);
 /* ---- desired revisions ---- */
 
 struct kr_store_revision {
-	const char *config_sha256;	/* required */
-	const char *app_version;	/* may be NULL */
-	const char *git_commit;		/* may be NULL */
-	const char *destination;	/* may be NULL */
-	const char *model_json;		/* required: the resolved model, secrets as "(sensitive)" */
+	const char *config_sha256; /* required */
+	const char *app_version; /* may be NULL */
+	const char *git_commit; /* may be NULL */
+	const char *destination; /* may be NULL */
+	const char *model_json; /* required: the resolved model, secrets as
+				   "(sensitive)" */
 };
 
 /*
@@ -151,13 +153,13 @@ int kr_store_revision_add(int64_t *id_out, struct kr_store *s,
 
 struct kr_store_snapshot {
 	int64_t id;
-	int64_t run_id;		/* 0 when none */
+	int64_t run_id; /* 0 when none */
 	char *host;
 	time_t observed_at;
 	enum kr_obs_status status;
-	char *error;		/* NULL when none */
-	char *fingerprint;	/* NULL when none */
-	char *json;		/* the observed host; NULL when none */
+	char *error; /* NULL when none */
+	char *fingerprint; /* NULL when none */
+	char *json; /* the observed host; NULL when none */
 };
 void kr_store_snapshot_release(struct kr_store_snapshot *snap);
 
@@ -170,8 +172,8 @@ int kr_store_snapshot_add(struct kr_store *s, int64_t run, const char *host,
 	enum kr_obs_status status, const char *error, const char *fingerprint,
 	const char *json_text, time_t observed_at);
 /* The newest snapshot of host; KR_ENOTFOUND when it has none. */
-int kr_store_snapshot_latest(struct kr_store_snapshot *out, struct kr_store *s,
-	const char *host);
+int kr_store_snapshot_latest(
+	struct kr_store_snapshot *out, struct kr_store *s, const char *host);
 
 /* ---- hosts ---- */
 
@@ -182,16 +184,19 @@ struct kr_store_host {
 	enum kr_obs_status last_status;
 };
 
-/* Every host ever observed, by name. *out is an array of *n; free with kr_store_hosts_free. */
+/* Every host ever observed, by name. *out is an array of *n; free with
+ * kr_store_hosts_free. */
 int kr_store_hosts(struct kr_store_host **out, size_t *n, struct kr_store *s);
 void kr_store_hosts_free(struct kr_store_host *hosts, size_t n);
 
 /* ---- the apply journal ---- */
 
-/* Journal an action before it runs: address e.g. "web/app-web-v2", action e.g. "create". */
+/* Journal an action before it runs: address e.g. "web/app-web-v2", action e.g.
+ * "create". */
 int kr_store_journal_begin(int64_t *entry_out, struct kr_store *s, int64_t run,
 	const char *host, const char *address, const char *action);
-/* ... and after: result e.g. "ok"/"failed"; stderr may be NULL (only its tail is kept). */
+/* ... and after: result e.g. "ok"/"failed"; stderr may be NULL (only its tail
+ * is kept). */
 int kr_store_journal_end(struct kr_store *s, int64_t entry, const char *result,
 	const char *stderr_text);
 
@@ -202,9 +207,9 @@ struct kr_store_journal_entry {
 	char *address;
 	char *action;
 	time_t started_at;
-	time_t finished_at;	/* 0 while unfinished (e.g. after a crash) */
-	char *result;		/* NULL while unfinished */
-	char *stderr_tail;	/* NULL when none */
+	time_t finished_at; /* 0 while unfinished (e.g. after a crash) */
+	char *result; /* NULL while unfinished */
+	char *stderr_tail; /* NULL when none */
 };
 
 /* The journal of one run, in order. Free with kr_store_journal_free. */

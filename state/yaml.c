@@ -31,14 +31,14 @@ struct builder {
 	void *posmap_ctx;
 	struct anchor *anchors;
 	size_t nanchors;
-	size_t nodes;		/* created so far, against MAX_NODES */
+	size_t nodes; /* created so far, against MAX_NODES */
 	bool failed;
 	const char *text; /* the input, for reader errors' positions */
 	size_t len;
 };
 
-static struct kr_yaml_node *parse_node(struct builder *b, yaml_event_t *ev,
-	int depth);
+static struct kr_yaml_node *parse_node(
+	struct builder *b, yaml_event_t *ev, int depth);
 
 static void
 fix_pos(struct builder *b, int *line, int *col)
@@ -63,8 +63,8 @@ static void
 add_anchor(struct builder *b, const unsigned char *name,
 	const struct kr_yaml_node *n)
 {
-	b->anchors = kr_xrealloc(b->anchors,
-		(b->nanchors + 1) * sizeof(*b->anchors));
+	b->anchors = kr_xrealloc(
+		b->anchors, (b->nanchors + 1) * sizeof(*b->anchors));
 	b->anchors[b->nanchors].name = kr_xstrdup((const char *)name);
 	b->anchors[b->nanchors].node = kr_yaml_copy(n);
 	b->nanchors++;
@@ -86,7 +86,7 @@ static bool
 is_null_text(const char *s)
 {
 	return !*s || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 ||
-		strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0;
+	       strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0;
 }
 
 static bool
@@ -94,7 +94,7 @@ next_event(struct builder *b, yaml_event_t *ev)
 {
 	if (!yaml_parser_parse(&b->parser, ev)) {
 		const char *problem = b->parser.problem ? b->parser.problem :
-			"unreadable document";
+							  "unreadable document";
 		struct kr_buf msg = KR_BUF_INIT;
 
 		yaml_mark_t mark = b->parser.problem_mark;
@@ -176,7 +176,8 @@ parse_node(struct builder *b, yaml_event_t *ev, int depth)
 
 	fix_pos(b, &line, &col);
 	if (depth > MAX_DEPTH) {
-		fail_at(b, &ev->start_mark, "invalid yaml: nesting is too deep");
+		fail_at(b, &ev->start_mark,
+			"invalid yaml: nesting is too deep");
 		return NULL;
 	}
 	if (++b->nodes > MAX_NODES) {
@@ -199,9 +200,9 @@ parse_node(struct builder *b, yaml_event_t *ev, int depth)
 		n->value = kr_xstrndup((const char *)ev->data.scalar.value,
 			ev->data.scalar.length);
 		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-			!str_tag;
+			   !str_tag;
 		if ((n->plain && is_null_text(n->value)) ||
-		    (tag && strcmp(tag, YAML_NULL_TAG) == 0))
+			(tag && strcmp(tag, YAML_NULL_TAG) == 0))
 			n->type = KR_YAML_NULL;
 		anchor = ev->data.scalar.anchor;
 		break;
@@ -239,7 +240,8 @@ parse_node(struct builder *b, yaml_event_t *ev, int depth)
 				break;
 			}
 			merge = child.type == YAML_SCALAR_EVENT &&
-				child.data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+				child.data.scalar.style ==
+					YAML_PLAIN_SCALAR_STYLE &&
 				child.data.scalar.length == 2 &&
 				memcmp(child.data.scalar.value, "<<", 2) == 0;
 			k = parse_node(b, &child, depth + 1);
@@ -263,11 +265,12 @@ parse_node(struct builder *b, yaml_event_t *ev, int depth)
 		}
 		break;
 	case YAML_ALIAS_EVENT: {
-		const struct kr_yaml_node *a = find_anchor(b,
-			(const char *)ev->data.alias.anchor);
+		const struct kr_yaml_node *a =
+			find_anchor(b, (const char *)ev->data.alias.anchor);
 
 		if (!a) {
-			char *m = kr_xasprintf("invalid yaml: unknown alias '*%s'",
+			char *m = kr_xasprintf(
+				"invalid yaml: unknown alias '*%s'",
 				(const char *)ev->data.alias.anchor);
 
 			fail_at(b, &ev->start_mark, m);
@@ -296,10 +299,9 @@ fail:
 }
 
 static int
-read_handler(void *data, unsigned char *buffer, size_t size,
-	size_t *size_read)
+read_handler(void *data, unsigned char *buffer, size_t size, size_t *size_read)
 {
-	const char **cur = data;	/* cur[0] = position, cur[1] = end */
+	const char **cur = data; /* cur[0] = position, cur[1] = end */
 	size_t left = (size_t)(cur[1] - cur[0]);
 
 	if (size > left)
@@ -346,7 +348,8 @@ kr_yaml_parse(struct kr_yaml_node **out, struct kr_diags *diags,
 			break;
 		case YAML_DOCUMENT_START_EVENT:
 			if (root)
-				done = true;	/* Psych's load reads the first document */
+				done = true; /* Psych's load reads the first
+						document */
 			break;
 		case YAML_STREAM_END_EVENT:
 			done = true;

@@ -46,8 +46,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	body = (const char *)data + 1;
 	size--;
 	signed_ok = mode & 1;
-	kr_webhook_hmac_hex(hex, signed_ok ? secret : "not-the-secret", body,
-		size);
+	kr_webhook_hmac_hex(
+		hex, signed_ok ? secret : "not-the-secret", body, size);
 	snprintf(sig, sizeof(sig), "sha256=%s", hex);
 	switch ((mode >> 1) & 3) {
 	case 0:
@@ -77,7 +77,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!signed_ok && ev.verdict != KR_WEBHOOK_UNAUTHORIZED)
 		abort();
 	if (ev.verdict == KR_WEBHOOK_PUSH &&
-	    (!ev.branch || strcmp(ev.branch, "main") != 0))
+		(!ev.branch || strcmp(ev.branch, "main") != 0))
 		abort();
 	if (ev.reason && strstr(ev.reason, secret))
 		abort();

@@ -94,8 +94,8 @@ fx_app(struct kr_desired *d, struct kr_host *h, const char *role,
 	kr_kvlist_append(&a->env, "RAILS_ENV", "production");
 	kr_kvlist_append(&a->env, "KAMAL_CONTAINER_NAME", a->name);
 	kr_kvlist_append(&a->env, "KAMAL_VERSION", d->version);
-	path = kr_xasprintf(".kamal/apps/%s/env/roles/%s.env", d->service,
-		role);
+	path = kr_xasprintf(
+		".kamal/apps/%s/env/roles/%s.env", d->service, role);
 	fx_env_file(&a->env_file, path, secrets);
 	free(path);
 	kr_strvec_push(&a->volumes, "/data/storage:/rails/storage");
@@ -105,7 +105,8 @@ fx_app(struct kr_desired *d, struct kr_host *h, const char *role,
 	a->proxy = strcmp(role, "web") == 0;
 	/* the resolver's "unset" values: Kamal's and kamal-proxy's defaults */
 	a->proxy_config.app_port = 80;
-	a->proxy_config.strip_path_prefix = a->proxy_config.forward_headers = -1;
+	a->proxy_config.strip_path_prefix = a->proxy_config.forward_headers =
+		-1;
 	a->proxy_config.ssl_redirect = -1;
 	a->proxy_config.buffer_requests = a->proxy_config.buffer_responses = -1;
 	a->proxy_config.buffer_memory = a->proxy_config.max_request_body = -1;
@@ -137,8 +138,8 @@ fx_accessory(struct kr_desired *d, struct kr_host *h, const char *name,
 	kr_strvec_push(&acc->ports, "127.0.0.1:5432:5432");
 	kr_kvlist_append(&acc->labels, "service", acc->container);
 	kr_kvlist_append(&acc->env, "POSTGRES_USER", "app");
-	path = kr_xasprintf(".kamal/apps/%s/env/accessories/%s.env",
-		d->service, name);
+	path = kr_xasprintf(
+		".kamal/apps/%s/env/accessories/%s.env", d->service, name);
 	fx_env_file(&acc->env_file, path, secrets);
 	free(path);
 	path = kr_xasprintf("%s:/var/lib/postgresql/data", "app-db/data");
@@ -197,14 +198,14 @@ fx_obs_container(struct kr_observed_host *oh)
 }
 
 static inline struct kr_obs_file *
-fx_obs_file(struct kr_observed_host *oh, const char *path,
-	const char *sha256, const struct kr_kvlist *keys)
+fx_obs_file(struct kr_observed_host *oh, const char *path, const char *sha256,
+	const struct kr_kvlist *keys)
 {
 	struct kr_obs_file *f;
 	size_t i;
 
-	oh->files = kr_xrealloc(oh->files, (oh->nfiles + 1) *
-		sizeof(*oh->files));
+	oh->files =
+		kr_xrealloc(oh->files, (oh->nfiles + 1) * sizeof(*oh->files));
 	f = &oh->files[oh->nfiles++];
 	memset(f, 0, sizeof(*f));
 	f->path = kr_xstrdup(path);
@@ -223,8 +224,8 @@ fx_obs_mount(struct kr_obs_container *c, const char *type, const char *src,
 {
 	struct kr_obs_mount *m;
 
-	c->mounts = kr_xrealloc(c->mounts, (c->nmounts + 1) *
-		sizeof(*c->mounts));
+	c->mounts =
+		kr_xrealloc(c->mounts, (c->nmounts + 1) * sizeof(*c->mounts));
 	m = &c->mounts[c->nmounts++];
 	memset(m, 0, sizeof(*m));
 	m->type = kr_xstrdup(type);
@@ -239,8 +240,7 @@ fx_obs_mount(struct kr_obs_container *c, const char *type, const char *src,
 /* kamal-proxy v0.9.2 running, routing `route` to target ("id:port") with
  * the options Kamal deploys by default. */
 static inline void
-fx_obs_proxy(struct kr_observed_host *oh, const char *route,
-	const char *target)
+fx_obs_proxy(struct kr_observed_host *oh, const char *route, const char *target)
 {
 	struct kr_obs_container *c = fx_obs_container(oh);
 	struct kr_obs_route *r;
@@ -274,8 +274,8 @@ fx_obs_proxy(struct kr_observed_host *oh, const char *route,
 }
 
 static inline struct kr_obs_container *
-fx_obs_app(struct kr_observed_host *oh, const struct kr_app *a,
-	bool defhash, time_t created)
+fx_obs_app(struct kr_observed_host *oh, const struct kr_app *a, bool defhash,
+	time_t created)
 {
 	struct kr_obs_container *c = fx_obs_container(oh);
 	char hash[KR_SHA256_HEX];
@@ -295,13 +295,12 @@ fx_obs_app(struct kr_observed_host *oh, const struct kr_app *a,
 	kr_kvlist_append(&c->env, "PATH", "/usr/local/bin:/usr/bin:/bin");
 	kr_kvlist_copy(&c->env, &a->env);
 	for (i = 0; i < a->env_file.secrets.n; i++)
-		kr_kvlist_set(&c->env, a->env_file.secrets.v[i].key,
-			KR_SENSITIVE);
+		kr_kvlist_set(
+			&c->env, a->env_file.secrets.v[i].key, KR_SENSITIVE);
 	c->cmd = a->cmd ? kr_xstrdup(a->cmd) : kr_xstrdup("./bin/rails server");
 	fx_obs_mount(c, "bind", "/data/storage", "/rails/storage", true);
-	fx_obs_mount(c, "volume",
-		"/var/lib/docker/volumes/0a1b2c3d4e5f/_data", "/tmp/cache",
-		true);
+	fx_obs_mount(c, "volume", "/var/lib/docker/volumes/0a1b2c3d4e5f/_data",
+		"/tmp/cache", true);
 	kr_strvec_push(&c->networks, a->network);
 	c->restart = kr_xstrdup(a->restart);
 	c->log_driver = kr_xstrdup("json-file");
@@ -331,11 +330,11 @@ fx_obs_accessory(struct kr_observed_host *oh, const struct kr_accessory *acc,
 	kr_kvlist_append(&c->env, "PGDATA", "/var/lib/postgresql/data");
 	kr_kvlist_copy(&c->env, &acc->env);
 	for (i = 0; i < acc->env_file.secrets.n; i++)
-		kr_kvlist_set(&c->env, acc->env_file.secrets.v[i].key,
-			KR_SENSITIVE);
+		kr_kvlist_set(
+			&c->env, acc->env_file.secrets.v[i].key, KR_SENSITIVE);
 	c->cmd = acc->cmd ? kr_xstrdup(acc->cmd) : kr_xstrdup("postgres");
-	fx_obs_mount(c, "bind", "/root/app-db/data",
-		"/var/lib/postgresql/data", true);
+	fx_obs_mount(c, "bind", "/root/app-db/data", "/var/lib/postgresql/data",
+		true);
 	kr_strvec_push(&c->ports, "127.0.0.1:5432:5432/tcp");
 	kr_strvec_push(&c->networks, acc->network);
 	c->restart = kr_xstrdup(acc->restart);

@@ -48,7 +48,8 @@ static const char fake_docker[] =
 	"'network inspect') exit 1 ;;\n"
 	"'network create') exit 0 ;;\n"
 	"'image inspect') exit 1 ;;\n"
-	"'container inspect') [ -e \"$d/c/$3\" ] || [ -e \"$d/c/${3#id-}\" ]; exit ;;\n"
+	"'container inspect') [ -e \"$d/c/$3\" ] || [ -e \"$d/c/${3#id-}\" ]; "
+	"exit ;;\n"
 	"'login '*) cat >\"$d/login-stdin\"; exit 0 ;;\n"
 	"'container start') [ -e \"$d/c/$3\" ]; exit ;;\n"
 	/* kamal-proxy: a deploy passes its health check as the container's
@@ -81,8 +82,8 @@ struct fake {
 };
 
 static int
-fake_exec(struct kr_transport *t, const char *cmd, const void *in,
-	size_t inlen, struct kr_exec_result *res)
+fake_exec(struct kr_transport *t, const char *cmd, const void *in, size_t inlen,
+	struct kr_exec_result *res)
 {
 	struct fake *f = (struct fake *)t;
 	struct kr_buf full = KR_BUF_INIT;
@@ -90,9 +91,11 @@ fake_exec(struct kr_transport *t, const char *cmd, const void *in,
 
 	kr_buf_puts(&full, "cd");
 	kr_shell_arg(&full, f->dir);
-	kr_buf_printf(&full, " || exit 99\nFAKE=\"$PWD/.fake\" "
+	kr_buf_printf(&full,
+		" || exit 99\nFAKE=\"$PWD/.fake\" "
 		"FAKE_HEALTH=%s PATH=\"%s/bin:$PATH\"\n"
-		"export FAKE FAKE_HEALTH PATH\n", f->health, root);
+		"export FAKE FAKE_HEALTH PATH\n",
+		f->health, root);
 	kr_buf_puts(&full, cmd);
 	t->exec_count++;
 	err = f->local->vt->exec(f->local, full.ptr, in, inlen, res);
@@ -126,7 +129,7 @@ static const struct kr_transport_vtable fake_vt = {
 
 /* Hosts are named "h1", "h2"; "bad" refuses to connect. */
 struct world {
-	const char *health[3];	/* per host index 1, 2 */
+	const char *health[3]; /* per host index 1, 2 */
 	unsigned connects;
 };
 
@@ -301,15 +304,15 @@ test_fresh_host(void **state)
 	p = plan_for(d, obs, 1);
 
 	/* the script holds no secret; its stdin holds them */
-	assert_int_equal(kr_apply_script_build(&s, d, p, &p->hosts[0], NULL),
-		0);
+	assert_int_equal(
+		kr_apply_script_build(&s, d, p, &p->hosts[0], NULL), 0);
 	assert_null(strstr(s.text.ptr, PASSWORD));
 	assert_null(strstr(s.text.ptr, "p4ss"));
 	assert_null(strstr(s.text.ptr, "secret\""));
-	assert_non_null(memmem(s.input.ptr, s.input.len, PASSWORD,
-		strlen(PASSWORD)));
-	assert_non_null(memmem(s.input.ptr, s.input.len, DB_URL,
-		strlen(DB_URL)));
+	assert_non_null(
+		memmem(s.input.ptr, s.input.len, PASSWORD, strlen(PASSWORD)));
+	assert_non_null(
+		memmem(s.input.ptr, s.input.len, DB_URL, strlen(DB_URL)));
 	/* network, login, proxy boot, 2 env files, accessory, pull, app */
 	assert_int_equal(s.nsteps, 8);
 	kr_apply_script_release(&s);
@@ -332,27 +335,39 @@ test_fresh_host(void **state)
 	calls = host_file("h1", ".fake/calls");
 	assert_non_null(calls);
 	net = call_index(calls, "docker|network|create|kamal", 0);
-	lg = call_index(calls, "docker|login|ghcr.io|-u|acme|--password-stdin", 0);
+	lg = call_index(
+		calls, "docker|login|ghcr.io|-u|acme|--password-stdin", 0);
 	acc = call_index(calls, "docker|run|--name|app-db|", 0);
-	pull = call_index(calls, "docker|pull|--quiet|ghcr.io/acme/app:" FX_V1, 0);
-	app = call_index(calls, "docker|run|--detach|--restart|unless-stopped|"
-		"--name|app-web-" FX_V1 "|--network|kamal|", 0);
-	assert_true(net >= 0 && lg > net && acc > lg && pull > acc &&
-		app > pull);
-	assert_true(call_index(calls, "|--label|kreconcile.defhash=", app) ==
-		app);
+	pull = call_index(
+		calls, "docker|pull|--quiet|ghcr.io/acme/app:" FX_V1, 0);
+	app = call_index(calls,
+		"docker|run|--detach|--restart|unless-stopped|"
+		"--name|app-web-" FX_V1 "|--network|kamal|",
+		0);
+	assert_true(
+		net >= 0 && lg > net && acc > lg && pull > acc && app > pull);
+	assert_true(
+		call_index(calls, "|--label|kreconcile.defhash=", app) == app);
 	/* kamal-proxy booted before the app, the app deployed behind it (its
 	 * short id as the target), then the image tagged :latest */
-	assert_true(call_index(calls, "docker|run|--name|kamal-proxy|--network"
-		"|kamal|--detach|--restart|unless-stopped|--volume|"
-		"kamal-proxy-config:/home/kamal-proxy/.config/kamal-proxy|",
-		0) < app);
-	assert_true(call_index(calls, "docker|exec|kamal-proxy|kamal-proxy|"
-		"deploy|app-web|--target=id-app-web-1:80|--deploy-timeout=2s|"
-		"--drain-timeout=30s|--buffer-requests|--buffer-responses|"
-		"--log-request-header=Cache-Control|", app) > app);
-	assert_true(call_index(calls, "docker|tag|ghcr.io/acme/app:" FX_V1
-		"|ghcr.io/acme/app:latest", app) > app);
+	assert_true(call_index(calls,
+			    "docker|run|--name|kamal-proxy|--network"
+			    "|kamal|--detach|--restart|unless-stopped|--volume|"
+			    "kamal-proxy-config:/home/kamal-proxy/.config/"
+			    "kamal-proxy|",
+			    0) < app);
+	assert_true(call_index(calls,
+			    "docker|exec|kamal-proxy|kamal-proxy|"
+			    "deploy|app-web|--target=id-app-web-1:80|--deploy-"
+			    "timeout=2s|"
+			    "--drain-timeout=30s|--buffer-requests|--buffer-"
+			    "responses|"
+			    "--log-request-header=Cache-Control|",
+			    app) > app);
+	assert_true(call_index(calls,
+			    "docker|tag|ghcr.io/acme/app:" FX_V1
+			    "|ghcr.io/acme/app:latest",
+			    app) > app);
 	assert_null(strstr(calls, PASSWORD));
 	assert_null(strstr(calls, "p4ss"));
 
@@ -360,18 +375,18 @@ test_fresh_host(void **state)
 	envf = host_file("h1", ".kamal/apps/app/env/roles/web.env");
 	assert_non_null(envf);
 	assert_string_equal(envf, d->hosts[0].apps[0].env_file.content);
-	mode_path = kr_xasprintf("%s/h1/.kamal/apps/app/env/roles/web.env",
-		root);
+	mode_path =
+		kr_xasprintf("%s/h1/.kamal/apps/app/env/roles/web.env", root);
 	assert_int_equal(stat(mode_path, &sb), 0);
 	assert_int_equal(sb.st_mode & 07777, 0600);
 	login = host_file("h1", ".fake/login-stdin");
 	assert_string_equal(login, PASSWORD);
 	{
-		char *db = host_file("h1",
-			".kamal/apps/app/env/accessories/db.env");
+		char *db = host_file(
+			"h1", ".kamal/apps/app/env/accessories/db.env");
 
-		assert_string_equal(db,
-			d->hosts[0].accessories[0].env_file.content);
+		assert_string_equal(
+			db, d->hosts[0].accessories[0].env_file.content);
 		free(db);
 	}
 	/* the accessory's data directory exists; the audit log says what ran */
@@ -384,8 +399,8 @@ test_fresh_host(void **state)
 	}
 	audit = host_file("h1", ".kamal/app-audit.log");
 	assert_non_null(audit);
-	assert_non_null(strstr(audit, "] [tester] [web] Booted app version "
-		FX_V1));
+	assert_non_null(
+		strstr(audit, "] [tester] [web] Booted app version " FX_V1));
 	assert_non_null(strstr(audit, "Booted db accessory"));
 
 	/* one journal entry per step, each finished ok */
@@ -431,8 +446,8 @@ test_unhealthy_keeps_old(void **state)
 	make_host("h3");
 	fx_obs_init(&obs[0], "h1");
 	fx_obs_app(&obs[0], &d1->hosts[0].apps[0], true, FX_NOW - 100);
-	fx_obs_accessory(&obs[0], &d1->hosts[0].accessories[0], true,
-		FX_NOW - 100);
+	fx_obs_accessory(
+		&obs[0], &d1->hosts[0].accessories[0], true, FX_NOW - 100);
 	fx_obs_env(&obs[0], &d1->hosts[0].apps[0].env_file);
 	fx_obs_env(&obs[0], &d1->hosts[0].accessories[0].env_file);
 	free(d2->hosts[0].name);
@@ -446,7 +461,8 @@ test_unhealthy_keeps_old(void **state)
 	assert_int_equal(r.hosts_failed, 1);
 	assert_int_equal(r.hosts_ok, 0);
 	assert_int_equal(r.hosts[0].state, KR_APPLY_HOST_FAILED);
-	assert_non_null(strstr(r.hosts[0].error, "h3/app/web (replace) failed"));
+	assert_non_null(
+		strstr(r.hosts[0].error, "h3/app/web (replace) failed"));
 	/* kamal-proxy's reason, then the container's log */
 	assert_non_null(strstr(r.hosts[0].error, "kamal-proxy did not switch"));
 	assert_non_null(strstr(r.hosts[0].error, "failed to become healthy"));
@@ -457,7 +473,7 @@ test_unhealthy_keeps_old(void **state)
 	/* the new one was started, then removed; the old one never stopped */
 	assert_true(call_index(calls, "docker|run|--detach", 0) >= 0);
 	assert_true(call_index(calls, "docker|rm|-f|app-web-" FX_V2, 0) >
-		call_index(calls, "docker|run|--detach", 0));
+		    call_index(calls, "docker|run|--detach", 0));
 	assert_int_equal(call_index(calls, "docker|stop", 0), -1);
 	kr_apply_result_release(&r);
 	free(calls);
@@ -482,11 +498,11 @@ test_env_only_change_renames(void **state)
 	struct kr_plan *p;
 	char *calls1, *calls2, *old;
 	const char *hn[2] = { "h4", "h2" };
-	char *renamed = kr_xasprintf("app-web-%s_replaced_%.16s", FX_V1,
-		SUFFIX);
+	char *renamed =
+		kr_xasprintf("app-web-%s_replaced_%.16s", FX_V1, SUFFIX);
 	char *ren = kr_xasprintf("docker|rename|app-web-%s|%s", FX_V1, renamed);
-	char *back = kr_xasprintf("docker|rename|%s|app-web-%s", renamed,
-		FX_V1);
+	char *back =
+		kr_xasprintf("docker|rename|%s|app-web-%s", renamed, FX_V1);
 	size_t i;
 
 	(void)state;
@@ -503,7 +519,8 @@ test_env_only_change_renames(void **state)
 	for (i = 0; i < 2; i++) {
 		make_host(hn[i]);
 		fx_obs_init(&obs[i], hn[i]);
-		/* made by Kamal: no hash label; its env file holds the old URL */
+		/* made by Kamal: no hash label; its env file holds the old URL
+		 */
 		fx_obs_app(&obs[i], &d1->hosts[0].apps[0], false, FX_NOW - 50);
 		fx_obs_file(&obs[i], d1->hosts[0].apps[0].env_file.path,
 			d1->hosts[0].apps[0].env_file.sha256,
@@ -512,8 +529,8 @@ test_env_only_change_renames(void **state)
 		{
 			char *ef = kr_xasprintf("%s/%s/%s", root, hn[i],
 				d1->hosts[0].apps[0].env_file.path);
-			char *mk = kr_xasprintf("mkdir -p \"$(dirname '%s')\"",
-				ef);
+			char *mk = kr_xasprintf(
+				"mkdir -p \"$(dirname '%s')\"", ef);
 			FILE *f;
 
 			assert_int_equal(system(mk), 0);
@@ -525,13 +542,13 @@ test_env_only_change_renames(void **state)
 			free(ef);
 			free(mk);
 		}
-		old = kr_xasprintf("%s/%s/.fake/c/app-web-%s", root, hn[i],
-			FX_V1);
+		old = kr_xasprintf(
+			"%s/%s/.fake/c/app-web-%s", root, hn[i], FX_V1);
 		fclose(fopen(old, "w"));
 		free(old);
 	}
-	fx_obs_accessory(&obs[0], &d2->hosts[0].accessories[0], true,
-		FX_NOW - 100);
+	fx_obs_accessory(
+		&obs[0], &d2->hosts[0].accessories[0], true, FX_NOW - 100);
 	fx_obs_env(&obs[0], &d2->hosts[0].accessories[0].env_file);
 	p = plan_for(d2, obs, 2);
 	opts_init(&o, d2, p, &w);
@@ -544,7 +561,8 @@ test_env_only_change_renames(void **state)
 	/* env file update + app replace on the healthy host */
 	assert_int_equal(r.changed, 2);
 	/* the healthy host has the new env file; the failed one the old one
-	 * back, so the next plan still sees the change (Kamal-made container) */
+	 * back, so the next plan still sees the change (Kamal-made container)
+	 */
 	{
 		char *e1 = host_file("h4", d2->hosts[0].apps[0].env_file.path);
 		char *e2 = host_file("h2", d2->hosts[0].apps[0].env_file.path);
@@ -561,14 +579,14 @@ test_env_only_change_renames(void **state)
 	/* healthy: rename, run under the same name, then stop the old id */
 	assert_true(call_index(calls1, ren, 0) >= 0);
 	assert_true(call_index(calls1, "|--name|app-web-" FX_V1 "|", 0) >
-		call_index(calls1, ren, 0));
+		    call_index(calls1, ren, 0));
 	assert_true(call_index(calls1, "docker|stop|-t", 0) < 0);
 	assert_true(call_index(calls1, "docker|stop|id-app-web-" FX_V1, 0) >
-		call_index(calls1, "|--name|app-web-" FX_V1 "|", 0));
+		    call_index(calls1, "|--name|app-web-" FX_V1 "|", 0));
 	assert_int_equal(call_index(calls1, back, 0), -1);
 	/* unhealthy (still "starting" at the deadline): renamed back */
 	assert_true(call_index(calls2, back, 0) >
-		call_index(calls2, "docker|rm|-f|app-web-" FX_V1, 0));
+		    call_index(calls2, "docker|rm|-f|app-web-" FX_V1, 0));
 	assert_int_equal(call_index(calls2, "docker|stop", 0), -1);
 	old = kr_xasprintf("%s/h2/.fake/c/app-web-%s", root, FX_V1);
 	assert_int_equal(access(old, F_OK), 0);
@@ -682,8 +700,8 @@ test_accessory_file(void **state)
 	assert_int_equal(stat(path, &sb), 0);
 	assert_int_equal(sb.st_mode & 07777, 0640);
 	calls = host_file("h6", ".fake/calls");
-	vol = kr_xasprintf("|--volume|%s/h6/app-db/etc/pg.conf:/etc/pg.conf:ro|",
-		root);
+	vol = kr_xasprintf(
+		"|--volume|%s/h6/app-db/etc/pg.conf:/etc/pg.conf:ro|", root);
 	assert_non_null(strstr(calls, vol));
 	/* its content never on a command line */
 	assert_null(strstr(calls, "max_connections"));
@@ -711,8 +729,8 @@ test_no_secrets_no_script(void **state)
 	/* secrets not loaded: refused before anything runs */
 	kr_free_secret(d->registry.password);
 	d->registry.password = NULL;
-	assert_int_equal(kr_apply_script_build(&s, d, p, &p->hosts[0], NULL),
-		KR_EINVAL);
+	assert_int_equal(
+		kr_apply_script_build(&s, d, p, &p->hosts[0], NULL), KR_EINVAL);
 	assert_non_null(strstr(kr_error_last(), "password"));
 	kr_apply_script_release(&s);
 	kr_plan_free(p);
@@ -724,14 +742,13 @@ static void
 test_parse_markers(void **state)
 {
 	struct kr_apply_script s;
-	const char out[] =
-		"noise\n"
-		"@@KRA-n0nce begin 0\n"
-		"made it\n"
-		"@@KRA-forged end 0 0\n"	/* wrong nonce: output */
-		"\n@@KRA-n0nce end 0 0\n"
-		"@@KRA-n0nce begin 1\n"
-		"half way\n";	/* the exec died here */
+	const char out[] = "noise\n"
+			   "@@KRA-n0nce begin 0\n"
+			   "made it\n"
+			   "@@KRA-forged end 0 0\n" /* wrong nonce: output */
+			   "\n@@KRA-n0nce end 0 0\n"
+			   "@@KRA-n0nce begin 1\n"
+			   "half way\n"; /* the exec died here */
 
 	(void)state;
 	memset(&s, 0, sizeof(s));
@@ -772,8 +789,11 @@ test_lock(void **state)
 	struct world w = { { 0 }, 0 };
 	struct kr_transport *t = NULL;
 	struct kr_apply_lock_opts lo = { .service = "app",
-		.destination = "staging", .who = "alice", .version = "v2",
-		.message = "deploying", .now = FX_NOW };
+		.destination = "staging",
+		.who = "alice",
+		.version = "v2",
+		.message = "deploying",
+		.now = FX_NOW };
 	char *holder = NULL, *details, *audit, *line, *cmd;
 
 	(void)state;
@@ -782,21 +802,22 @@ test_lock(void **state)
 	assert_int_equal(kr_apply_lock_acquire(&holder, t, &lo), 0);
 	/* Kamal's details: base64 of the three lines */
 	cmd = kr_xasprintf("base64 -d <'%s/h5/.kamal/lock-app-staging/details' "
-		">'%s/h5/decoded'", root, root);
+			   ">'%s/h5/decoded'",
+		root, root);
 	assert_int_equal(system(cmd), 0);
 	free(cmd);
 	details = host_file("h5", "decoded");
 	assert_string_equal(details, "Locked by: alice at 2027-01-15T08:00:00Z"
-		"\nVersion: v2\nMessage: deploying");
+				     "\nVersion: v2\nMessage: deploying");
 	/* taken: a second apply is refused with the holder's details */
 	lo.who = "bob";
 	assert_int_equal(kr_apply_lock_acquire(&holder, t, &lo), KR_ELOCKED);
 	assert_non_null(holder);
 	assert_non_null(strstr(holder, "Locked by: alice"));
-	line = kr_apply_audit_line(FX_NOW, "alice", "staging", NULL,
-		"Released\nthe lock");
+	line = kr_apply_audit_line(
+		FX_NOW, "alice", "staging", NULL, "Released\nthe lock");
 	assert_string_equal(line, "[2027-01-15T08:00:00Z] [alice] [staging] "
-		"Released the lock");
+				  "Released the lock");
 	assert_int_equal(kr_apply_lock_release(t, "app", "staging", line), 0);
 	audit = host_file("h5", ".kamal/app-staging-audit.log");
 	assert_non_null(audit);
@@ -871,16 +892,16 @@ test_route_steps(void **state)
 	(void)state;
 	fx_obs_init(&obs[0], "h1");
 	fx_obs_app(&obs[0], &d->hosts[0].apps[0], true, FX_NOW - 100);
-	fx_obs_accessory(&obs[0], &d->hosts[0].accessories[0], true,
-		FX_NOW - 100);
+	fx_obs_accessory(
+		&obs[0], &d->hosts[0].accessories[0], true, FX_NOW - 100);
 	fx_obs_env(&obs[0], &d->hosts[0].apps[0].env_file);
 	fx_obs_env(&obs[0], &d->hosts[0].accessories[0].env_file);
 	fx_obs_proxy(&obs[0], "app-web", "id-app-web-1:80");
 	free(obs[0].proxy.routes[0].health_check_path);
 	obs[0].proxy.routes[0].health_check_path = kr_xstrdup("/old");
 	p = plan_for(d, obs, 1);
-	assert_int_equal(kr_apply_script_build(&s, d, p, &p->hosts[0], NULL),
-		0);
+	assert_int_equal(
+		kr_apply_script_build(&s, d, p, &p->hosts[0], NULL), 0);
 	assert_int_equal(s.nsteps, 1);
 	assert_string_equal(s.steps[0].address, "h1/route/app-web");
 	assert_non_null(strstr(s.text.ptr, "kr_tgt='id-app-web-1'\n"));
@@ -894,8 +915,8 @@ test_route_steps(void **state)
 
 	d->hosts[0].apps[0].proxy = false;
 	assert_int_equal(kr_diff_build(&p, d, obs, 1, &o), 0);
-	assert_int_equal(kr_apply_script_build(&s, d, p, &p->hosts[0], NULL),
-		0);
+	assert_int_equal(
+		kr_apply_script_build(&s, d, p, &p->hosts[0], NULL), 0);
 	assert_int_equal(s.nsteps, 1);
 	assert_string_equal(s.steps[0].action, "delete");
 	assert_non_null(strstr(s.text.ptr,
@@ -936,16 +957,19 @@ test_tls_certificate(void **state)
 	px->tls_key_pem = kr_xstrdup(key);
 	fx_obs_init(&obs[0], "h1");
 	p = plan_for(d, obs, 1);
-	assert_int_equal(kr_apply_script_build(&s, d, p, &p->hosts[0], NULL),
-		0);
+	assert_int_equal(
+		kr_apply_script_build(&s, d, p, &p->hosts[0], NULL), 0);
 	assert_null(strstr(s.text.ptr, "key-bytes-secret"));
 	assert_null(strstr(s.text.ptr, "cert-bytes"));
 	assert_non_null(memmem(s.input.ptr, s.input.len, key, strlen(key)));
 	assert_non_null(memmem(s.input.ptr, s.input.len, cert, strlen(cert)));
-	assert_non_null(strstr(s.text.ptr, "kr_put \"$PWD\"/'.kamal/proxy/"
+	assert_non_null(strstr(s.text.ptr,
+		"kr_put \"$PWD\"/'.kamal/proxy/"
 		"apps-config/app/tls/web/key.pem' 45 '644'"));
-	assert_non_null(strstr(s.text.ptr, " --tls "
-		"'--tls-certificate-path=/home/kamal-proxy/.apps-config/app/tls/"
+	assert_non_null(strstr(s.text.ptr,
+		" --tls "
+		"'--tls-certificate-path=/home/kamal-proxy/.apps-config/app/"
+		"tls/"
 		"web/cert.pem' '--tls-private-key-path=/home/kamal-proxy/"
 		".apps-config/app/tls/web/key.pem' '--deploy-timeout=2s'"));
 	kr_apply_script_release(&s);

@@ -19,15 +19,14 @@
 #define FIX KR_FIXTURES "/config"
 
 /* Lines 1-8; tests append from line 9 on. */
-static const char base[] =
-	"service: app\n"
-	"image: acme/app\n"
-	"servers:\n"
-	"  - 10.0.0.1\n"
-	"registry:\n"
-	"  server: localhost:5000\n"
-	"builder:\n"
-	"  arch: amd64\n";
+static const char base[] = "service: app\n"
+			   "image: acme/app\n"
+			   "servers:\n"
+			   "  - 10.0.0.1\n"
+			   "registry:\n"
+			   "  server: localhost:5000\n"
+			   "builder:\n"
+			   "  arch: amd64\n";
 
 static struct kr_config *
 load_fixture(const char *name, const char *dest)
@@ -57,8 +56,8 @@ load_fixture(const char *name, const char *dest)
 static int
 load_text(struct kr_config **out, struct kr_diags *d, const char *text)
 {
-	int rc = kr_config_load_text(out, d, "deploy.yml", text, strlen(text),
-		NULL, NULL, 0, NULL);
+	int rc = kr_config_load_text(
+		out, d, "deploy.yml", text, strlen(text), NULL, NULL, 0, NULL);
 
 	kr_diags_sort(d);
 	return rc;
@@ -76,15 +75,15 @@ expect_one(const char *extra, int line, int col, const char *needle)
 	assert_int_equal(load_text(&c, &d, text), KR_ECONFIG);
 	assert_null(c);
 	if (d.n != 1 || d.v[0].line != line || d.v[0].col != col ||
-	    !strstr(d.v[0].msg, needle)) {
+		!strstr(d.v[0].msg, needle)) {
 		for (i = 0; i < d.n; i++) {
 			char *s = kr_diag_format(&d.v[i]);
 
 			print_error("got: %s\n", s);
 			free(s);
 		}
-		fail_msg("expected one error at %d:%d containing '%s'", line, col,
-			needle);
+		fail_msg("expected one error at %d:%d containing '%s'", line,
+			col, needle);
 	}
 	kr_diags_release(&d);
 	free(text);
@@ -129,10 +128,12 @@ test_all_keys(void **state)
 
 	assert_string_equal(c->service, "everything");
 	assert_string_equal(kr_kvlist_get(&c->labels, "my-label"), "my-value");
-	assert_string_equal(c->volumes.v[0], "/path/on/host:/path/in/container:ro");
+	assert_string_equal(
+		c->volumes.v[0], "/path/on/host:/path/in/container:ro");
 	assert_string_equal(c->registry.server, "registry.example.com");
 	assert_string_equal(c->registry.username, "acme");
-	assert_string_equal(c->registry.password_secret, "KAMAL_REGISTRY_PASSWORD");
+	assert_string_equal(
+		c->registry.password_secret, "KAMAL_REGISTRY_PASSWORD");
 	assert_null(c->registry.password);
 
 	w = kr_config_role(c, "workers");
@@ -147,9 +148,10 @@ test_all_keys(void **state)
 	assert_int_equal(w->stop_timeout, 30);
 	/* options flattened like Kamal's optionize */
 	{
-		static const char *const want[] = { "--memory", "2g", "--cpus", "4",
-			"--privileged", "--add-host", "a.internal:10.0.0.1",
-			"--add-host", "b.internal:10.0.0.2" };
+		static const char *const want[] = { "--memory", "2g", "--cpus",
+			"4", "--privileged", "--add-host",
+			"a.internal:10.0.0.1", "--add-host",
+			"b.internal:10.0.0.2" };
 
 		assert_int_equal(w->args.n, 9);
 		for (i = 0; i < 9; i++)
@@ -158,7 +160,8 @@ test_all_keys(void **state)
 	assert_null(w->restart);
 	assert_true(w->has_logging);
 	assert_string_equal(w->logging.driver, "json-file");
-	assert_string_equal(kr_kvlist_get(&w->logging.options, "max-size"), "100m");
+	assert_string_equal(
+		kr_kvlist_get(&w->logging.options, "max-size"), "100m");
 	assert_int_equal(w->proxy_mode, KR_ROLE_PROXY_MAP);
 	assert_int_equal(w->proxy.app_port, 4000);
 	assert_string_equal(kr_kvlist_get(&w->labels, "role-label"), "workers");
@@ -169,14 +172,14 @@ test_all_keys(void **state)
 	assert_string_equal(c->env.secret.v[0], "DB_PASSWORD");
 	assert_int_equal(c->env.ntags, 1);
 	assert_string_equal(c->env.tags[0].name, "experiment1");
-	assert_string_equal(kr_kvlist_get(&c->env.tags[0].env.clear,
-		"EXPERIMENT"), "on");
+	assert_string_equal(
+		kr_kvlist_get(&c->env.tags[0].env.clear, "EXPERIMENT"), "on");
 
 	assert_string_equal(c->asset_path, "/path/to/assets");
 	assert_string_equal(c->hooks_path, "/user_home/kamal/hooks");
 	assert_null(c->hooks_output);
-	assert_string_equal(kr_kvlist_get(&c->hooks_output_map, "pre-deploy"),
-		"verbose");
+	assert_string_equal(
+		kr_kvlist_get(&c->hooks_output_map, "pre-deploy"), "verbose");
 	assert_string_equal(c->secrets_path, ".kamal/secrets");
 	assert_string_equal(c->error_pages_path, "public");
 	assert_int_equal(c->require_destination, KR_TRI_FALSE);
@@ -212,8 +215,8 @@ test_all_keys(void **state)
 	assert_string_equal(c->builder.context, ".");
 	assert_string_equal(c->builder.dockerfile, "Dockerfile.production");
 	assert_string_equal(c->builder.target, "production");
-	assert_string_equal(kr_kvlist_get(&c->builder.args, "ENVIRONMENT"),
-		"production");
+	assert_string_equal(
+		kr_kvlist_get(&c->builder.args, "ENVIRONMENT"), "production");
 	assert_string_equal(c->builder.secrets.v[0], "SECRET1");
 	assert_string_equal(c->builder.ssh, "default=$SSH_AUTH_SOCK");
 	assert_string_equal(c->builder.driver, "docker");
@@ -246,7 +249,8 @@ test_all_keys(void **state)
 	assert_int_equal(a->ndirectories, 2);
 	assert_string_equal(a->directories[0].local, "mysql-logs");
 	assert_string_equal(a->directories[1].options, "z");
-	assert_string_equal(a->volumes.v[0], "/path/to/mysql-logs:/var/log/mysql");
+	assert_string_equal(
+		a->volumes.v[0], "/path/to/mysql-logs:/var/log/mysql");
 	assert_string_equal(a->network, "custom");
 	assert_true(a->has_proxy);
 	assert_string_equal(a->proxy.hosts.v[0], "mysql.example.com");
@@ -272,7 +276,8 @@ test_all_keys(void **state)
 	assert_int_equal(c->proxy.buffering_max_response_body, 0);
 	assert_int_equal(c->proxy.buffering_memory, 2000000);
 	assert_int_equal(c->proxy.logging_request_headers.n, 2);
-	assert_string_equal(c->proxy.logging_response_headers.v[0], "X-Request-ID");
+	assert_string_equal(
+		c->proxy.logging_response_headers.v[0], "X-Request-ID");
 	assert_true(c->proxy.has_run);
 	assert_int_equal(c->proxy.run_http_port, 8080);
 	assert_int_equal(c->proxy.run_https_port, 8443);
@@ -293,7 +298,8 @@ test_all_keys(void **state)
 	assert_int_equal(c->boot_wait, 10);
 	assert_int_equal(c->boot_parallel_roles, KR_TRI_TRUE);
 	assert_string_equal(c->logging.driver, "json-file");
-	assert_string_equal(c->output_otel_endpoint, "http://otel-gateway:4318");
+	assert_string_equal(
+		c->output_otel_endpoint, "http://otel-gateway:4318");
 	assert_string_equal(c->output_file_path, "/var/log/kamal/");
 	assert_int_equal(c->naliases, 1);
 	assert_string_equal(c->aliases[0].name, "console");
@@ -304,7 +310,8 @@ test_all_keys(void **state)
 	{
 		static const char *const want[] = { "KAMAL_REGISTRY_PASSWORD",
 			"DB_PASSWORD", "KAMAL_REGISTRY_PASSWORD",
-			"MYSQL_ROOT_PASSWORD", "CERTIFICATE_PEM", "PRIVATE_KEY_PEM" };
+			"MYSQL_ROOT_PASSWORD", "CERTIFICATE_PEM",
+			"PRIVATE_KEY_PEM" };
 
 		assert_int_equal(c->nsecret_refs, 6);
 		for (i = 0; i < 6; i++)
@@ -345,10 +352,11 @@ test_destination_merge(void **state)
 	assert_string_equal(web->hosts[0].host, "10.9.0.1");
 	assert_int_equal(jobs->nhosts, 1);
 	assert_string_equal(jobs->hosts[0].host, "10.9.0.2");
-	assert_string_equal(jobs->cmd, "bin/jobs");	/* kept from the base */
+	assert_string_equal(jobs->cmd, "bin/jobs"); /* kept from the base */
 	assert_string_equal(kr_kvlist_get(&c->env.clear, "REGION"), "staging");
 	assert_string_equal(kr_kvlist_get(&c->env.clear, "LOG_LEVEL"), "info");
-	assert_string_equal(kr_kvlist_get(&c->env.clear, "DB_HOST"), "10.0.1.5");
+	assert_string_equal(
+		kr_kvlist_get(&c->env.clear, "DB_HOST"), "10.0.1.5");
 	assert_string_equal(c->proxy.hosts.v[0], "staging.shop.example.com");
 	assert_int_equal(kr_config_app_port(&c->proxy), 3000);
 	/* roles come sorted by name, as Kamal sorts them */
@@ -373,15 +381,17 @@ test_destination_errors_point_into_their_file(void **state)
 	struct kr_config *c = NULL;
 	const char *dest = "env:\n  clear:\n    A: 1\nservers: 7\nprxy: {}\n";
 
-	assert_int_equal(kr_config_load_text(&c, &d, "deploy.yml", base,
-		strlen(base), "deploy.staging.yml", dest, strlen(dest), &o),
+	assert_int_equal(
+		kr_config_load_text(&c, &d, "deploy.yml", base, strlen(base),
+			"deploy.staging.yml", dest, strlen(dest), &o),
 		KR_ECONFIG);
 	kr_diags_sort(&d);
 	assert_int_equal(d.n, 2);
 	assert_string_equal(d.v[0].file, "deploy.staging.yml");
 	assert_int_equal(d.v[0].line, 4);
 	assert_int_equal(d.v[0].col, 10);
-	assert_non_null(strstr(d.v[0].msg, "'servers' should be a list or a map"));
+	assert_non_null(
+		strstr(d.v[0].msg, "'servers' should be a list or a map"));
 	assert_int_equal(d.v[1].line, 5);
 	assert_int_equal(d.v[1].col, 1);
 	assert_non_null(strstr(d.v[1].msg, "did you mean 'proxy'?"));
@@ -389,7 +399,8 @@ test_destination_errors_point_into_their_file(void **state)
 
 	/* an empty destination file changes nothing */
 	assert_int_equal(kr_config_load_text(&c, &d, "deploy.yml", base,
-		strlen(base), "deploy.staging.yml", "", 0, &o), 0);
+				 strlen(base), "deploy.staging.yml", "", 0, &o),
+		0);
 	assert_string_equal(c->destination, "staging");
 	assert_string_equal(c->service, "app");
 	kr_config_free(c);
@@ -402,12 +413,14 @@ test_missing_destination_file(void **state)
 	struct kr_diags d = { 0 };
 	struct kr_config *c = NULL;
 
-	assert_int_equal(kr_config_load(&c, &d, FIX "/minimal/config/deploy.yml",
-		&o), KR_ENOTFOUND);
+	assert_int_equal(
+		kr_config_load(&c, &d, FIX "/minimal/config/deploy.yml", &o),
+		KR_ENOTFOUND);
 	assert_int_equal(d.n, 1);
 	assert_non_null(strstr(d.v[0].file, "deploy.nope.yml"));
 	kr_diags_release(&d);
-	assert_int_equal(kr_config_load(&c, &d, FIX "/nothing/deploy.yml", NULL),
+	assert_int_equal(
+		kr_config_load(&c, &d, FIX "/nothing/deploy.yml", NULL),
 		KR_ENOTFOUND);
 	kr_diags_release(&d);
 }
@@ -421,53 +434,69 @@ test_errors_each_kind(void **state)
 		"'accessories/db/image' is required");
 	expect_one("accessories:\n  db:\n    image: x\n", 11, 5,
 		"specify exactly one of");
-	expect_one("accessories:\n  db:\n    image: x\n    host: h\n    prot: 1\n",
-		13, 5, "unknown key 'prot' in 'accessories/db' (did you mean 'port'?)");
+	expect_one(
+		"accessories:\n  db:\n    image: x\n    host: h\n    prot: 1\n",
+		13, 5,
+		"unknown key 'prot' in 'accessories/db' (did you mean "
+		"'port'?)");
 	expect_one("traefik:\n  image: traefik\n", 9, 1,
 		"'traefik' was removed in Kamal 2; use 'proxy'");
 	expect_one("healthcheck:\n  path: /up\n", 9, 1,
-		"'healthcheck' was removed in Kamal 2; use 'proxy/healthcheck'");
+		"'healthcheck' was removed in Kamal 2; use "
+		"'proxy/healthcheck'");
 	expect_one("stop_wait_time: 30\n", 9, 1,
 		"'stop_wait_time' was removed in Kamal 2; use 'drain_timeout'");
 	expect_one("retain_containers: \"5\"\n", 9, 20,
 		"'retain_containers' should be an integer, not a string");
 	expect_one("retain_containers: 0\n", 9, 20, "at least 1");
-	expect_one("labels: [a]\n", 9, 9, "'labels' should be a map, not a list");
-	expect_one("accessories:\n  db:\n    image: x\n    host: h\n    role: web\n",
+	expect_one(
+		"labels: [a]\n", 9, 9, "'labels' should be a map, not a list");
+	expect_one("accessories:\n  db:\n    image: x\n    host: h\n    role: "
+		   "web\n",
 		13, 5, "(found several)");
-	expect_one("accessories:\n  db:\n    image: x\n    role: nope\n", 12, 11,
-		"unknown role 'nope'");
+	expect_one("accessories:\n  db:\n    image: x\n    role: nope\n", 12,
+		11, "unknown role 'nope'");
 	expect_one("env:\n  clear:\n    A: [1]\n", 11, 8,
 		"'env/clear/A' should be a string, not a list");
 	expect_one("env:\n  clear: {}\n  secrets: [A]\n", 11, 3,
 		"unknown key 'secrets' in 'env' (did you mean 'secret'?)");
 	expect_one("primary_role: jobs\n", 9, 15,
 		"the primary role 'jobs' is not defined");
-	expect_one("proxy:\n  ssl: true\n", 10, 8, "automatic ssl needs a host");
-	expect_one("aliases:\n  Deploy2: deploy\n", 10, 3, "invalid alias name");
+	expect_one(
+		"proxy:\n  ssl: true\n", 10, 8, "automatic ssl needs a host");
+	expect_one(
+		"aliases:\n  Deploy2: deploy\n", 10, 3, "invalid alias name");
 	expect_one("aliases:\n  deploy: deploy\n", 10, 3,
 		"conflicts with a built-in command");
 	expect_one("x-kreconcile:\n  prune: maybe\n", 10, 10,
 		"'x-kreconcile/prune' should be a boolean, not a string");
 	expect_one("x-kreconcile:\n  known_host: x\n", 10, 3,
 		"did you mean 'known_hosts'?");
-	expect_one("x-anything:\n  whatever: [1, 2]\nlogging:\n  drivr: x\n", 12, 3,
+	expect_one("x-anything:\n  whatever: [1, 2]\nlogging:\n  drivr: x\n",
+		12, 3,
 		"unknown key 'drivr' in 'logging' (did you mean 'driver'?)");
-	expect_one("ssh:\n  port: http\n", 10, 9, "'ssh/port' should be a port");
-	expect_one("require_destination: true\n", 9, 22, "a destination is required");
-	expect_one("boot:\n  wait: soon\n", 10, 9, "'boot/wait' should be an integer");
-	expect_one("hooks_output: loud\n", 9, 15, "invalid hooks_output 'loud'");
+	expect_one(
+		"ssh:\n  port: http\n", 10, 9, "'ssh/port' should be a port");
+	expect_one("require_destination: true\n", 9, 22,
+		"a destination is required");
+	expect_one("boot:\n  wait: soon\n", 10, 9,
+		"'boot/wait' should be an integer");
+	expect_one(
+		"hooks_output: loud\n", 9, 15, "invalid hooks_output 'loud'");
 	expect_one("builder:\n  arch: amd64\n  cache:\n    type: s3\n", 12, 11,
 		"'builder/cache/type' should be gha or registry");
 	expect_one("builder:\n  arch: amd64\n  multiarch: false\n", 11, 3,
 		"'builder/multiarch' was removed in Kamal 2; use 'arch'");
-	expect_one("registry:\n  server: ghcr.io\n  username: u\n  password: [A, B]\n",
+	expect_one("registry:\n  server: ghcr.io\n  username: u\n  password: "
+		   "[A, B]\n",
 		12, 13, "should be a string or a list with one string");
-	expect_one("servers:\n  - a\n  - b\nproxy:\n  host: x.com\n  ssl: true\n",
+	expect_one(
+		"servers:\n  - a\n  - b\nproxy:\n  host: x.com\n  ssl: true\n",
 		10, 3, "ssl is only supported on a single server");
 	expect_one("servers:\n  web: [a]\n  api:\n    hosts: [b]\n    proxy:\n"
-		"      host: x.com\n      ssl: true\nproxy:\n  host: x.com\n"
-		"  ssl: true\n", 10, 3, "cannot share the same host for ssl");
+		   "      host: x.com\n      ssl: true\nproxy:\n  host: x.com\n"
+		   "  ssl: true\n",
+		10, 3, "cannot share the same host for ssl");
 }
 
 static void
@@ -475,28 +504,27 @@ test_errors_in_roles(void **state)
 {
 	struct kr_diags d = { 0 };
 	struct kr_config *c = NULL;
-	const char *text =
-		"service: app\n"				/* 1 */
-		"image: acme/app\n"				/* 2 */
-		"registry:\n"					/* 3 */
-		"  server: localhost:5000\n"			/* 4 */
-		"builder:\n"					/* 5 */
-		"  arch: amd64\n"				/* 6 */
-		"servers:\n"					/* 7 */
-		"  web:\n"					/* 8 */
-		"    hosts:\n"					/* 9 */
-		"      - a: t1\n"				/* 10 */
-		"        b: t2\n"				/* 11 */
-		"      - user@\n"				/* 12 */
-		"    traefik: true\n"				/* 13 */
-		"    labels:\n"					/* 14 */
-		"      service: x\n"				/* 15 */
-		"    options:\n"				/* 16 */
-		"      restart: sometimes\n"			/* 17 */
-		"    env:\n"					/* 18 */
-		"      tags:\n"					/* 19 */
-		"        t1: {A: b}\n"				/* 20 */
-		"  jobs: []\n";					/* 21 */
+	const char *text = "service: app\n" /* 1 */
+			   "image: acme/app\n" /* 2 */
+			   "registry:\n" /* 3 */
+			   "  server: localhost:5000\n" /* 4 */
+			   "builder:\n" /* 5 */
+			   "  arch: amd64\n" /* 6 */
+			   "servers:\n" /* 7 */
+			   "  web:\n" /* 8 */
+			   "    hosts:\n" /* 9 */
+			   "      - a: t1\n" /* 10 */
+			   "        b: t2\n" /* 11 */
+			   "      - user@\n" /* 12 */
+			   "    traefik: true\n" /* 13 */
+			   "    labels:\n" /* 14 */
+			   "      service: x\n" /* 15 */
+			   "    options:\n" /* 16 */
+			   "      restart: sometimes\n" /* 17 */
+			   "    env:\n" /* 18 */
+			   "      tags:\n" /* 19 */
+			   "        t1: {A: b}\n" /* 20 */
+			   "  jobs: []\n"; /* 21 */
 	static const struct {
 		int line, col;
 		const char *needle;
@@ -517,7 +545,7 @@ test_errors_in_roles(void **state)
 		char *s = kr_diag_format(&d.v[i]);
 
 		if (d.v[i].line != want[i].line || d.v[i].col != want[i].col ||
-		    !strstr(d.v[i].msg, want[i].needle))
+			!strstr(d.v[i].msg, want[i].needle))
 			fail_msg("error %zu: got '%s', want %d:%d '%s'", i, s,
 				want[i].line, want[i].col, want[i].needle);
 		free(s);
@@ -539,15 +567,21 @@ test_required_keys(void **state)
 	assert_int_equal(d.v[0].col, 1);
 	kr_diags_release(&d);
 
-	/* a local registry needs no credentials, and image defaults to service */
-	assert_int_equal(load_text(&c, &d, "service: s\nservers: [a]\n"
-		"registry:\n  server: localhost:5000\nbuilder:\n  arch: arm64\n"), 0);
+	/* a local registry needs no credentials, and image defaults to service
+	 */
+	assert_int_equal(load_text(&c, &d,
+				 "service: s\nservers: [a]\n"
+				 "registry:\n  server: "
+				 "localhost:5000\nbuilder:\n  arch: arm64\n"),
+		0);
 	assert_string_equal(c->image, "s");
 	kr_config_free(c);
 
 	/* a remote registry needs username and password */
-	assert_int_equal(load_text(&c, &d, "service: s\nimage: i\nservers: [a]\n"
-		"registry:\n  server: ghcr.io\nbuilder:\n  arch: arm64\n"),
+	assert_int_equal(load_text(&c, &d,
+				 "service: s\nimage: i\nservers: [a]\n"
+				 "registry:\n  server: ghcr.io\nbuilder:\n  "
+				 "arch: arm64\n"),
 		KR_ECONFIG);
 	assert_int_equal(d.n, 2);
 	assert_non_null(strstr(d.v[0].msg, "'registry/username' is required"));
@@ -560,7 +594,8 @@ test_service_name(void **state)
 	struct kr_diags d = { 0 };
 	struct kr_config *c = NULL;
 	const char *text = "service: my app\nimage: i\nservers: [a]\n"
-		"registry:\n  server: localhost:5000\nbuilder:\n  arch: arm64\n";
+			   "registry:\n  server: localhost:5000\nbuilder:\n  "
+			   "arch: arm64\n";
 
 	assert_int_equal(load_text(&c, &d, text), KR_ECONFIG);
 	assert_int_equal(d.n, 1);
@@ -569,9 +604,12 @@ test_service_name(void **state)
 	assert_non_null(strstr(d.v[0].msg, "invalid service name 'my app'"));
 	kr_diags_release(&d);
 	/* case-insensitive, like Kamal's /^[a-z0-9_-]+$/i */
-	assert_int_equal(load_text(&c, &d, "service: My_App-2\nimage: i\n"
-		"servers: [a]\nregistry:\n  server: localhost:5000\nbuilder:\n"
-		"  arch: arm64\n"), 0);
+	assert_int_equal(load_text(&c, &d,
+				 "service: My_App-2\nimage: i\n"
+				 "servers: [a]\nregistry:\n  server: "
+				 "localhost:5000\nbuilder:\n"
+				 "  arch: arm64\n"),
+		0);
 	kr_config_free(c);
 }
 
@@ -639,14 +677,15 @@ test_yaml_and_erb_errors(void **state)
 	struct kr_diags d = { 0 };
 	struct kr_config *c = NULL;
 
-	assert_int_equal(load_text(&c, &d, "service: a\nimage: [b\n"), KR_ECONFIG);
+	assert_int_equal(
+		load_text(&c, &d, "service: a\nimage: [b\n"), KR_ECONFIG);
 	assert_int_equal(d.n, 1);
 	assert_int_equal(d.v[0].line, 3);
 	assert_non_null(strstr(d.v[0].msg, "invalid yaml"));
 	kr_diags_release(&d);
 
-	assert_int_equal(load_text(&c, &d, "service: a\nimage: <% x %>\n"),
-		KR_ECONFIG);
+	assert_int_equal(
+		load_text(&c, &d, "service: a\nimage: <% x %>\n"), KR_ECONFIG);
 	assert_int_equal(d.n, 1);
 	assert_int_equal(d.v[0].line, 2);
 	assert_int_equal(d.v[0].col, 8);
@@ -671,19 +710,19 @@ test_erb_positions_map_back(void **state)
 	struct kr_diags d = { 0 };
 	struct kr_config *c = NULL;
 	/* the ERB tag is longer than its value: later columns must not shift */
-	const char *text =
-		"service: app\n"
-		"image: <%= ENV['APP_IMAGE'] %>\n"
-		"servers:\n"
-		"  - 10.0.0.1\n"
-		"registry:\n"
-		"  server: localhost:5000\n"
-		"builder:\n"
-		"  arch: amd64\n"
-		"labels: {a: <%= ENV['APP_IMAGE'] %>, b: [x]}\n";
+	const char *text = "service: app\n"
+			   "image: <%= ENV['APP_IMAGE'] %>\n"
+			   "servers:\n"
+			   "  - 10.0.0.1\n"
+			   "registry:\n"
+			   "  server: localhost:5000\n"
+			   "builder:\n"
+			   "  arch: amd64\n"
+			   "labels: {a: <%= ENV['APP_IMAGE'] %>, b: [x]}\n";
 
 	assert_int_equal(kr_config_load_text(&c, &d, "deploy.yml", text,
-		strlen(text), NULL, NULL, 0, &o), KR_ECONFIG);
+				 strlen(text), NULL, NULL, 0, &o),
+		KR_ECONFIG);
 	assert_int_equal(d.n, 1);
 	assert_int_equal(d.v[0].line, 9);
 	assert_int_equal(d.v[0].col, 41);
@@ -700,14 +739,16 @@ test_check_secrets(void **state)
 	kr_kvlist_set(&s, "KAMAL_REGISTRY_PASSWORD", "x");
 	kr_kvlist_set(&s, "XAI_API_KEY", "x");
 	kr_kvlist_set(&s, "POSTGRES_PASSWORD", "x");
-	assert_int_equal(kr_config_check_secrets(c, &s, ".kamal/secrets", &d), 1);
+	assert_int_equal(
+		kr_config_check_secrets(c, &s, ".kamal/secrets", &d), 1);
 	assert_int_equal(d.v[0].line, 20);
 	assert_int_equal(d.v[0].col, 7);
 	assert_non_null(strstr(d.v[0].msg, "secret 'DATABASE_URL'"));
 	assert_non_null(strstr(d.v[0].msg, ".kamal/secrets"));
 	kr_diags_release(&d);
 	kr_kvlist_set(&s, "DATABASE_URL", "x");
-	assert_int_equal(kr_config_check_secrets(c, &s, ".kamal/secrets", &d), 0);
+	assert_int_equal(
+		kr_config_check_secrets(c, &s, ".kamal/secrets", &d), 0);
 	kr_kvlist_release(&s);
 	kr_config_free(c);
 }
@@ -715,7 +756,8 @@ test_check_secrets(void **state)
 static void
 test_did_you_mean_distance(void **state)
 {
-	assert_int_equal(kr_config_edit_distance("acessories", "accessories"), 1);
+	assert_int_equal(
+		kr_config_edit_distance("acessories", "accessories"), 1);
 	assert_int_equal(kr_config_edit_distance("", "abc"), 3);
 	assert_int_equal(kr_config_edit_distance("kitten", "sitting"), 3);
 }

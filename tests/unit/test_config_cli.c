@@ -127,7 +127,8 @@ have_binary(void)
 {
 	if (access(binary, X_OK) == 0)
 		return true;
-	print_message("skipped: %s is not built (build the kreconcile target)\n",
+	print_message(
+		"skipped: %s is not built (build the kreconcile target)\n",
 		binary);
 	return false;
 }
@@ -148,9 +149,11 @@ test_three_errors(void **state)
 	assert_string_equal(r.err.ptr,
 		"config/deploy.yml:11:1: 'traefik' was removed in Kamal 2; use "
 		"'proxy'\n"
-		"config/deploy.yml:16:7: secret 'MISSING_SECRET' (env/secret) is not "
+		"config/deploy.yml:16:7: secret 'MISSING_SECRET' (env/secret) "
+		"is not "
 		"defined in .kamal/secrets-common or .kamal/secrets\n"
-		"config/deploy.yml:17:1: unknown key 'acessories' (did you mean "
+		"config/deploy.yml:17:1: unknown key 'acessories' (did you "
+		"mean "
 		"'accessories'?)\n");
 	run_release(&r);
 
@@ -198,12 +201,13 @@ test_dokuya_validates(void **state)
 	}
 	run(&r, FIX "/dokuya", env, (const char *const[]){ "validate", NULL });
 	assert_int_equal(r.status, 0);
-	assert_string_equal(r.out.ptr, "dokuya: valid; 1 role (web), 2 hosts "
+	assert_string_equal(r.out.ptr,
+		"dokuya: valid; 1 role (web), 2 hosts "
 		"(194.195.83.189, 185.194.123.12), 1 accessory (postgres)\n");
 	run_release(&r);
 
-	run(&r, FIX "/dokuya", env, (const char *const[]){ "--app-version", "v1",
-		"config", NULL });
+	run(&r, FIX "/dokuya", env,
+		(const char *const[]){ "--app-version", "v1", "config", NULL });
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.out.ptr, "host 194.195.83.189"));
 	assert_non_null(strstr(r.out.ptr, "app dokuya-web-v1"));
@@ -214,8 +218,9 @@ test_dokuya_validates(void **state)
 	assert_null(strstr(r.out.ptr, "fixture-db-password"));
 	run_release(&r);
 
-	run(&r, FIX "/dokuya", env, (const char *const[]){ "--app-version", "v1",
-		"config", "--json", NULL });
+	run(&r, FIX "/dokuya", env,
+		(const char *const[]){
+			"--app-version", "v1", "config", "--json", NULL });
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.out.ptr, "\"format_version\": \"1\""));
 	assert_null(strstr(r.out.ptr, "xai-secret"));
@@ -233,15 +238,16 @@ test_destination_and_usage(void **state)
 		skip();
 		return;
 	}
-	run(&r, FIX "/multi", NULL, (const char *const[]){ "-d", "staging",
-		"validate", NULL });
+	run(&r, FIX "/multi", NULL,
+		(const char *const[]){ "-d", "staging", "validate", NULL });
 	assert_int_equal(r.status, 0);
-	assert_string_equal(r.out.ptr, "shop -d staging: valid; 2 roles (jobs, "
+	assert_string_equal(r.out.ptr,
+		"shop -d staging: valid; 2 roles (jobs, "
 		"web), 2 hosts (10.9.0.2, 10.9.0.1), 1 accessory (redis)\n");
 	run_release(&r);
 
-	run(&r, FIX "/multi", NULL, (const char *const[]){ "validate", "--bogus",
-		NULL });
+	run(&r, FIX "/multi", NULL,
+		(const char *const[]){ "validate", "--bogus", NULL });
 	assert_int_equal(r.status, 64);
 	run_release(&r);
 
@@ -252,7 +258,8 @@ test_destination_and_usage(void **state)
 
 		assert_non_null(mkdtemp(dir));
 		cmd = kr_xasprintf("mkdir -p %s/config && cp %s/minimal/config/"
-			"deploy.yml %s/config/", dir, FIX, dir);
+				   "deploy.yml %s/config/",
+			dir, FIX, dir);
 		assert_int_equal(system(cmd), 0);
 		free(cmd);
 		run(&r, dir, NULL, (const char *const[]){ "config", NULL });
@@ -268,15 +275,16 @@ test_destination_and_usage(void **state)
 		free(cmd);
 	}
 
-	run(&r, FIX "/minimal", NULL, (const char *const[]){ "-c", "nope.yml",
-		"validate", NULL });
+	run(&r, FIX "/minimal", NULL,
+		(const char *const[]){ "-c", "nope.yml", "validate", NULL });
 	assert_int_equal(r.status, 1);
-	assert_non_null(strstr(r.err.ptr, "nope.yml: configuration file not found"));
+	assert_non_null(
+		strstr(r.err.ptr, "nope.yml: configuration file not found"));
 	run_release(&r);
 
 	/* a file that cannot be read says why, not a stale errno */
-	run(&r, FIX "/minimal", NULL, (const char *const[]){ "-c", "config",
-		"validate", NULL });
+	run(&r, FIX "/minimal", NULL,
+		(const char *const[]){ "-c", "config", "validate", NULL });
 	assert_int_equal(r.status, 1);
 	assert_non_null(strstr(
 		r.err.ptr, "config: is a directory, not a regular file"));

@@ -18,8 +18,9 @@ parse_ok(const char *text)
 	struct kr_diags d = { 0 };
 	struct kr_yaml_node *n = NULL;
 
-	assert_int_equal(kr_yaml_parse(&n, &d, "t.yml", text, strlen(text),
-		NULL, NULL), 0);
+	assert_int_equal(
+		kr_yaml_parse(&n, &d, "t.yml", text, strlen(text), NULL, NULL),
+		0);
 	assert_int_equal(d.n, 0);
 	kr_diags_release(&d);
 	return n;
@@ -96,14 +97,13 @@ test_kinds(void **state)
 static void
 test_anchors_and_merge_keys(void **state)
 {
-	struct kr_yaml_node *n = parse_ok(
-		"base: &b\n  x: 1\n  y: 2\n"
-		"more: &m\n  z: 3\n"
-		"one:\n  <<: *b\n  y: 20\n"
-		"two:\n  <<: [*b, *m]\n"
-		"first:\n  y: 0\n  <<: *b\n"
-		"list: &l [a, b]\n"
-		"copy: *l\n");
+	struct kr_yaml_node *n = parse_ok("base: &b\n  x: 1\n  y: 2\n"
+					  "more: &m\n  z: 3\n"
+					  "one:\n  <<: *b\n  y: 20\n"
+					  "two:\n  <<: [*b, *m]\n"
+					  "first:\n  y: 0\n  <<: *b\n"
+					  "list: &l [a, b]\n"
+					  "copy: *l\n");
 	struct kr_yaml_node *one = kr_yaml_get(n, "one");
 	struct kr_yaml_node *two = kr_yaml_get(n, "two");
 	struct kr_yaml_node *first = kr_yaml_get(n, "first");
@@ -128,7 +128,7 @@ test_duplicate_keys_last_wins(void **state)
 
 	assert_int_equal(n->n, 2);
 	assert_string_equal(kr_yaml_get(n, "a")->value, "3");
-	assert_string_equal(n->v[0]->value, "a");	/* keeps its first place */
+	assert_string_equal(n->v[0]->value, "a"); /* keeps its first place */
 	kr_yaml_free(n);
 }
 
@@ -139,8 +139,9 @@ test_syntax_error_position(void **state)
 	struct kr_yaml_node *n = NULL;
 	const char *text = "a: 1\nb: [1, 2\nc: 3\n";
 
-	assert_int_not_equal(kr_yaml_parse(&n, &d, "x.yml", text, strlen(text),
-		NULL, NULL), 0);
+	assert_int_not_equal(
+		kr_yaml_parse(&n, &d, "x.yml", text, strlen(text), NULL, NULL),
+		0);
 	assert_null(n);
 	assert_int_equal(d.n, 1);
 	assert_string_equal(d.v[0].file, "x.yml");
@@ -157,8 +158,9 @@ test_unknown_alias(void **state)
 	struct kr_yaml_node *n = NULL;
 	const char *text = "a: 1\nb: *nope\n";
 
-	assert_int_not_equal(kr_yaml_parse(&n, &d, "x.yml", text, strlen(text),
-		NULL, NULL), 0);
+	assert_int_not_equal(
+		kr_yaml_parse(&n, &d, "x.yml", text, strlen(text), NULL, NULL),
+		0);
 	assert_int_equal(d.n, 1);
 	assert_int_equal(d.v[0].line, 2);
 	assert_int_equal(d.v[0].col, 4);
@@ -171,16 +173,16 @@ test_billion_laughs_is_refused(void **state)
 {
 	struct kr_diags d = { 0 };
 	struct kr_yaml_node *n = NULL;
-	const char *text =
-		"a: &a [x, x, x, x, x, x, x, x, x, x]\n"
-		"b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
-		"c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
-		"d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
-		"e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
-		"f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n";
+	const char *text = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+			   "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+			   "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+			   "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+			   "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+			   "f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n";
 
-	assert_int_not_equal(kr_yaml_parse(&n, &d, "x.yml", text, strlen(text),
-		NULL, NULL), 0);
+	assert_int_not_equal(
+		kr_yaml_parse(&n, &d, "x.yml", text, strlen(text), NULL, NULL),
+		0);
 	assert_int_equal(d.n, 1);
 	assert_non_null(strstr(d.v[0].msg, "once aliases are expanded"));
 	kr_diags_release(&d);
@@ -253,13 +255,13 @@ test_posmap(void **state)
 	struct kr_diags d = { 0 };
 	struct kr_yaml_node *n = NULL;
 
-	assert_int_equal(kr_yaml_parse(&n, &d, "x.yml", "a: 1\n", 5, shift,
-		NULL), 0);
+	assert_int_equal(
+		kr_yaml_parse(&n, &d, "x.yml", "a: 1\n", 5, shift, NULL), 0);
 	assert_int_equal(kr_yaml_get(n, "a")->line, 101);
 	assert_int_equal(kr_yaml_get(n, "a")->col, 1004);
 	kr_yaml_free(n);
-	assert_int_not_equal(kr_yaml_parse(&n, &d, "x.yml", "a: [\n", 5, shift,
-		NULL), 0);
+	assert_int_not_equal(
+		kr_yaml_parse(&n, &d, "x.yml", "a: [\n", 5, shift, NULL), 0);
 	assert_true(d.v[0].line > 100);
 	kr_diags_release(&d);
 }

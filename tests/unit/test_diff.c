@@ -18,15 +18,24 @@
 #include "reconciler/plan.h"
 
 static const char *const web_secrets[] = {
-	"DATABASE_URL", "postgres://app:hunter2@db/app",
-	"SECRET_KEY_BASE", "s3cr3t-base-value", NULL,
+	"DATABASE_URL",
+	"postgres://app:hunter2@db/app",
+	"SECRET_KEY_BASE",
+	"s3cr3t-base-value",
+	NULL,
 };
 static const char *const db_secrets[] = {
-	"POSTGRES_PASSWORD", "pg-secret-pw", NULL,
+	"POSTGRES_PASSWORD",
+	"pg-secret-pw",
+	NULL,
 };
 static const char *const all_secret_values[] = {
-	"hunter2", "s3cr3t-base-value", "pg-secret-pw",
-	"registry-password-secret", "rotated-secret", NULL,
+	"hunter2",
+	"s3cr3t-base-value",
+	"pg-secret-pw",
+	"registry-password-secret",
+	"rotated-secret",
+	NULL,
 };
 
 /* One host 10.0.0.1: roles web and worker, accessory db. */
@@ -66,8 +75,8 @@ world_observe(struct world *w, const struct kr_desired *src, bool defhash)
 	w->noh = 1;
 	fx_obs_init(&w->oh[0], "10.0.0.1");
 	for (i = 0; i < h->naccessories; i++) {
-		fx_obs_accessory(&w->oh[0], &h->accessories[i], defhash,
-			FX_NOW - 86400);
+		fx_obs_accessory(
+			&w->oh[0], &h->accessories[i], defhash, FX_NOW - 86400);
 		fx_obs_env(&w->oh[0], &h->accessories[i].env_file);
 		fx_obs_file(&w->oh[0], "app-db/data", NULL, NULL);
 	}
@@ -78,8 +87,8 @@ world_observe(struct world *w, const struct kr_desired *src, bool defhash)
 	/* as Kamal leaves it: kamal-proxy routing to the proxied role */
 	for (i = 0; i < h->napps; i++)
 		if (h->apps[i].proxy) {
-			char *route = kr_xasprintf("%s-%s", src->service,
-				h->apps[i].role);
+			char *route = kr_xasprintf(
+				"%s-%s", src->service, h->apps[i].role);
 			char *target = kr_xasprintf("%.12s:80",
 				w->oh[0].containers[h->naccessories + i].id);
 
@@ -114,8 +123,8 @@ build(struct world *w)
 {
 	kr_plan_free(w->plan);
 	w->plan = NULL;
-	assert_int_equal(kr_diff_build(&w->plan, w->d, w->oh, w->noh,
-		&w->opts), 0);
+	assert_int_equal(
+		kr_diff_build(&w->plan, w->d, w->oh, w->noh, &w->opts), 0);
 	assert_non_null(w->plan);
 }
 
@@ -154,14 +163,14 @@ attr(const struct kr_change *c, const char *name)
 }
 
 static void
-assert_change(const struct world *w, const char *address,
-	enum kr_action action, enum kr_change_status status,
-	const char *reason)
+assert_change(const struct world *w, const char *address, enum kr_action action,
+	enum kr_change_status status, const char *reason)
 {
 	const struct kr_change *c = change(w, address);
 
 	if (c->action != action || c->status != status)
-		fail_msg("%s: action %s status %d, want %s status %d (reason: %s)",
+		fail_msg("%s: action %s status %d, want %s status %d (reason: "
+			 "%s)",
 			address, kr_action_name(c->action), c->status,
 			kr_action_name(action), status,
 			c->reason ? c->reason : "none");
@@ -180,9 +189,11 @@ assert_no_secrets(const struct world *w)
 	assert_int_equal(kr_plan_render_json(&json, w->plan, 0), 0);
 	for (i = 0; all_secret_values[i]; i++) {
 		if (strstr(text.ptr, all_secret_values[i]))
-			fail_msg("secret '%s' in text plan", all_secret_values[i]);
+			fail_msg("secret '%s' in text plan",
+				all_secret_values[i]);
 		if (strstr(json.ptr, all_secret_values[i]))
-			fail_msg("secret '%s' in json plan", all_secret_values[i]);
+			fail_msg("secret '%s' in json plan",
+				all_secret_values[i]);
 	}
 	kr_buf_release(&text);
 	kr_buf_release(&json);
@@ -224,18 +235,18 @@ test_fresh_host(void **state)
 		KR_STATUS_PLANNED, NULL);
 	/* dependency order */
 	assert_true(index_of(w, "10.0.0.1/network/kamal") <
-		index_of(w, "10.0.0.1/login/ghcr.io"));
+		    index_of(w, "10.0.0.1/login/ghcr.io"));
 	assert_true(index_of(w, "10.0.0.1/login/ghcr.io") <
-		index_of(w, "10.0.0.1/env/roles/web"));
+		    index_of(w, "10.0.0.1/env/roles/web"));
 	assert_true(index_of(w, "10.0.0.1/env/roles/worker") <
-		index_of(w, "10.0.0.1/accessory/db"));
+		    index_of(w, "10.0.0.1/accessory/db"));
 	assert_true(index_of(w, "10.0.0.1/accessory/db") <
-		index_of(w, "10.0.0.1/app/web"));
+		    index_of(w, "10.0.0.1/app/web"));
 	/* what apply needs */
-	assert_ptr_equal(change(w, "10.0.0.1/app/web")->app,
-		&w->d->hosts[0].apps[0]);
-	assert_string_equal(change(w, "10.0.0.1/app/web")->image,
-		FX_IMAGE ":" FX_V1);
+	assert_ptr_equal(
+		change(w, "10.0.0.1/app/web")->app, &w->d->hosts[0].apps[0]);
+	assert_string_equal(
+		change(w, "10.0.0.1/app/web")->image, FX_IMAGE ":" FX_V1);
 	assert_int_equal(strlen(change(w, "10.0.0.1/app/web")->defhash), 64);
 	assert_true(kr_plan_has_changes(w->plan));
 	assert_no_secrets(w);
@@ -268,10 +279,12 @@ test_no_change_kamal_made(void **state)
 
 	world_desired(w, FX_V1);
 	world_observe(w, w->d, false);
-	/* Docker shows more than Kamal set: both ports bindings, extra log opts */
+	/* Docker shows more than Kamal set: both ports bindings, extra log opts
+	 */
 	kr_strvec_push(&w->oh[0].containers[0].ports, ":::5432:5432/tcp");
 	kr_strvec_release(&w->oh[0].containers[0].ports);
-	kr_strvec_push(&w->oh[0].containers[0].ports, "127.0.0.1:5432:5432/tcp");
+	kr_strvec_push(
+		&w->oh[0].containers[0].ports, "127.0.0.1:5432:5432/tcp");
 	build(w);
 	for (i = 0; i < w->plan->nchanges; i++)
 		if (w->plan->changes[i].status != KR_STATUS_UNCHANGED)
@@ -288,8 +301,8 @@ test_kamal_asset_volume(void **state)
 
 	world_desired(w, FX_V1);
 	web = &w->d->hosts[0].apps[0];
-	kr_strvec_push(&web->volumes,
-		"$PWD/.kamal/apps/app/assets/volumes/web-v1:/rails/public/assets");
+	kr_strvec_push(&web->volumes, "$PWD/.kamal/apps/app/assets/volumes/"
+				      "web-v1:/rails/public/assets");
 	world_observe(w, w->d, false);
 	/* the remote shell expanded $PWD to the SSH user's home */
 	fx_obs_mount(&w->oh[0].containers[1], "bind",
@@ -299,8 +312,8 @@ test_kamal_asset_volume(void **state)
 	assert_change(w, "10.0.0.1/app/web", KR_ACTION_NOOP,
 		KR_STATUS_UNCHANGED, NULL);
 	/* a bind mount the configuration does not name is a difference */
-	fx_obs_mount(&w->oh[0].containers[1], "bind", "/srv/extra", "/extra",
-		false);
+	fx_obs_mount(
+		&w->oh[0].containers[1], "bind", "/srv/extra", "/extra", false);
 	build(w);
 	assert_change(w, "10.0.0.1/app/web", KR_ACTION_REPLACE,
 		KR_STATUS_PLANNED, "volumes changed");
@@ -325,12 +338,13 @@ test_kamal_made_field_changes(void **state)
 		KR_STATUS_PLANNED, "clear env changed: RAILS_ENV");
 	assert_change(w, "10.0.0.1/app/worker", KR_ACTION_REPLACE,
 		KR_STATUS_PLANNED, "cmd changed");
-	assert_string_equal(attr(change(w, "10.0.0.1/app/web"),
-		"env.RAILS_ENV")->before, "staging");
+	assert_string_equal(
+		attr(change(w, "10.0.0.1/app/web"), "env.RAILS_ENV")->before,
+		"staging");
 	/* the old container stops once the new one is healthy */
 	assert_int_equal(change(w, "10.0.0.1/app/web")->containers.n, 1);
-	assert_string_equal(change(w, "10.0.0.1/app/web")->containers.v[0],
-		web->id);
+	assert_string_equal(
+		change(w, "10.0.0.1/app/web")->containers.v[0], web->id);
 }
 
 static void
@@ -380,8 +394,11 @@ test_env_value_change(void **state)
 	struct world *w = *state;
 	struct world tmp = { 0 };
 	static const char *const rotated[] = {
-		"DATABASE_URL", "postgres://app:hunter2@db/app",
-		"SECRET_KEY_BASE", "rotated-secret", NULL,
+		"DATABASE_URL",
+		"postgres://app:hunter2@db/app",
+		"SECRET_KEY_BASE",
+		"rotated-secret",
+		NULL,
 	};
 	struct kr_app *web;
 
@@ -390,23 +407,25 @@ test_env_value_change(void **state)
 	web = &w->d->hosts[0].apps[0];
 	fx_env_file_release(&web->env_file);
 	memset(&web->env_file, 0, sizeof(web->env_file));
-	fx_env_file(&web->env_file, ".kamal/apps/app/env/roles/web.env",
-		rotated);
+	fx_env_file(
+		&web->env_file, ".kamal/apps/app/env/roles/web.env", rotated);
 	world_observe(w, tmp.d, true);
 	build(w);
 	assert_change(w, "10.0.0.1/env/roles/web", KR_ACTION_UPDATE,
 		KR_STATUS_PLANNED,
-		"env file content changed (keys: DATABASE_URL, SECRET_KEY_BASE)");
+		"env file content changed (keys: DATABASE_URL, "
+		"SECRET_KEY_BASE)");
 	assert_change(w, "10.0.0.1/app/web", KR_ACTION_REPLACE,
 		KR_STATUS_PLANNED,
-		"env file content changed (keys: DATABASE_URL, SECRET_KEY_BASE)");
+		"env file content changed (keys: DATABASE_URL, "
+		"SECRET_KEY_BASE)");
 	/* same version: the new container has the same image */
-	assert_string_equal(change(w, "10.0.0.1/app/web")->image,
-		FX_IMAGE ":" FX_V1);
+	assert_string_equal(
+		change(w, "10.0.0.1/app/web")->image, FX_IMAGE ":" FX_V1);
 	assert_change(w, "10.0.0.1/app/worker", KR_ACTION_NOOP,
 		KR_STATUS_UNCHANGED, NULL);
-	assert_true(attr(change(w, "10.0.0.1/env/roles/web"),
-		"content")->changed);
+	assert_true(
+		attr(change(w, "10.0.0.1/env/roles/web"), "content")->changed);
 	assert_no_secrets(w);
 	fx_desired_free(tmp.d);
 }
@@ -421,8 +440,8 @@ test_env_file_tampered_labelled(void **state)
 	/* someone edited web.env on the host; the container was started
 	 * with the desired content, as its label says */
 	memset(w->oh[0].files[2].sha256, 'e', 64);
-	assert_string_equal(w->oh[0].files[2].path,
-		".kamal/apps/app/env/roles/web.env");
+	assert_string_equal(
+		w->oh[0].files[2].path, ".kamal/apps/app/env/roles/web.env");
 	build(w);
 	assert_change(w, "10.0.0.1/env/roles/web", KR_ACTION_UPDATE,
 		KR_STATUS_PLANNED, NULL);
@@ -443,9 +462,13 @@ test_env_key_added_kamal_made(void **state)
 	struct world *w = *state;
 	struct world tmp = { 0 };
 	static const char *const more[] = {
-		"DATABASE_URL", "postgres://app:hunter2@db/app",
-		"SECRET_KEY_BASE", "s3cr3t-base-value",
-		"SMTP_PASSWORD", "rotated-secret", NULL,
+		"DATABASE_URL",
+		"postgres://app:hunter2@db/app",
+		"SECRET_KEY_BASE",
+		"s3cr3t-base-value",
+		"SMTP_PASSWORD",
+		"rotated-secret",
+		NULL,
 	};
 	struct kr_app *worker;
 
@@ -483,8 +506,8 @@ test_accessory_image_change(void **state)
 	assert_change(w, "10.0.0.1/accessory/db", KR_ACTION_REPLACE,
 		KR_STATUS_PLANNED,
 		"image postgres:15 → postgres:16 forces replacement");
-	assert_true(attr(change(w, "10.0.0.1/accessory/db"),
-		"image")->flags & KR_ATTR_FORCES);
+	assert_true(attr(change(w, "10.0.0.1/accessory/db"), "image")->flags &
+		    KR_ATTR_FORCES);
 	assert_string_equal(change(w, "10.0.0.1/accessory/db")->containers.v[0],
 		"id-app-db");
 	assert_change(w, "10.0.0.1/app/web", KR_ACTION_NOOP,
@@ -548,8 +571,8 @@ test_exited_app(void **state)
 	build(w);
 	assert_change(w, "10.0.0.1/app/web", KR_ACTION_UPDATE,
 		KR_STATUS_PLANNED, "container exited 3 hours ago (drift)");
-	assert_string_equal(change(w, "10.0.0.1/app/web")->start_container,
-		web->id);
+	assert_string_equal(
+		change(w, "10.0.0.1/app/web")->start_container, web->id);
 	/* without a clock, no age */
 	w->opts.now = 0;
 	build(w);
@@ -573,7 +596,8 @@ test_exited_app_old_version(void **state)
 	web->finished = FX_NOW - 59;
 	build(w);
 	assert_change(w, "10.0.0.1/app/web", KR_ACTION_REPLACE,
-		KR_STATUS_PLANNED, "version 1a2b3c4 → 3f4e5d6; container exited "
+		KR_STATUS_PLANNED,
+		"version 1a2b3c4 → 3f4e5d6; container exited "
 		"59 seconds ago (drift)");
 	/* nothing running to stop */
 	assert_int_equal(change(w, "10.0.0.1/app/web")->containers.n, 0);
@@ -596,11 +620,12 @@ test_restarting_app_old_version(void **state)
 	web->state = kr_xstrdup("restarting");
 	build(w);
 	assert_change(w, "10.0.0.1/app/web", KR_ACTION_REPLACE,
-		KR_STATUS_PLANNED, "version 1a2b3c4 → 3f4e5d6; container is "
+		KR_STATUS_PLANNED,
+		"version 1a2b3c4 → 3f4e5d6; container is "
 		"restarting (drift)");
 	assert_int_equal(change(w, "10.0.0.1/app/web")->containers.n, 1);
-	assert_string_equal(change(w, "10.0.0.1/app/web")->containers.v[0],
-		web->id);
+	assert_string_equal(
+		change(w, "10.0.0.1/app/web")->containers.v[0], web->id);
 	fx_desired_free(tmp.d);
 }
 
@@ -615,15 +640,15 @@ test_newest_running_chosen(void **state)
 	world_desired(w, FX_V2);
 	world_observe(w, w->d, true);
 	/* an older version still running beside the new one (killed apply) */
-	old = fx_obs_app(&w->oh[0], &tmp.d->hosts[0].apps[0], true,
-		FX_NOW - 7200);
+	old = fx_obs_app(
+		&w->oh[0], &tmp.d->hosts[0].apps[0], true, FX_NOW - 7200);
 	build(w);
 	assert_change(w, "10.0.0.1/app/web", KR_ACTION_UPDATE,
 		KR_STATUS_PLANNED,
 		"1 other container of role 'web' still running (drift)");
 	assert_int_equal(change(w, "10.0.0.1/app/web")->containers.n, 1);
-	assert_string_equal(change(w, "10.0.0.1/app/web")->containers.v[0],
-		old->id);
+	assert_string_equal(
+		change(w, "10.0.0.1/app/web")->containers.v[0], old->id);
 	assert_null(change(w, "10.0.0.1/app/web")->start_container);
 	fx_desired_free(tmp.d);
 }
@@ -662,7 +687,7 @@ test_removed_role(void **state)
 	build(w);
 	assert_change(w, "10.0.0.1/app/worker", KR_ACTION_DELETE,
 		KR_STATUS_PLANNED, NULL);
-	h->napps = 2;	/* so that teardown frees it */
+	h->napps = 2; /* so that teardown frees it */
 	fx_desired_free(tmp.d);
 }
 
@@ -679,7 +704,8 @@ test_removed_accessory_keeps_data(void **state)
 	w->opts.prune = true;
 	build(w);
 	assert_change(w, "10.0.0.1/accessory/db", KR_ACTION_DELETE,
-		KR_STATUS_PLANNED, "accessory 'db' is not in the configuration; "
+		KR_STATUS_PLANNED,
+		"accessory 'db' is not in the configuration; "
 		"its directories and files are kept");
 	w->d->hosts[0].naccessories = 1;
 	fx_desired_free(tmp.d);
@@ -692,8 +718,8 @@ obs_web(struct world *w)
 	size_t i;
 
 	for (i = 0; i < w->oh[0].ncontainers; i++) {
-		const char *r = kr_kvlist_get(&w->oh[0].containers[i].labels,
-			"role");
+		const char *r =
+			kr_kvlist_get(&w->oh[0].containers[i].labels, "role");
 
 		if (r && strcmp(r, "web") == 0)
 			return &w->oh[0].containers[i];
@@ -753,7 +779,8 @@ test_digest_changed(void **state)
 		build(w);
 		assert_change(w, "10.0.0.1/app/web", KR_ACTION_NOOP,
 			KR_STATUS_UNCHANGED, NULL);
-		/* the same digest, or an image without repo digests: no change */
+		/* the same digest, or an image without repo digests: no change
+		 */
 		w->opts.no_digest_check = false;
 		images[0].digest = "sha256:aaaa0000";
 		build(w);
@@ -791,14 +818,15 @@ test_env_file_newer_than_container(void **state)
 	build(w);
 	assert_change(w, "10.0.0.1/app/web", KR_ACTION_NOOP,
 		KR_STATUS_UNCHANGED, NULL);
-	f->mtime = oc->created;	/* the same second: not later */
+	f->mtime = oc->created; /* the same second: not later */
 	build(w);
 	assert_change(w, "10.0.0.1/app/web", KR_ACTION_NOOP,
 		KR_STATUS_UNCHANGED, NULL);
 	f->mtime = oc->created + 1;
 	build(w);
 	assert_change(w, "10.0.0.1/app/web", KR_ACTION_REPLACE,
-		KR_STATUS_PLANNED, "env file was written after the container "
+		KR_STATUS_PLANNED,
+		"env file was written after the container "
 		"was created (an interrupted deploy?)");
 	/* kreconcile's own container says what it was made from */
 	kr_plan_free(w->plan);
@@ -819,11 +847,11 @@ test_options_compared(void **state)
 	struct world *w = *state;
 	struct kr_obs_container *oc;
 	struct kr_app *a;
-	static const char *const args[] = { "--memory", "256m", "--cpus",
-		"1.5", "--init", "--cap-add", "NET_ADMIN", "--cap-add",
-		"SYS_TIME", "--ulimit", "nproc=512", "--device", "/dev/fuse",
-		"--user", "0:0", "--shm-size", "64m", "--publish",
-		"127.0.0.1:8080:80", NULL };
+	static const char *const args[] = { "--memory", "256m", "--cpus", "1.5",
+		"--init", "--cap-add", "NET_ADMIN", "--cap-add", "SYS_TIME",
+		"--ulimit", "nproc=512", "--device", "/dev/fuse", "--user",
+		"0:0", "--shm-size", "64m", "--publish", "127.0.0.1:8080:80",
+		NULL };
 
 	world_desired(w, FX_V1);
 	a = &w->d->hosts[0].apps[0];
@@ -914,7 +942,8 @@ test_waiting_for_image(void **state)
 	w->opts.nimages = 1;
 	build(w);
 	assert_change(w, "10.0.0.1/app/web", KR_ACTION_REPLACE,
-		KR_STATUS_WAITING, "version 1a2b3c4 → 3f4e5d6; the registry "
+		KR_STATUS_WAITING,
+		"version 1a2b3c4 → 3f4e5d6; the registry "
 		"does not have the image yet");
 	assert_false(kr_plan_has_changes(w->plan));
 	assert_false(has_change(w, "10.0.0.1/login/ghcr.io"));
@@ -938,7 +967,11 @@ test_waiting_holds_env_file(void **state)
 		{ FX_IMAGE ":" FX_V2, KR_IMAGE_MISSING, NULL },
 	};
 	static const char *const rotated[] = {
-		"DATABASE_URL", "x", "SECRET_KEY_BASE", "rotated-secret", NULL,
+		"DATABASE_URL",
+		"x",
+		"SECRET_KEY_BASE",
+		"rotated-secret",
+		NULL,
 	};
 	struct kr_app *web;
 
@@ -947,8 +980,8 @@ test_waiting_holds_env_file(void **state)
 	web = &w->d->hosts[0].apps[0];
 	fx_env_file_release(&web->env_file);
 	memset(&web->env_file, 0, sizeof(web->env_file));
-	fx_env_file(&web->env_file, ".kamal/apps/app/env/roles/web.env",
-		rotated);
+	fx_env_file(
+		&web->env_file, ".kamal/apps/app/env/roles/web.env", rotated);
 	world_observe(w, tmp.d, false);
 	w->opts.images = images;
 	w->opts.nimages = 1;
@@ -999,7 +1032,7 @@ test_host_not_observed_and_removed_host(void **state)
 	world_desired(w, FX_V1);
 	world_observe(w, tmp.d, true);
 	free(w->oh[0].name);
-	w->oh[0].name = kr_xstrdup("10.0.0.9");	/* host dropped from config */
+	w->oh[0].name = kr_xstrdup("10.0.0.9"); /* host dropped from config */
 	build(w);
 	assert_int_equal(w->plan->nhosts, 2);
 	assert_int_equal(w->plan->hosts[0].status, KR_OBS_FAILED);
@@ -1191,7 +1224,7 @@ test_proxy_routes(void **state)
 	oh->proxy.version = kr_xstrdup("v0.10.0");
 	build(w);
 	assert_int_equal(change(w, "10.0.0.1/proxy/kamal-proxy")->action,
-		KR_ACTION_UPDATE);	/* newer: only started */
+		KR_ACTION_UPDATE); /* newer: only started */
 }
 
 /* A role that is no longer proxied here: its route is kept, removed with
@@ -1213,8 +1246,9 @@ test_proxy_route_removed(void **state)
 	build(w);
 	assert_change(w, "10.0.0.1/route/app-web", KR_ACTION_DELETE,
 		KR_STATUS_PLANNED, NULL);
-	assert_string_equal(attr(change(w, "10.0.0.1/route/app-web"),
-		"target")->before, "id-app-web-1:80");
+	assert_string_equal(
+		attr(change(w, "10.0.0.1/route/app-web"), "target")->before,
+		"id-app-web-1:80");
 }
 
 /* An accessory with `proxy`: routed by its service name to its running
@@ -1232,7 +1266,8 @@ test_proxy_accessory(void **state)
 	db->proxy_config.app_port = 5432;
 	db->proxy_config.strip_path_prefix = db->proxy_config.ssl_redirect = -1;
 	db->proxy_config.forward_headers = -1;
-	db->proxy_config.buffer_requests = db->proxy_config.buffer_responses = -1;
+	db->proxy_config.buffer_requests = db->proxy_config.buffer_responses =
+		-1;
 	db->proxy_config.buffer_memory = db->proxy_config.max_request_body = -1;
 	db->proxy_config.max_response_body = -1;
 	build(w);
@@ -1247,15 +1282,17 @@ test_proxy_accessory(void **state)
 	free(db->image);
 	db->image = kr_xstrdup("postgres:17");
 	build(w);
-	assert_int_equal(change(w, "10.0.0.1/accessory/db")->action,
-		KR_ACTION_REPLACE);
+	assert_int_equal(
+		change(w, "10.0.0.1/accessory/db")->action, KR_ACTION_REPLACE);
 	assert_false(has_change(w, "10.0.0.1/route/app-db"));
-	assert_string_equal(attr(change(w, "10.0.0.1/accessory/db"),
-		"proxy.target")->after, "(new container):5432");
+	assert_string_equal(
+		attr(change(w, "10.0.0.1/accessory/db"), "proxy.target")->after,
+		"(new container):5432");
 	/* only the accessory proxied: the host still needs kamal-proxy */
 	w->d->hosts[0].apps[0].proxy = false;
 	build(w);
-	assert_ptr_equal(change(w, "10.0.0.1/proxy/kamal-proxy")->accessory, db);
+	assert_ptr_equal(
+		change(w, "10.0.0.1/proxy/kamal-proxy")->accessory, db);
 }
 
 int

@@ -22,10 +22,14 @@
 #include "drivers/docker_cmd.h"
 #include "drivers/transport.h"
 
-#define HOSTILE "it's \"q\" $(touch %s/pwned-a) `touch %s/pwned-b` ; touch %s/pwned-c & | > < \\ end\nline2 $HOME"
+#define HOSTILE                                                      \
+	"it's \"q\" $(touch %s/pwned-a) `touch %s/pwned-b` ; touch " \
+	"%s/pwned-c & | > < \\ end\nline2 $HOME"
 /* What a container gets from HOSTILE as a clear env value passed the way
  * Kamal 2.12 passes it: the newline arrives as the two bytes \n. */
-#define HOSTILE_ENV "it's \"q\" $(touch %s/pwned-a) `touch %s/pwned-b` ; touch %s/pwned-c & | > < \\ end\\nline2 $HOME"
+#define HOSTILE_ENV                                                  \
+	"it's \"q\" $(touch %s/pwned-a) `touch %s/pwned-b` ; touch " \
+	"%s/pwned-c & | > < \\ end\\nline2 $HOME"
 
 static char tmpdir[4096] = "/tmp/kr-test-docker-cmd-XXXXXX";
 
@@ -39,9 +43,12 @@ run_argv(struct kr_strvec *out, const char *cmd)
 	struct kr_buf full = KR_BUF_INIT;
 	size_t i, start = 0;
 
-	kr_buf_printf(&full, "cd '%s' || exit 9\n"
-		"docker() { for a in \"$@\"; do printf '%%s\\0' \"$a\"; done; }\n"
-		"%s\n", tmpdir, cmd);
+	kr_buf_printf(&full,
+		"cd '%s' || exit 9\n"
+		"docker() { for a in \"$@\"; do printf '%%s\\0' \"$a\"; done; "
+		"}\n"
+		"%s\n",
+		tmpdir, cmd);
 	assert_int_equal(kr_transport_local.connect(&t, &o), 0);
 	kr_exec_result_init(&r, 0);
 	assert_int_equal(t->vt->exec(t, full.ptr, NULL, 0, &r), 0);
@@ -59,7 +66,8 @@ run_argv(struct kr_strvec *out, const char *cmd)
 }
 
 /* A fake docker whose inspect finds nothing (prints nothing for it). */
-#define NOTHING_FAKE "docker() { case $2 in inspect) return 1 ;; esac; " \
+#define NOTHING_FAKE                                        \
+	"docker() { case $2 in inspect) return 1 ;; esac; " \
 	"for a in \"$@\"; do printf '%s\\0' \"$a\"; done; }\n"
 
 static char *
@@ -113,10 +121,12 @@ app_init(struct kr_app *a, const char *value)
 	kr_kvlist_append(&a->env, "MSG", value);
 	a->env_file.path = kr_xstrdup(".kamal/apps/app/env/roles/web.env");
 	kr_strvec_push(&a->volumes, "/data/x y:/data");
-	kr_strvec_push(&a->volumes, "$PWD/.kamal/apps/app/assets/volumes/web-v1:/public/assets");
+	kr_strvec_push(&a->volumes,
+		"$PWD/.kamal/apps/app/assets/volumes/web-v1:/public/assets");
 	kr_strvec_push(&a->args, "--cap-add");
 	kr_strvec_push(&a->args, value);
-	a->cmd = kr_xstrdup("bin/jobs --queue 'a b' \"c\\\"d\" e\\ f $(not run)");
+	a->cmd = kr_xstrdup(
+		"bin/jobs --queue 'a b' \"c\\\"d\" e\\ f $(not run)");
 	kr_kvlist_append(&a->logging.options, "max-size", "10m");
 	a->network = kr_xstrdup("kamal");
 	a->restart = kr_xstrdup("unless-stopped");
@@ -149,10 +159,11 @@ test_app_run_argv(void **state)
 	char *v = hostile();
 	char *msg = kr_xasprintf("MSG=" HOSTILE_ENV, tmpdir, tmpdir, tmpdir);
 	char *note = kr_xasprintf("note=%s", v);
-	char *envfile = kr_xasprintf("%s/.kamal/apps/app/env/roles/web.env",
-		tmpdir);
+	char *envfile =
+		kr_xasprintf("%s/.kamal/apps/app/env/roles/web.env", tmpdir);
 	char *assets = kr_xasprintf("%s/.kamal/apps/app/assets/volumes/web-v1:"
-		"/public/assets", tmpdir);
+				    "/public/assets",
+		tmpdir);
 	const char *want[] = { "run", "--detach", "--restart", "unless-stopped",
 		"--name", "app-web-v1", "--network", "kamal", "--hostname",
 		"h1-0123456789ab", "--env", "KAMAL_CONTAINER_NAME=app-web-v1",
@@ -160,14 +171,15 @@ test_app_run_argv(void **state)
 		"max-size=10m", "--volume", "/data/x y:/data", "--volume",
 		assets, "--label", "service=app", "--label", "role=web",
 		"--label", "destination=", "--label", note, "--label",
-		"kreconcile.defhash=abc", "--cap-add", v,
-		"ghcr.io/acme/app:v1", "bin/jobs", "--queue", "a b", "c\"d",
-		"e f", "$(not", "run)", NULL };
+		"kreconcile.defhash=abc", "--cap-add", v, "ghcr.io/acme/app:v1",
+		"bin/jobs", "--queue", "a b", "c\"d", "e f", "$(not", "run)",
+		NULL };
 
 	(void)state;
 	app_init(&a, v);
 	assert_int_equal(kr_docker_cmd_app_run(&cmd, &a, a.name,
-		"kreconcile.defhash=abc", "h1-0123456789ab"), 0);
+				 "kreconcile.defhash=abc", "h1-0123456789ab"),
+		0);
 	run_argv(&w, cmd.ptr);
 	assert_words(&w, want);
 	assert_not_pwned();
@@ -189,20 +201,21 @@ test_accessory_run_argv(void **state)
 	struct kr_accessory acc;
 	struct kr_acc_file f = { 0 };
 	char *v = hostile();
-	char *pw = kr_xasprintf("POSTGRES_DB=" HOSTILE_ENV, tmpdir, tmpdir,
-		tmpdir);
-	char *data = kr_xasprintf("%s/app-db/data:/var/lib/postgresql/data",
-		tmpdir);
-	char *conf = kr_xasprintf("%s/app-db/etc/my.cnf:/etc/my.cnf:ro",
-		tmpdir);
+	char *pw = kr_xasprintf(
+		"POSTGRES_DB=" HOSTILE_ENV, tmpdir, tmpdir, tmpdir);
+	char *data =
+		kr_xasprintf("%s/app-db/data:/var/lib/postgresql/data", tmpdir);
+	char *conf =
+		kr_xasprintf("%s/app-db/etc/my.cnf:/etc/my.cnf:ro", tmpdir);
 	char *envfile = kr_xasprintf("%s/.kamal/apps/app/env/accessories/"
-		"db.env", tmpdir);
+				     "db.env",
+		tmpdir);
 	const char *want[] = { "run", "--name", "app-db", "--detach",
 		"--restart", "unless-stopped", "--network", "kamal",
 		"--log-opt", "max-size=10m", "--publish", "127.0.0.1:5432:5432",
 		"--env", "KAMAL_HOST=h1", "--env", pw, "--env-file", envfile,
-		"--volume", "app-data:/data", "--volume", conf, "--volume", data,
-		"--volume", "/srv/abs:/abs", "--label", "service=app-db",
+		"--volume", "app-data:/data", "--volume", conf, "--volume",
+		data, "--volume", "/srv/abs:/abs", "--label", "service=app-db",
 		"--label", "kreconcile.defhash=def", "postgres:16", "postgres",
 		"-c", "max_connections=10", NULL };
 
@@ -217,7 +230,8 @@ test_accessory_run_argv(void **state)
 	kr_kvlist_append(&acc.env, "KAMAL_HOST", "h1");
 	kr_kvlist_append(&acc.env, "POSTGRES_DB", v);
 	acc.env_file.path = ".kamal/apps/app/env/accessories/db.env";
-	kr_strvec_push(&acc.directories, "app-db/data:/var/lib/postgresql/data");
+	kr_strvec_push(
+		&acc.directories, "app-db/data:/var/lib/postgresql/data");
 	kr_strvec_push(&acc.directories, "/srv/abs:/abs");
 	kr_strvec_push(&acc.volumes, "app-data:/data");
 	f.host_path = "app-db/etc/my.cnf";
@@ -228,8 +242,9 @@ test_accessory_run_argv(void **state)
 	acc.network = "kamal";
 	acc.restart = "unless-stopped";
 	kr_kvlist_append(&acc.logging.options, "max-size", "10m");
-	assert_int_equal(kr_docker_cmd_accessory_run(&cmd, &acc,
-		"kreconcile.defhash=def"), 0);
+	assert_int_equal(kr_docker_cmd_accessory_run(
+				 &cmd, &acc, "kreconcile.defhash=def"),
+		0);
 	run_argv(&w, cmd.ptr);
 	assert_words(&w, want);
 	assert_not_pwned();
@@ -258,8 +273,8 @@ test_login_password_not_in_argv(void **state)
 	const char *hub[] = { "login", "-u", "me", "--password-stdin", NULL };
 
 	(void)state;
-	assert_int_equal(kr_docker_cmd_login(&cmd, "reg.example:5000",
-		"a'b $(x)"), 0);
+	assert_int_equal(
+		kr_docker_cmd_login(&cmd, "reg.example:5000", "a'b $(x)"), 0);
 	run_argv(&w, cmd.ptr);
 	assert_words(&w, want);
 	kr_strvec_release(&w);
@@ -336,15 +351,15 @@ test_small_commands(void **state)
 				  "'reg:5000/a'\\''pp@sha256:$(d)'; return;; "
 				  "esac; for a in \"$@\"; do printf '%s\\0' "
 				  "\"$a\"; done; }\n");
-		kr_docker_cmd_pull_digest(&cmd, "reg:5000/a'pp:v1",
-			"sha256:$(d)");
+		kr_docker_cmd_pull_digest(
+			&cmd, "reg:5000/a'pp:v1", "sha256:$(d)");
 		run_argv(&w, cmd.ptr);
 		assert_int_equal(w.n, 0);
 		kr_strvec_release(&w);
 		kr_buf_reset(&cmd);
 		kr_buf_puts(&cmd, NOTHING_FAKE);
-		kr_docker_cmd_pull_digest(&cmd, "reg:5000/a'pp:v1",
-			"sha256:$(d)");
+		kr_docker_cmd_pull_digest(
+			&cmd, "reg:5000/a'pp:v1", "sha256:$(d)");
 		run_argv(&w, cmd.ptr);
 		assert_words(&w, pull_tag);
 		kr_strvec_release(&w);
@@ -366,9 +381,12 @@ test_rm_only_existing(void **state)
 	kr_strvec_push(&ids, "here x");
 	kr_docker_cmd_rm(&cmd, &ids);
 	/* a fake whose inspect knows only "here x" */
-	kr_buf_printf(&full, "docker() { for a in \"$@\"; do printf '%%s\\0' "
-		"\"$a\"; done; [ \"$1\" != container ] || [ \"$3\" = 'here x' ]; "
-		"}\n%s", cmd.ptr);
+	kr_buf_printf(&full,
+		"docker() { for a in \"$@\"; do printf '%%s\\0' "
+		"\"$a\"; done; [ \"$1\" != container ] || [ \"$3\" = 'here x' "
+		"]; "
+		"}\n%s",
+		cmd.ptr);
 	run_argv(&w, full.ptr);
 	assert_words(&w, want);
 	kr_strvec_release(&w);
@@ -385,8 +403,10 @@ test_cmd_words(void **state)
 		"`k`", NULL };
 
 	(void)state;
-	assert_int_equal(kr_docker_cmd_words(&w,
-		"  a 'b c'\t\"d\\\"e\" \"$f\" g\\ h '' 'i\\j' `k`  "), 0);
+	assert_int_equal(
+		kr_docker_cmd_words(&w,
+			"  a 'b c'\t\"d\\\"e\" \"$f\" g\\ h '' 'i\\j' `k`  "),
+		0);
 	assert_words(&w, want);
 	kr_strvec_release(&w);
 	assert_int_equal(kr_docker_cmd_words(&w, "a 'b"), KR_EINVAL);

@@ -190,12 +190,12 @@ test_full_host(void **state)
 	assert_int_equal(c->ports.n, 0);
 	/* the fields docker run options set, as compact JSON; null ones
 	 * left out */
-	assert_string_equal(kr_kvlist_get(&c->run_opts, "HostConfig.Memory"),
-		"0");
-	assert_string_equal(kr_kvlist_get(&c->run_opts,
-		"HostConfig.ShmSize"), "67108864");
-	assert_string_equal(kr_kvlist_get(&c->run_opts,
-		"HostConfig.IpcMode"), "\"private\"");
+	assert_string_equal(
+		kr_kvlist_get(&c->run_opts, "HostConfig.Memory"), "0");
+	assert_string_equal(
+		kr_kvlist_get(&c->run_opts, "HostConfig.ShmSize"), "67108864");
+	assert_string_equal(kr_kvlist_get(&c->run_opts, "HostConfig.IpcMode"),
+		"\"private\"");
 	assert_null(kr_kvlist_get(&c->run_opts, "HostConfig.CapAdd"));
 
 	c = must_container(&h, "krobs-web-v0");

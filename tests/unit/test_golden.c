@@ -88,7 +88,7 @@ options_load(struct options *o, const char *dir)
 	if (!o->text)
 		fail_msg("%s: no 'options' file", dir);
 	for (line = strtok_r(o->text, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
+		line = strtok_r(NULL, "\n", &save)) {
 		char *eq = strchr(line, '=');
 
 		if (line[0] == '#' || !eq)
@@ -120,8 +120,9 @@ options_load(struct options *o, const char *dir)
 			   strcmp(line, "image_present") == 0) {
 			assert_true(o->nimages < 16);
 			o->images[o->nimages].ref = eq + 1;
-			o->images[o->nimages++].avail = line[6] == 'm' ?
-				KR_IMAGE_MISSING : KR_IMAGE_PRESENT;
+			o->images[o->nimages++].avail =
+				line[6] == 'm' ? KR_IMAGE_MISSING :
+						 KR_IMAGE_PRESENT;
 		} else {
 			fail_msg("%s: options: unknown key '%s'", dir, line);
 		}
@@ -145,12 +146,14 @@ fail_diags(const char *what, const struct kr_diags *d)
 }
 
 static struct kr_desired *
-load_desired(const char *dir, const struct options *o, struct kr_kvlist *secrets)
+load_desired(
+	const char *dir, const struct options *o, struct kr_kvlist *secrets)
 {
 	struct kr_config_load_opts copts = { .destination = o->destination };
 	struct kr_secrets_opts sopts = { .command_timeout = 5 };
 	struct kr_resolve_opts ropts = {
-		.version = o->version, .version_source = "--app-version",
+		.version = o->version,
+		.version_source = "--app-version",
 		.base_dir = dir,
 	};
 	struct kr_diags diags = { 0 };
@@ -189,15 +192,16 @@ load_observed(const char *dir, size_t *n)
 		fail_msg("%s/observed.json:%d: %s", dir, jerr.line,
 			root ? "not an array of hosts" : jerr.text);
 	hosts = kr_xcalloc(json_array_size(root) + 1, sizeof(*hosts));
-	json_array_foreach(root, i, v) {
+	json_array_foreach(root, i, v)
+	{
 		if (kr_observed_host_from_json(&hosts[i], v) != 0) {
 			path = kr_xasprintf("%s/observed.json", dir);
 			fail_msg("%s: host %zu: %s", path, i, kr_error_last());
 		}
 		/* the driver fingerprints every snapshot; a file may omit it */
 		if (!hosts[i].fingerprint[0])
-			kr_observed_host_fingerprint(&hosts[i],
-				hosts[i].fingerprint);
+			kr_observed_host_fingerprint(
+				&hosts[i], hosts[i].fingerprint);
 		(*n)++;
 	}
 	json_decref(root);
@@ -218,7 +222,8 @@ show_difference(const char *want, const char *got)
 		g++;
 	}
 	print_error("first difference at line %zu\n--- expected.txt\n%s\n"
-		"--- actual\n%s\n", line, want, got);
+		    "--- actual\n%s\n",
+		line, want, got);
 }
 
 static void
@@ -253,7 +258,7 @@ run_case(void **state)
 		const char *v = secrets.v[i].value;
 
 		if (!v || strlen(v) < 4)
-			continue;	/* too short to search for honestly */
+			continue; /* too short to search for honestly */
 		if (strstr(text.ptr, v) || strstr(json.ptr, v))
 			fail_msg("%s: the value of secret '%s' is in the plan",
 				gc->name, secrets.v[i].key);

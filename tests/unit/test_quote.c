@@ -233,15 +233,15 @@ test_kamal_exact(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(kamal_escaped) / sizeof(kamal_escaped[0]);
-		i++) {
+	for (i = 0; i < sizeof(kamal_escaped) / sizeof(kamal_escaped[0]); i++) {
 		kr_buf_reset(&b);
-		assert_int_equal(kr_shell_kamal_value(&b, kamal_escaped[i][0]),
-			0);
+		assert_int_equal(
+			kr_shell_kamal_value(&b, kamal_escaped[i][0]), 0);
 		if (strcmp(b.ptr, kamal_escaped[i][1]) != 0) {
 			print_error("kamal escape of '%s': got '%s', want "
 				    "'%s'\n",
-				kamal_escaped[i][0], b.ptr, kamal_escaped[i][1]);
+				kamal_escaped[i][0], b.ptr,
+				kamal_escaped[i][1]);
 			fail();
 		}
 	}

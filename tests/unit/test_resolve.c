@@ -49,7 +49,8 @@ resolve(const char *name, const char *dest, bool skip_secrets)
 {
 	struct kr_config_load_opts lo = { .destination = dest };
 	struct kr_secrets_opts so = { .command_timeout = 5, .run_commands = 1 };
-	struct kr_resolve_opts ro = { .version = V, .version_source = "test",
+	struct kr_resolve_opts ro = { .version = V,
+		.version_source = "test",
 		.skip_secrets = skip_secrets };
 	struct kr_diags d = { 0 };
 	struct kr_config *c = NULL;
@@ -65,12 +66,12 @@ resolve(const char *name, const char *dest, bool skip_secrets)
 		fail_msg("%s: config did not load", name);
 	}
 	if (!skip_secrets &&
-	    kr_secrets_load_path(&secrets, &d, spath, dest, &so) != 0) {
+		kr_secrets_load_path(&secrets, &d, spath, dest, &so) != 0) {
 		print_diags(&d);
 		fail_msg("%s: secrets did not load", name);
 	}
-	if (kr_desired_resolve(&out, &d, c, skip_secrets ? NULL : &secrets,
-		&ro) != 0) {
+	if (kr_desired_resolve(
+		    &out, &d, c, skip_secrets ? NULL : &secrets, &ro) != 0) {
 		print_diags(&d);
 		fail_msg("%s: did not resolve: %s", name, kr_error_last());
 	}
@@ -84,8 +85,8 @@ resolve(const char *name, const char *dest, bool skip_secrets)
 }
 
 static void
-assert_env_file(const struct kr_env_file *ef, const char *path,
-	const char *const *kv)
+assert_env_file(
+	const struct kr_env_file *ef, const char *path, const char *const *kv)
 {
 	struct kr_kvlist want = { 0 };
 	struct kr_buf b = KR_BUF_INIT;
@@ -164,21 +165,25 @@ test_dokuya_two_hosts(void **state)
 	assert_string_equal(a->name, "dokuya-web-" V);
 	assert_string_equal(a->image, "docker.io/shuirong/dokuya:" V);
 	assert_kv(&a->labels, (const char *const[]){ "service", "dokuya",
-		"role", "web", "destination", "", NULL });
-	assert_kv(&a->env, (const char *const[]){
-		"KAMAL_CONTAINER_NAME", "dokuya-web-" V, "KAMAL_VERSION", V,
-		"KAMAL_HOST", "194.195.83.189", "PHX_HOST", "0.0.0.0", NULL });
+				      "role", "web", "destination", "", NULL });
+	assert_kv(&a->env,
+		(const char *const[]){ "KAMAL_CONTAINER_NAME", "dokuya-web-" V,
+			"KAMAL_VERSION", V, "KAMAL_HOST", "194.195.83.189",
+			"PHX_HOST", "0.0.0.0", NULL });
 	assert_env_file(&a->env_file, ".kamal/apps/dokuya/env/roles/web.env",
-		(const char *const[]){ "XAI_API_KEY", "xai-from-env", "DATABASE_URL",
-			"postgres://postgres:fixture-db-password@185.194.123.12:5432/"
-			"production_db", NULL });
+		(const char *const[]){ "XAI_API_KEY", "xai-from-env",
+			"DATABASE_URL",
+			"postgres://"
+			"postgres:fixture-db-password@185.194.123.12:5432/"
+			"production_db",
+			NULL });
 	assert_true(a->proxy);
 	assert_int_equal(a->proxy_config.app_port, 80);
 	assert_string_equal(a->network, "kamal");
 	assert_string_equal(a->restart, "unless-stopped");
 	assert_null(a->logging.driver);
-	assert_kv(&a->logging.options, (const char *const[]){ "max-size", "10m",
-		NULL });
+	assert_kv(&a->logging.options,
+		(const char *const[]){ "max-size", "10m", NULL });
 	assert_null(a->cmd);
 	assert_int_equal(a->stop_timeout, 0);
 
@@ -193,17 +198,22 @@ test_dokuya_two_hosts(void **state)
 	assert_string_equal(pg->name, "postgres");
 	assert_string_equal(pg->container, "dokuya-postgres");
 	assert_string_equal(pg->image, "postgres:15");
-	assert_sv(&pg->ports, (const char *const[]){ "127.0.0.1:5432:5432", NULL });
-	assert_kv(&pg->labels, (const char *const[]){ "service", "dokuya-postgres",
-		NULL });
-	assert_kv(&pg->env, (const char *const[]){ "KAMAL_HOST", "185.194.123.12",
-		"POSTGRES_USER", "postgres", "POSTGRES_DB", "production_db", NULL });
+	assert_sv(&pg->ports,
+		(const char *const[]){ "127.0.0.1:5432:5432", NULL });
+	assert_kv(&pg->labels,
+		(const char *const[]){ "service", "dokuya-postgres", NULL });
+	assert_kv(
+		&pg->env, (const char *const[]){ "KAMAL_HOST", "185.194.123.12",
+				  "POSTGRES_USER", "postgres", "POSTGRES_DB",
+				  "production_db", NULL });
 	assert_env_file(&pg->env_file,
 		".kamal/apps/dokuya/env/accessories/postgres.env",
-		(const char *const[]){ "POSTGRES_PASSWORD", "fixture-db-password",
+		(const char *const[]){
+			"POSTGRES_PASSWORD", "fixture-db-password", NULL });
+	assert_sv(&pg->directories,
+		(const char *const[]){
+			"dokuya-postgres/data:/var/lib/postgresql/data",
 			NULL });
-	assert_sv(&pg->directories, (const char *const[]){
-		"dokuya-postgres/data:/var/lib/postgresql/data", NULL });
 	assert_string_equal(pg->network, "kamal");
 	assert_string_equal(pg->restart, "unless-stopped");
 	kr_desired_free(d);
@@ -229,65 +239,74 @@ test_multi_roles_and_tags(void **state)
 	h1 = kr_desired_host(d, "10.0.0.1");
 	web = &h1->apps[0];
 	assert_string_equal(web->image, "ghcr.io/acme/shop:" V);
-	assert_kv(&web->labels, (const char *const[]){ "service", "shop",
-		"role", "web", "destination", "", "team", "payments", NULL });
+	assert_kv(&web->labels,
+		(const char *const[]){ "service", "shop", "role", "web",
+			"destination", "", "team", "payments", NULL });
 	/* merge key <<: *common, then the root's own keys */
-	assert_kv(&web->env, (const char *const[]){
-		"KAMAL_CONTAINER_NAME", "shop-web-" V, "KAMAL_VERSION", V,
-		"KAMAL_HOST", "10.0.0.1", "LOG_LEVEL", "info", "REGION", "eu",
-		"DB_HOST", "10.0.1.5", NULL });
+	assert_kv(&web->env,
+		(const char *const[]){ "KAMAL_CONTAINER_NAME", "shop-web-" V,
+			"KAMAL_VERSION", V, "KAMAL_HOST", "10.0.0.1",
+			"LOG_LEVEL", "info", "REGION", "eu", "DB_HOST",
+			"10.0.1.5", NULL });
 	assert_env_file(&web->env_file, ".kamal/apps/shop/env/roles/web.env",
-		(const char *const[]){ "RAILS_MASTER_KEY", "fixture-master-common",
-			"DB_PASSWORD", "fixture-main-db", NULL });
-	assert_sv(&web->volumes, (const char *const[]){
-		"/srv/shop/storage:/rails/storage", NULL });
+		(const char *const[]){ "RAILS_MASTER_KEY",
+			"fixture-master-common", "DB_PASSWORD",
+			"fixture-main-db", NULL });
+	assert_sv(&web->volumes,
+		(const char *const[]){
+			"/srv/shop/storage:/rails/storage", NULL });
 	assert_true(web->proxy);
-	assert_sv(&web->proxy_config.hosts, (const char *const[]){
-		"shop.example.com", NULL });
+	assert_sv(&web->proxy_config.hosts,
+		(const char *const[]){ "shop.example.com", NULL });
 	assert_int_equal(web->proxy_config.app_port, 3000);
 	assert_string_equal(web->proxy_config.healthcheck_path, "/up");
 
 	/* a tag of the host adds its env */
 	h2 = kr_desired_host(d, "10.0.0.2");
 	assert_sv(&h2->tags, (const char *const[]){ "monitoring", NULL });
-	assert_string_equal(kr_kvlist_get(&h2->apps[0].env, "LOG_LEVEL"), "debug");
+	assert_string_equal(
+		kr_kvlist_get(&h2->apps[0].env, "LOG_LEVEL"), "debug");
 
 	/* root -> role -> each tag, clear and secret */
 	h3 = kr_desired_host(d, "10.0.0.3");
 	assert_sv(&h3->roles, (const char *const[]){ "jobs", NULL });
-	assert_sv(&h3->tags, (const char *const[]){ "monitoring", "replica",
-		NULL });
+	assert_sv(&h3->tags,
+		(const char *const[]){ "monitoring", "replica", NULL });
 	jobs = &h3->apps[0];
 	assert_string_equal(jobs->name, "shop-jobs-" V);
-	assert_kv(&jobs->env, (const char *const[]){
-		"KAMAL_CONTAINER_NAME", "shop-jobs-" V, "KAMAL_VERSION", V,
-		"KAMAL_HOST", "10.0.0.3", "LOG_LEVEL", "debug", "REGION", "us",
-		"DB_HOST", "10.0.1.6", NULL });
+	assert_kv(&jobs->env,
+		(const char *const[]){ "KAMAL_CONTAINER_NAME", "shop-jobs-" V,
+			"KAMAL_VERSION", V, "KAMAL_HOST", "10.0.0.3",
+			"LOG_LEVEL", "debug", "REGION", "us", "DB_HOST",
+			"10.0.1.6", NULL });
 	assert_env_file(&jobs->env_file, ".kamal/apps/shop/env/roles/jobs.env",
-		(const char *const[]){ "RAILS_MASTER_KEY", "fixture-master-common",
-			"DB_PASSWORD", "fixture-main-db", "JOBS_TOKEN", "fixture-jobs",
+		(const char *const[]){ "RAILS_MASTER_KEY",
+			"fixture-master-common", "DB_PASSWORD",
+			"fixture-main-db", "JOBS_TOKEN", "fixture-jobs",
 			"READONLY_PASSWORD", "fixture-readonly", NULL });
-	assert_kv(&jobs->labels, (const char *const[]){ "service", "shop",
-		"role", "jobs", "destination", "", "team", "payments",
-		"queue", "default", NULL });
-	assert_sv(&jobs->args, (const char *const[]){ "--memory", "2g", "--cpus",
-		"2", NULL });
+	assert_kv(
+		&jobs->labels, (const char *const[]){ "service", "shop", "role",
+				       "jobs", "destination", "", "team",
+				       "payments", "queue", "default", NULL });
+	assert_sv(&jobs->args,
+		(const char *const[]){ "--memory", "2g", "--cpus", "2", NULL });
 	assert_string_equal(jobs->restart, "always");
 	assert_string_equal(jobs->cmd, "bin/jobs");
 	assert_int_equal(jobs->stop_timeout, 45);
 	assert_false(jobs->proxy);
 	assert_string_equal(jobs->logging.driver, "json-file");
-	assert_kv(&jobs->logging.options, (const char *const[]){ "max-size", "50m",
-		NULL });
+	assert_kv(&jobs->logging.options,
+		(const char *const[]){ "max-size", "50m", NULL });
 
 	/* redis runs on the jobs role's host */
 	assert_int_equal(h3->naccessories, 1);
 	assert_string_equal(h3->accessories[0].container, "shop-redis");
-	assert_sv(&h3->accessories[0].ports, (const char *const[]){ "6379:6379",
-		NULL });
-	assert_sv(&h3->accessories[0].args, (const char *const[]){ "--memory",
-		"512m", NULL });
-	assert_string_equal(h3->accessories[0].cmd, "redis-server --appendonly yes");
+	assert_sv(&h3->accessories[0].ports,
+		(const char *const[]){ "6379:6379", NULL });
+	assert_sv(&h3->accessories[0].args,
+		(const char *const[]){ "--memory", "512m", NULL });
+	assert_string_equal(
+		h3->accessories[0].cmd, "redis-server --appendonly yes");
 	assert_env_file(&h3->accessories[0].env_file,
 		".kamal/apps/shop/env/accessories/redis.env",
 		(const char *const[]){ NULL });
@@ -308,15 +327,20 @@ test_destination(void **state)
 	h = kr_desired_host(d, "10.9.0.1");
 	a = &h->apps[0];
 	assert_string_equal(a->name, "shop-web-staging-" V);
-	assert_string_equal(kr_kvlist_get(&a->labels, "destination"), "staging");
-	assert_string_equal(kr_kvlist_get(&a->env, "KAMAL_DESTINATION"), "staging");
+	assert_string_equal(
+		kr_kvlist_get(&a->labels, "destination"), "staging");
+	assert_string_equal(
+		kr_kvlist_get(&a->env, "KAMAL_DESTINATION"), "staging");
 	assert_string_equal(kr_kvlist_get(&a->env, "REGION"), "staging");
-	/* .kamal/secrets.staging replaces .kamal/secrets, after secrets-common */
-	assert_env_file(&a->env_file, ".kamal/apps/shop-staging/env/roles/web.env",
-		(const char *const[]){ "RAILS_MASTER_KEY", "fixture-master-staging",
-			"DB_PASSWORD", "fixture-main-db-staging", NULL });
-	assert_sv(&a->proxy_config.hosts, (const char *const[]){
-		"staging.shop.example.com", NULL });
+	/* .kamal/secrets.staging replaces .kamal/secrets, after secrets-common
+	 */
+	assert_env_file(&a->env_file,
+		".kamal/apps/shop-staging/env/roles/web.env",
+		(const char *const[]){ "RAILS_MASTER_KEY",
+			"fixture-master-staging", "DB_PASSWORD",
+			"fixture-main-db-staging", NULL });
+	assert_sv(&a->proxy_config.hosts,
+		(const char *const[]){ "staging.shop.example.com", NULL });
 	h = kr_desired_host(d, "10.9.0.2");
 	assert_string_equal(h->accessories[0].env_file.path,
 		".kamal/apps/shop-staging/env/accessories/redis.env");
@@ -339,16 +363,18 @@ test_all_keys_hosts_and_files(void **state)
 	assert_string_equal(h->apps[0].name, "everything-workers-" V);
 	/* role proxy map merged over the root one */
 	assert_int_equal(h->apps[0].proxy_config.app_port, 4000);
-	assert_string_equal(h->apps[0].proxy_config.healthcheck_path, "/health");
+	assert_string_equal(
+		h->apps[0].proxy_config.healthcheck_path, "/health");
 	assert_true(h->apps[0].proxy_config.ssl);
 	/* the root's custom certificate, where Kamal writes it for the role,
 	 * and the root's buffering for kamal-proxy deploy */
 	assert_string_equal(h->apps[0].proxy_config.tls_cert_path,
 		".kamal/proxy/apps-config/everything/tls/workers/cert.pem");
 	assert_string_equal(h->apps[0].proxy_config.tls_key_container,
-		"/home/kamal-proxy/.apps-config/everything/tls/workers/key.pem");
-	assert_string_equal(h->apps[0].proxy_config.tls_cert_pem,
-		"fixture-cert");
+		"/home/kamal-proxy/.apps-config/everything/tls/workers/"
+		"key.pem");
+	assert_string_equal(
+		h->apps[0].proxy_config.tls_cert_pem, "fixture-cert");
 	assert_string_equal(h->apps[0].proxy_config.tls_key_pem, "fixture-key");
 	assert_int_equal(h->apps[0].proxy_config.max_request_body, 40000000);
 	assert_int_equal(h->apps[0].proxy_config.buffer_memory, 2000000);
@@ -360,12 +386,13 @@ test_all_keys_hosts_and_files(void **state)
 	assert_int_equal(h->apps[0].proxy_config.run_debug, 1);
 	assert_string_equal(h->apps[0].proxy_config.run_log_max_size, "30m");
 	assert_string_equal(h->apps[0].proxy_config.run_version, "v0.8.0");
-	assert_string_equal(h->apps[0].proxy_config.run_registry,
-		"registry:4443");
+	assert_string_equal(
+		h->apps[0].proxy_config.run_registry, "registry:4443");
 	assert_true(h->apps[0].proxy_config.run_args.n >= 2);
 	/* asset volume for a proxied role with asset_path */
 	assert_string_equal(h->apps[0].volumes.v[1],
-		"$PWD/.kamal/apps/everything/assets/volumes/workers-" V ":/public");
+		"$PWD/.kamal/apps/everything/assets/volumes/workers-" V
+		":/public");
 	assert_int_equal(h->apps[0].stop_timeout, 30);
 	h = kr_desired_host(d, "172.1.0.4");
 	assert_string_equal(h->user, "app");
@@ -381,11 +408,12 @@ test_all_keys_hosts_and_files(void **state)
 	assert_string_equal(mysql->image, "registry.example.com/mysql:8.0");
 	assert_string_equal(mysql->restart, "always");
 	assert_string_equal(mysql->network, "custom");
-	assert_sv(&mysql->directories, (const char *const[]){
-		"mysql/mysql-logs:/var/log/mysql", "mysql/mysql-data:/var/lib/mysql:z",
-		NULL });
+	assert_sv(&mysql->directories,
+		(const char *const[]){ "mysql/mysql-logs:/var/log/mysql",
+			"mysql/mysql-data:/var/lib/mysql:z", NULL });
 	assert_int_equal(mysql->nfiles, 2);
-	assert_string_equal(mysql->files[0].host_path, "mysql/etc/mysql/my.cnf");
+	assert_string_equal(
+		mysql->files[0].host_path, "mysql/etc/mysql/my.cnf");
 	assert_string_equal(mysql->files[0].content, cnf);
 	kr_sha256_hex(sha, cnf, strlen(cnf));
 	assert_string_equal(mysql->files[0].sha256, sha);
@@ -404,11 +432,12 @@ test_host_listed_twice(void **state)
 	struct kr_desired *out = NULL;
 	struct kr_resolve_opts ro = { .version = V, .skip_secrets = true };
 	const char *text = "service: s\nimage: i\nregistry:\n  server: "
-		"localhost:5000\nbuilder:\n  arch: amd64\nservers:\n"
-		"  - a\n  - root@a\n  - a:22\n";
+			   "localhost:5000\nbuilder:\n  arch: amd64\nservers:\n"
+			   "  - a\n  - root@a\n  - a:22\n";
 
 	assert_int_equal(kr_config_load_text(&c, &d, "deploy.yml", text,
-		strlen(text), NULL, NULL, 0, NULL), 0);
+				 strlen(text), NULL, NULL, 0, NULL),
+		0);
 	assert_int_equal(kr_desired_resolve(&out, &d, c, NULL, &ro), 0);
 	assert_int_equal(out->nhosts, 1);
 	assert_int_equal(out->hosts[0].napps, 1);
@@ -438,8 +467,9 @@ test_missing_secret_fails(void **state)
 	struct kr_desired *out = NULL;
 	struct kr_resolve_opts ro = { .version = V };
 
-	assert_int_equal(kr_config_load(&c, &d, FIX "/dokuya/config/deploy.yml",
-		NULL), 0);
+	assert_int_equal(
+		kr_config_load(&c, &d, FIX "/dokuya/config/deploy.yml", NULL),
+		0);
 	kr_kvlist_set(&s, "XAI_API_KEY", "x");
 	assert_int_equal(kr_desired_resolve(&out, &d, c, &s, &ro), KR_ECONFIG);
 	assert_null(out);
@@ -457,16 +487,19 @@ test_missing_accessory_file(void **state)
 	struct kr_config *c = NULL;
 	struct kr_diags d = { 0 };
 	struct kr_desired *out = NULL;
-	struct kr_resolve_opts ro = { .version = V, .skip_secrets = true,
-		.base_dir = "/nonexistent" };
+	struct kr_resolve_opts ro = {
+		.version = V, .skip_secrets = true, .base_dir = "/nonexistent"
+	};
 
-	assert_int_equal(kr_config_load(&c, &d, FIX "/all-keys/config/deploy.yml",
-		NULL), 0);
-	assert_int_equal(kr_desired_resolve(&out, &d, c, NULL, &ro), KR_ECONFIG);
+	assert_int_equal(
+		kr_config_load(&c, &d, FIX "/all-keys/config/deploy.yml", NULL),
+		0);
+	assert_int_equal(
+		kr_desired_resolve(&out, &d, c, NULL, &ro), KR_ECONFIG);
 	/* one per file (the accessory is on two hosts: reported once each) */
 	assert_true(d.n >= 2);
 	assert_non_null(strstr(d.v[0].msg, "cannot read accessory file "
-		"'config/my.cnf'"));
+					   "'config/my.cnf'"));
 	assert_int_equal(d.v[0].line, 126);
 	assert_int_equal(d.v[0].col, 9);
 	kr_diags_release(&d);
@@ -500,11 +533,14 @@ test_version_sources(void **state)
 	assert_int_equal(kr_load_version(&v, &src, NULL, file), KR_ENOTFOUND);
 	assert_non_null(strstr(kr_error_last(), "--app-version"));
 	if (system("git --version >/dev/null 2>&1") != 0) {
-		print_message("git is not installed: skipping the git HEAD case\n");
+		print_message(
+			"git is not installed: skipping the git HEAD case\n");
 	} else {
 		cmd = kr_xasprintf("cd %s && mkdir config && git init -q . && "
-			"git -c user.email=t@t -c user.name=t commit -q --allow-empty "
-			"-m t", dir);
+				   "git -c user.email=t@t -c user.name=t "
+				   "commit -q --allow-empty "
+				   "-m t",
+			dir);
 		assert_int_equal(system(cmd), 0);
 		free(cmd);
 		assert_int_equal(kr_load_version(&v, &src, NULL, file), 0);
@@ -536,8 +572,8 @@ test_json_hides_secrets(void **state)
 	assert_null(strstr(s, "xai-from-env"));
 	assert_null(strstr(s, "fixture-db-password"));
 	assert_non_null(strstr(s, "\"(sensitive)\""));
-	assert_string_equal(json_string_value(json_object_get(j,
-		"format_version")), "1");
+	assert_string_equal(
+		json_string_value(json_object_get(j, "format_version")), "1");
 	assert_int_equal(json_array_size(json_object_get(j, "hosts")), 2);
 	free(s);
 	json_decref(j);

@@ -669,18 +669,26 @@ test_run_history(void **state)
 	assert_int_equal(kr_store_open(&s, path), 0);
 	kr_store_set_secrets(s, NULL);
 	for (i = 0; i < 5; i++) {
-		assert_int_equal(kr_store_run_begin(&runs[i], s,
-			i % 2 ? KR_RUN_WATCH : KR_RUN_APPLY, 0), 0);
-		assert_int_equal(kr_store_run_describe(s, runs[i],
-			i == 4 ? "drift" : "commit", "0123abcd", NULL), 0);
+		assert_int_equal(
+			kr_store_run_begin(&runs[i], s,
+				i % 2 ? KR_RUN_WATCH : KR_RUN_APPLY, 0),
+			0);
+		assert_int_equal(
+			kr_store_run_describe(s, runs[i],
+				i == 4 ? "drift" : "commit", "0123abcd", NULL),
+			0);
 		assert_int_equal(kr_store_journal_begin(&e, s, runs[i], "h1",
-			"h1/web", "replace"), 0);
+					 "h1/web", "replace"),
+			0);
 		assert_int_equal(kr_store_journal_end(s, e, "ok", NULL), 0);
 		assert_int_equal(kr_store_snapshot_add(s, runs[i], "h1",
-			KR_OBS_OK, NULL, NULL, "{}", 0), 0);
+					 KR_OBS_OK, NULL, NULL, "{}", 0),
+			0);
 		assert_int_equal(kr_store_run_set_plan(s, runs[i],
-			"{\"format_version\":\"1.0\"}"), 0);
-		assert_int_equal(kr_store_run_set_duration(s, runs[i], 1500), 0);
+					 "{\"format_version\":\"1.0\"}"),
+			0);
+		assert_int_equal(
+			kr_store_run_set_duration(s, runs[i], 1500), 0);
 		assert_int_equal(kr_store_run_end(s, runs[i], "ok", "done"), 0);
 	}
 	assert_int_equal(kr_store_runs_list(&v, &n, s, NULL, 3), 0);

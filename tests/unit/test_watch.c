@@ -56,8 +56,8 @@ test_metrics(void **state)
 	kr_watch_count_run(&w, "commit", "ok", 12);
 	kr_watch_count_run(&w, "drift", "failed", 700);
 	kr_watch_metrics_render(&b, &w);
-	assert_non_null(strstr(b.ptr,
-		"kreconcile_runs_total{trigger=\"commit\",outcome=\"ok\"} 2\n"));
+	assert_non_null(strstr(b.ptr, "kreconcile_runs_total{trigger="
+				      "\"commit\",outcome=\"ok\"} 2\n"));
 	assert_non_null(strstr(b.ptr, "kreconcile_runs_total{trigger=\"drift\","
 				      "outcome=\"failed\"} 1\n"));
 	assert_non_null(strstr(b.ptr, "kreconcile_reconcile_duration_seconds_"
@@ -66,8 +66,8 @@ test_metrics(void **state)
 				      "bucket{le=\"30\"} 2\n"));
 	assert_non_null(strstr(b.ptr, "kreconcile_reconcile_duration_seconds_"
 				      "bucket{le=\"+Inf\"} 3\n"));
-	assert_non_null(strstr(b.ptr,
-		"kreconcile_reconcile_duration_seconds_count 3\n"));
+	assert_non_null(strstr(
+		b.ptr, "kreconcile_reconcile_duration_seconds_count 3\n"));
 	assert_non_null(strstr(b.ptr, "destination=\"prod\\\"uction\\n\","
 				      "commit=\"aaaa\"} 1\n"));
 	assert_non_null(strstr(b.ptr, "kreconcile_applied_is_seen{destination="

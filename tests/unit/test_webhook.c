@@ -81,8 +81,8 @@ test_github(void **state)
 	assert_int_equal(check(h, push_main, secret, &ev), KR_WEBHOOK_PUSH);
 	assert_string_equal(ev.provider, "github");
 	assert_string_equal(ev.branch, "main");
-	assert_string_equal(ev.commit,
-		"0123456789abcdef0123456789abcdef01234567");
+	assert_string_equal(
+		ev.commit, "0123456789abcdef0123456789abcdef01234567");
 	kr_webhook_event_release(&ev);
 	/* upper-case hex is the same signature */
 	for (size_t i = 7; sig[i]; i++)
@@ -91,25 +91,24 @@ test_github(void **state)
 	assert_int_equal(check(h, push_main, secret, &ev), KR_WEBHOOK_PUSH);
 	kr_webhook_event_release(&ev);
 	/* another secret, a changed body, a cut or missing signature */
-	assert_int_equal(check(h, push_main, "other", &ev),
-		KR_WEBHOOK_UNAUTHORIZED);
+	assert_int_equal(
+		check(h, push_main, "other", &ev), KR_WEBHOOK_UNAUTHORIZED);
 	kr_webhook_event_release(&ev);
-	assert_int_equal(check(h, "{\"ref\":\"refs/heads/main\"}", secret,
-		&ev), KR_WEBHOOK_UNAUTHORIZED);
+	assert_int_equal(check(h, "{\"ref\":\"refs/heads/main\"}", secret, &ev),
+		KR_WEBHOOK_UNAUTHORIZED);
 	kr_webhook_event_release(&ev);
 	sig[40] = '\0';
-	assert_int_equal(check(h, push_main, secret, &ev),
-		KR_WEBHOOK_UNAUTHORIZED);
+	assert_int_equal(
+		check(h, push_main, secret, &ev), KR_WEBHOOK_UNAUTHORIZED);
 	assert_null(strstr(ev.reason, secret));
 	kr_webhook_event_release(&ev);
 	h[2] = "X-Nothing";
-	assert_int_equal(check(h, push_main, secret, &ev),
-		KR_WEBHOOK_UNAUTHORIZED);
+	assert_int_equal(
+		check(h, push_main, secret, &ev), KR_WEBHOOK_UNAUTHORIZED);
 	kr_webhook_event_release(&ev);
 	/* no secret configured: nothing is accepted */
 	h[2] = "X-Hub-Signature-256";
-	assert_int_equal(check(h, push_main, "", &ev),
-		KR_WEBHOOK_UNAUTHORIZED);
+	assert_int_equal(check(h, push_main, "", &ev), KR_WEBHOOK_UNAUTHORIZED);
 	kr_webhook_event_release(&ev);
 }
 
@@ -125,17 +124,16 @@ test_gitea_forgejo(void **state)
 
 	(void)state;
 	kr_webhook_hmac_hex(hex, secret, push_main, strlen(push_main));
-	assert_int_equal(check(gitea, push_main, secret, &ev),
-		KR_WEBHOOK_PUSH);
+	assert_int_equal(check(gitea, push_main, secret, &ev), KR_WEBHOOK_PUSH);
 	assert_string_equal(ev.provider, "gitea");
 	kr_webhook_event_release(&ev);
-	assert_int_equal(check(forgejo, push_main, secret, &ev),
-		KR_WEBHOOK_PUSH);
+	assert_int_equal(
+		check(forgejo, push_main, secret, &ev), KR_WEBHOOK_PUSH);
 	assert_string_equal(ev.provider, "forgejo");
 	kr_webhook_event_release(&ev);
 	hex[0] = hex[0] == 'a' ? 'b' : 'a';
-	assert_int_equal(check(gitea, push_main, secret, &ev),
-		KR_WEBHOOK_UNAUTHORIZED);
+	assert_int_equal(
+		check(gitea, push_main, secret, &ev), KR_WEBHOOK_UNAUTHORIZED);
 	kr_webhook_event_release(&ev);
 }
 
@@ -145,8 +143,8 @@ test_gitlab(void **state)
 	struct kr_webhook_event ev;
 	const char *h[] = { "X-Gitlab-Event", "Push Hook", "X-Gitlab-Token",
 		secret, NULL };
-	const char *wrong[] = { "X-Gitlab-Event", "Push Hook",
-		"X-Gitlab-Token", "s3cr3t-webhooK", NULL };
+	const char *wrong[] = { "X-Gitlab-Event", "Push Hook", "X-Gitlab-Token",
+		"s3cr3t-webhooK", NULL };
 	const char *tag[] = { "X-Gitlab-Event", "Tag Push Hook",
 		"X-Gitlab-Token", secret, NULL };
 
@@ -154,11 +152,11 @@ test_gitlab(void **state)
 	assert_int_equal(check(h, push_main, secret, &ev), KR_WEBHOOK_PUSH);
 	assert_string_equal(ev.provider, "gitlab");
 	kr_webhook_event_release(&ev);
-	assert_int_equal(check(wrong, push_main, secret, &ev),
-		KR_WEBHOOK_UNAUTHORIZED);
+	assert_int_equal(
+		check(wrong, push_main, secret, &ev), KR_WEBHOOK_UNAUTHORIZED);
 	kr_webhook_event_release(&ev);
-	assert_int_equal(check(tag, push_main, secret, &ev),
-		KR_WEBHOOK_IGNORED);
+	assert_int_equal(
+		check(tag, push_main, secret, &ev), KR_WEBHOOK_IGNORED);
 	kr_webhook_event_release(&ev);
 }
 
@@ -175,7 +173,8 @@ test_ignored_and_bad(void **state)
 		{ "{\"after\":\"abc\"}", "b" },
 		{ "not json", "b" },
 		{ "[1,2]", "b" },
-		{ "{\"ref\":\"refs/heads/main\",\"ref\":\"refs/heads/x\"}", "b" },
+		{ "{\"ref\":\"refs/heads/main\",\"ref\":\"refs/heads/x\"}",
+			"b" },
 	};
 	size_t i;
 
@@ -187,7 +186,7 @@ test_ignored_and_bad(void **state)
 		snprintf(sig, sizeof(sig), "sha256=%s", hex);
 		assert_int_equal(check(h, b, secret, &ev),
 			bodies[i][1][0] == 'i' ? KR_WEBHOOK_IGNORED :
-			KR_WEBHOOK_BAD);
+						 KR_WEBHOOK_BAD);
 		kr_webhook_event_release(&ev);
 	}
 	/* a signed ping is authentic, and no push */
