@@ -4,7 +4,7 @@
  * (some host already runs that exact reference), the atomic write of a
  * saved plan, and --refresh's values. cli/cmd-plan.c (with the CLI's run
  * helpers and reconciler/hosts.c, for its static functions) is compiled
- * into this test; the CLI's print helpers are stubs.
+ * into this test; the CLI's print helpers are test doubles that print nothing.
  */
 #include <setjmp.h>
 #include <stdarg.h>
